@@ -1,0 +1,1 @@
+//! Credence gRPC wire types, generated from `proto/credence/v1/*.proto`.

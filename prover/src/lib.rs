@@ -1,0 +1,1 @@
+//! The Credence prover: the only crate that knows circuits, encodings and the wire.
