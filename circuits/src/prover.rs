@@ -14,9 +14,14 @@ use crate::claim::{
     ClaimAssignment, ClaimCircuit, ClaimError, ClaimInput, Shape, check_assignment,
 };
 use ark_bn254::{Bn254, Fr};
+use ark_ff::PrimeField;
 use ark_ff::UniformRand;
 use ark_ff::Zero;
-use ark_groth16::{Groth16, Proof, ProvingKey, VerifyingKey, r1cs_to_qap::LibsnarkReduction};
+use ark_groth16::{
+    Groth16, Proof, ProvingKey, VerifyingKey,
+    r1cs_to_qap::{LibsnarkReduction, R1CSToQAP, evaluate_constraint},
+};
+use ark_poly::EvaluationDomain;
 use ark_relations::{
     gr1cs::{
         ConstraintSynthesizer, ConstraintSystem, OptimizationGoal, R1CS_PREDICATE_LABEL,
@@ -202,21 +207,163 @@ impl ClaimProver {
         if z.len() != m.num_instance_variables + m.num_witness_variables {
             return Err(ProveError::KeyMismatch);
         }
-        if let Some(k) = m.first_unsatisfied(z) {
-            return Err(ProveError::Unsatisfied(k));
-        }
         let (r, s) = (Fr::rand(rng), Fr::rand(rng));
-        Ok(
-            Groth16::<Bn254, LibsnarkReduction>::create_proof_with_reduction_and_matrices(
-                &self.pk,
-                r,
-                s,
-                &m.matrices,
-                m.num_instance_variables,
-                m.num_constraints,
-                z,
-            )?,
+        Groth16::<Bn254, CheckedReduction>::create_proof_with_reduction_and_matrices(
+            &self.pk,
+            r,
+            s,
+            &m.matrices,
+            m.num_instance_variables,
+            m.num_constraints,
+            z,
         )
+        .map_err(|e| match e {
+            SynthesisError::Unsatisfiable => {
+                ProveError::Unsatisfied(m.first_unsatisfied(z).unwrap_or(usize::MAX))
+            }
+            other => ProveError::Synthesis(other),
+        })
+    }
+}
+
+/// libsnark's R1CS-to-QAP reduction (the one the keys are generated with), whose witness map
+/// also refuses an unsatisfied witness.
+///
+/// The witness map evaluates every constraint's `A·z`, `B·z` and `C·z` anyway; checking
+/// `A·z * B·z = C·z` on those values costs one multiplication per row, where a separate check
+/// would evaluate the matrices a second time. Key generation and the instance map are
+/// [`LibsnarkReduction`]'s own, so keys and proofs are interchangeable with plain ark-groth16.
+pub struct CheckedReduction;
+
+impl R1CSToQAP for CheckedReduction {
+    #[allow(clippy::type_complexity)]
+    fn instance_map_with_evaluation<F: PrimeField, D: EvaluationDomain<F>>(
+        cs: ark_relations::gr1cs::ConstraintSystemRef<F>,
+        t: &F,
+    ) -> Result<(Vec<F>, Vec<F>, Vec<F>, F, usize, usize), SynthesisError> {
+        LibsnarkReduction::instance_map_with_evaluation::<F, D>(cs, t)
+    }
+
+    fn witness_map_from_matrices<F: PrimeField, D: EvaluationDomain<F>>(
+        matrices: &[Matrix<F>],
+        num_inputs: usize,
+        num_constraints: usize,
+        z: &[F],
+    ) -> Result<Vec<F>, SynthesisError> {
+        let domain =
+            D::new(num_constraints + num_inputs).ok_or(SynthesisError::PolynomialDegreeTooLarge)?;
+        let size = domain.size();
+        let [ma, mb, mc] = matrices else {
+            return Err(SynthesisError::MissingCS);
+        };
+        let mut a = vec![F::zero(); size];
+        let mut b = vec![F::zero(); size];
+        let mut c = vec![F::zero(); size];
+        let rows = num_constraints;
+        let satisfied = rows::all(
+            &mut a[..rows],
+            &mut b[..rows],
+            &mut c[..rows],
+            |k, a, b, c| {
+                *a = evaluate_constraint(&ma[k], z);
+                *b = evaluate_constraint(&mb[k], z);
+                *c = evaluate_constraint(&mc[k], z);
+                *a * *b == *c
+            },
+        );
+        if !satisfied {
+            return Err(SynthesisError::Unsatisfiable);
+        }
+        // libsnark's reduction adds one row per public input (input * 1 in A only), which binds
+        // every input even if no constraint used it.
+        a[rows..rows + num_inputs].copy_from_slice(&z[..num_inputs]);
+
+        let coset = domain
+            .get_coset(F::GENERATOR)
+            .ok_or(SynthesisError::PolynomialDegreeTooLarge)?;
+        for v in [&mut a, &mut b, &mut c] {
+            domain.ifft_in_place(v);
+            coset.fft_in_place(v);
+        }
+        let vanishing_inverse = domain
+            .evaluate_vanishing_polynomial(F::GENERATOR)
+            .inverse()
+            .ok_or(SynthesisError::DivisionByZero)?;
+        rows::zip3(&mut a, &b, &c, |h, b, c| {
+            *h = (*h * b - c) * vanishing_inverse
+        });
+        drop((b, c));
+        coset.ifft_in_place(&mut a);
+        Ok(a)
+    }
+
+    fn h_query_scalars<F: PrimeField, D: EvaluationDomain<F>>(
+        max_power: usize,
+        t: F,
+        zt: F,
+        delta_inverse: F,
+    ) -> Result<Vec<F>, SynthesisError> {
+        LibsnarkReduction::h_query_scalars::<F, D>(max_power, t, zt, delta_inverse)
+    }
+}
+
+/// Row loops that run on rayon when the `parallel` feature is on.
+mod rows {
+    #[cfg(feature = "parallel")]
+    use rayon::prelude::*;
+
+    /// Calls `f(k, a_k, b_k, c_k)` for every row; true if every call returned true.
+    pub fn all<F: Send + Sync>(
+        a: &mut [F],
+        b: &mut [F],
+        c: &mut [F],
+        f: impl Fn(usize, &mut F, &mut F, &mut F) -> bool + Sync + Send,
+    ) -> bool {
+        #[cfg(feature = "parallel")]
+        let it = a
+            .par_iter_mut()
+            .zip(b.par_iter_mut())
+            .zip(c.par_iter_mut())
+            .enumerate();
+        #[cfg(not(feature = "parallel"))]
+        let mut it = a.iter_mut().zip(b.iter_mut()).zip(c.iter_mut()).enumerate();
+        // Every row is evaluated even after a failure: the vectors must be complete anyway.
+        it.map(|(k, ((a, b), c))| f(k, a, b, c)).reduce_all()
+    }
+
+    trait ReduceAll {
+        fn reduce_all(self) -> bool;
+    }
+    #[cfg(feature = "parallel")]
+    impl<I: ParallelIterator<Item = bool>> ReduceAll for I {
+        fn reduce_all(self) -> bool {
+            self.reduce(|| true, |x, y| x && y)
+        }
+    }
+    #[cfg(not(feature = "parallel"))]
+    impl<I: Iterator<Item = bool>> ReduceAll for I {
+        fn reduce_all(self) -> bool {
+            self.fold(true, |x, y| x && y)
+        }
+    }
+
+    /// Calls `f(a_k, b_k, c_k)` for every index.
+    pub fn zip3<F: Send + Sync>(
+        a: &mut [F],
+        b: &[F],
+        c: &[F],
+        f: impl Fn(&mut F, &F, &F) + Sync + Send,
+    ) {
+        #[cfg(feature = "parallel")]
+        a.par_iter_mut()
+            .zip(b.par_iter())
+            .zip(c.par_iter())
+            .for_each(|((a, b), c)| f(a, b, c));
+        #[cfg(not(feature = "parallel"))]
+        a.iter_mut()
+            .zip(b.iter())
+            .zip(c.iter())
+            .for_each(|((a, b), c)| f(a, b, c));
     }
 }
 

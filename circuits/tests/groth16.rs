@@ -123,3 +123,25 @@ fn keys_of_another_shape_are_refused() {
         .unwrap();
     assert!(matches!(err, ProveError::KeyMismatch));
 }
+
+#[test]
+fn an_unsatisfying_full_witness_is_never_proven() {
+    let mut rng = ChaCha20Rng::seed_from_u64(5);
+    let shape = Shape::new(2, 4).unwrap();
+    let prover = ClaimProver::setup(shape, &mut rng).unwrap();
+    let (_, assignment) = prover.prepare(&claim(4)).unwrap();
+    let mut z = credence_circuits::prover::full_assignment(shape, assignment).unwrap();
+    assert!(prover.matrices().first_unsatisfied(&z).is_none());
+    assert!(prover.prove_full_assignment(&z, &mut rng).is_ok());
+    // Bypass the native check: change one witness value deep in the vector.
+    let k = z.len() / 2;
+    z[k] += Fr::from(1u64);
+    let row = prover
+        .matrices()
+        .first_unsatisfied(&z)
+        .expect("a changed witness breaks a row");
+    match prover.prove_full_assignment(&z, &mut rng) {
+        Err(ProveError::Unsatisfied(r)) => assert_eq!(r, row),
+        other => panic!("expected Unsatisfied, got {other:?}"),
+    }
+}
