@@ -319,31 +319,23 @@ mod rows {
         c: &mut [F],
         f: impl Fn(usize, &mut F, &mut F, &mut F) -> bool + Sync + Send,
     ) -> bool {
-        #[cfg(feature = "parallel")]
-        let it = a
-            .par_iter_mut()
-            .zip(b.par_iter_mut())
-            .zip(c.par_iter_mut())
-            .enumerate();
-        #[cfg(not(feature = "parallel"))]
-        let mut it = a.iter_mut().zip(b.iter_mut()).zip(c.iter_mut()).enumerate();
         // Every row is evaluated even after a failure: the vectors must be complete anyway.
-        it.map(|(k, ((a, b), c))| f(k, a, b, c)).reduce_all()
-    }
-
-    trait ReduceAll {
-        fn reduce_all(self) -> bool;
-    }
-    #[cfg(feature = "parallel")]
-    impl<I: ParallelIterator<Item = bool>> ReduceAll for I {
-        fn reduce_all(self) -> bool {
-            self.reduce(|| true, |x, y| x && y)
+        #[cfg(feature = "parallel")]
+        {
+            a.par_iter_mut()
+                .zip(b.par_iter_mut())
+                .zip(c.par_iter_mut())
+                .enumerate()
+                .map(|(k, ((a, b), c))| f(k, a, b, c))
+                .reduce(|| true, |x, y| x && y)
         }
-    }
-    #[cfg(not(feature = "parallel"))]
-    impl<I: Iterator<Item = bool>> ReduceAll for I {
-        fn reduce_all(self) -> bool {
-            self.fold(true, |x, y| x && y)
+        #[cfg(not(feature = "parallel"))]
+        {
+            let mut ok = true;
+            for (k, ((a, b), c)) in a.iter_mut().zip(b.iter_mut()).zip(c.iter_mut()).enumerate() {
+                ok &= f(k, a, b, c);
+            }
+            ok
         }
     }
 
