@@ -159,6 +159,16 @@ pub enum Invalid {
         /// The circuit id the bundle named.
         claimed: String,
     },
+    /// The claimed range is empty or reaches past the tree's `2^depth` leaves.
+    #[error("range [{range_start}, {range_end}) is empty or not within the 2^{depth} leaves")]
+    RangeOutsideTree {
+        /// The statement's `range_start`.
+        range_start: u64,
+        /// The statement's `range_end`.
+        range_end: u64,
+        /// The snapshot's depth.
+        depth: u32,
+    },
     /// The statement names a different snapshot than the published one.
     #[error("statement's `{field}` is {claimed}, the snapshot's is {published}")]
     SnapshotMismatch {

@@ -24,6 +24,7 @@ pub mod encoding;
 pub mod error;
 pub mod groth16;
 pub mod keys;
+pub mod settlement;
 pub mod statement;
 pub mod verify;
 
@@ -31,6 +32,7 @@ pub use bundle::{BUNDLE_FORMAT, ClaimBundle};
 pub use error::{Error, Invalid, Malformed};
 pub use groth16::{Proof, VerifyingKey};
 pub use keys::{CircuitId, Fingerprint, KeyRing, TrustedKey};
+pub use settlement::{Refusal, Settlement, SettlementReport, Snapshot};
 pub use statement::{ClaimStatement, NUM_PUBLIC_INPUTS, PublicInput};
 pub use verify::{
     BatchRejected, VerifiedClaim, verify, verify_batch, verify_batch_os, verify_bundle,
