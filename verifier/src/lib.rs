@@ -25,6 +25,7 @@ pub mod error;
 pub mod groth16;
 pub mod keys;
 pub mod settlement;
+pub mod snarkjs;
 pub mod statement;
 pub mod verify;
 

@@ -58,10 +58,12 @@ fn edit(f: impl FnOnce(&mut Value)) -> Result<ClaimBundle, Malformed> {
     ClaimBundle::from_json(&j.to_string())
 }
 
+type Edit = Box<dyn FnOnce(&mut Value)>;
+
 #[test]
 fn bundle_refuses_malformed_fields() {
     const R: &str = "21888242871839275222246405745257275088548364400416034343698204186575808495617";
-    let cases: Vec<(&str, Box<dyn FnOnce(&mut Value)>)> = vec![
+    let cases: Vec<(&str, Edit)> = vec![
         (
             "format",
             Box::new(|j| j["format"] = "credence-claim-bundle/v2".into()),
