@@ -24,8 +24,8 @@ pub mod encoding;
 pub mod error;
 pub mod groth16;
 pub mod keys;
+pub mod log;
 pub mod settlement;
-pub mod snarkjs;
 pub mod statement;
 pub mod verify;
 
