@@ -26,6 +26,7 @@ pub mod groth16;
 pub mod keys;
 pub mod log;
 pub mod settlement;
+pub mod snarkjs;
 pub mod statement;
 pub mod verify;
 
