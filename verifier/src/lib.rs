@@ -3,10 +3,40 @@
 //! It owns the *encodings* of the Credence protocol (see `docs/protocol.md`): the claim
 //! statement and the one function that orders its public inputs, which the circuit in
 //! `credence-circuits` also uses, so the order lives in exactly one place.
+//!
+//! Layers, each with its invariant in its module docs:
+//! * [`encoding`]: strict decoders (decimal strings, hex, compressed points); errors in
+//!   [`error`] are either [`Malformed`] (not a valid encoding) or [`Invalid`] (a false claim).
+//! * [`groth16`]: proof and key types, byte-compatible with ark-groth16.
+//! * [`keys`]: trusted keys pinned by circuit id, selected by fingerprint.
+//! * [`bundle`]: the claim bundle JSON.
+//! * [`verify`]: single and batch verification; [`VerifiedClaim`] is the only way into
+//! * [`settlement`]: one snapshot's payout accumulator.
+//! * [`snarkjs`]: export to / import from snarkjs' JSON files.
+//!
+//! Default features add only the `credence-verify` binary (`cli`); no tokio, tonic or r1cs crate.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod bundle;
+pub mod encoding;
+pub mod error;
+pub mod groth16;
+pub mod keys;
+pub mod log;
+pub mod settlement;
+pub mod snarkjs;
 pub mod statement;
+pub mod verify;
 
+pub use bundle::{BUNDLE_FORMAT, ClaimBundle};
+pub use error::{Error, Invalid, Malformed};
+pub use groth16::{Proof, VerifyingKey};
+pub use keys::{CircuitId, Fingerprint, KeyRing, TrustedKey};
+pub use settlement::{Refusal, Settlement, SettlementReport, Snapshot};
 pub use statement::{ClaimStatement, NUM_PUBLIC_INPUTS, PublicInput};
+pub use verify::{
+    BatchRejected, VerifiedClaim, verify, verify_batch, verify_batch_os, verify_bundle,
+    verify_bundles,
+};

@@ -1,0 +1,326 @@
+//! The entries of the compliance log and their byte encoding.
+//!
+//! An entry is compact JSON with a fixed field order (the declaration order below, which serde
+//! keeps), for example:
+//!
+//! ```text
+//! {"time":1767225600,"tenant":"acme","event":{"kind":"registration","leaf_index":3,"registration_hash":"1234"}}
+//! ```
+//!
+//! Invariant: **the logged bytes are authoritative.** The leaf hash is taken over the bytes the
+//! log stored, and an auditor hashes the bytes it receives; nobody re-serializes an entry to check
+//! it, so the tree commits to exactly what was stored. Decoding is for reading (counting kinds,
+//! re-verifying proofs) and is strict: unknown fields and non-canonical bytes are errors.
+//!
+//! Only public data goes in: a registration is its leaf index and `H(contributor_id, commitment)`
+//! (never the contributor or commitment in clear), a claim is its public statement and proof.
+//! [`LogEntry::to_bytes`] refuses values that are not of the documented shape (decimal field
+//! elements, hex digests), which also keeps free text out of the log.
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+/// Upper bound on one encoded entry: a Groth16 proof in hex plus a statement is about 1 KiB.
+pub const MAX_ENTRY_LEN: usize = 64 * 1024;
+/// Upper bound on short identifiers (tenant, circuit id, verdict).
+const MAX_NAME_LEN: usize = 128;
+/// A BN254 scalar has at most 77 decimal digits.
+const MAX_DECIMAL_LEN: usize = 78;
+
+/// Why an entry could not be encoded or decoded.
+#[derive(Debug, Error)]
+pub enum EntryError {
+    /// The bytes are not a valid entry.
+    #[error("entry is not valid JSON of the entry schema: {0}")]
+    Json(#[from] serde_json::Error),
+    /// The entry's transport encoding (base64 in an export file) is invalid.
+    #[error("entry is not valid base64")]
+    Encoding,
+    /// The bytes decode but are not the canonical encoding the log writes.
+    #[error("entry bytes are not in canonical form")]
+    NotCanonical,
+    /// The entry is larger than [`MAX_ENTRY_LEN`].
+    #[error("entry is larger than {MAX_ENTRY_LEN} bytes")]
+    TooLarge,
+    /// A field does not have its documented shape.
+    #[error("field {field}: {reason}")]
+    Field {
+        /// The field's name.
+        field: &'static str,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+}
+
+/// One log entry: when, for which tenant, what happened.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogEntry {
+    /// Unix time in seconds (UTC) when the service logged the event.
+    pub time: u64,
+    /// The tenant the event belongs to.
+    pub tenant: String,
+    /// The event.
+    pub event: LogEvent,
+}
+
+/// What an entry records.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum LogEvent {
+    /// A contribution was registered as leaf `leaf_index`.
+    Registration {
+        /// The leaf index the registration got.
+        leaf_index: u64,
+        /// `H(contributor_id, commitment)` as a decimal field element.
+        registration_hash: String,
+    },
+    /// An epoch snapshot was published.
+    Snapshot {
+        /// The epoch.
+        epoch: u64,
+        /// Depth of the Merkle-sum tree.
+        depth: u32,
+        /// Root hash, decimal field element.
+        root: String,
+        /// Total weight (root sum), decimal.
+        total_weight: String,
+        /// Revenue of the epoch, decimal.
+        revenue: String,
+    },
+    /// A claim bundle was issued.
+    Claim {
+        /// The circuit the proof is for.
+        circuit_id: String,
+        /// Fingerprint (hex) of the verifying key.
+        vk_fingerprint: String,
+        /// The public statement.
+        statement: LoggedStatement,
+        /// The Groth16 proof, hex of its canonical compressed encoding.
+        proof: String,
+    },
+    /// A claim was verified by the service.
+    Verification {
+        /// The circuit the proof is for.
+        circuit_id: String,
+        /// Fingerprint (hex) of the verifying key.
+        vk_fingerprint: String,
+        /// The public statement that was checked.
+        statement: LoggedStatement,
+        /// The outcome, e.g. `valid` or `invalid`.
+        verdict: String,
+    },
+}
+
+/// The kinds of [`LogEvent`], for counting.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum EntryKind {
+    /// [`LogEvent::Registration`].
+    Registration,
+    /// [`LogEvent::Snapshot`].
+    Snapshot,
+    /// [`LogEvent::Claim`].
+    Claim,
+    /// [`LogEvent::Verification`].
+    Verification,
+}
+
+/// The nine public inputs of a claim as decimal strings, named and ordered as
+/// [`crate::statement::PublicInput::ALL`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)] // Each field is the public input of the same name.
+pub struct LoggedStatement {
+    pub epoch: String,
+    pub root: String,
+    pub total_weight: String,
+    pub revenue: String,
+    pub contributor_id: String,
+    pub claimed_weight: String,
+    pub payout: String,
+    pub range_start: String,
+    pub range_end: String,
+}
+
+impl LoggedStatement {
+    /// Builds the statement from the nine decimal inputs in instance order.
+    pub fn from_inputs(inputs: [String; crate::statement::NUM_PUBLIC_INPUTS]) -> Self {
+        let [
+            epoch,
+            root,
+            total_weight,
+            revenue,
+            contributor_id,
+            claimed_weight,
+            payout,
+            range_start,
+            range_end,
+        ] = inputs;
+        LoggedStatement {
+            epoch,
+            root,
+            total_weight,
+            revenue,
+            contributor_id,
+            claimed_weight,
+            payout,
+            range_start,
+            range_end,
+        }
+    }
+
+    /// The nine decimal inputs in instance order.
+    pub fn inputs(&self) -> [&str; crate::statement::NUM_PUBLIC_INPUTS] {
+        [
+            &self.epoch,
+            &self.root,
+            &self.total_weight,
+            &self.revenue,
+            &self.contributor_id,
+            &self.claimed_weight,
+            &self.payout,
+            &self.range_start,
+            &self.range_end,
+        ]
+    }
+
+    fn validate(&self) -> Result<(), EntryError> {
+        for value in self.inputs() {
+            check_decimal("statement", value)?;
+        }
+        Ok(())
+    }
+}
+
+impl LogEntry {
+    /// The kind of event.
+    pub fn kind(&self) -> EntryKind {
+        match self.event {
+            LogEvent::Registration { .. } => EntryKind::Registration,
+            LogEvent::Snapshot { .. } => EntryKind::Snapshot,
+            LogEvent::Claim { .. } => EntryKind::Claim,
+            LogEvent::Verification { .. } => EntryKind::Verification,
+        }
+    }
+
+    /// Checks every field has its documented shape (public data only, bounded sizes).
+    pub fn validate(&self) -> Result<(), EntryError> {
+        check_name("tenant", &self.tenant)?;
+        match &self.event {
+            LogEvent::Registration {
+                registration_hash, ..
+            } => check_decimal("registration_hash", registration_hash),
+            LogEvent::Snapshot {
+                root,
+                total_weight,
+                revenue,
+                ..
+            } => {
+                check_decimal("root", root)?;
+                check_decimal("total_weight", total_weight)?;
+                check_decimal("revenue", revenue)
+            }
+            LogEvent::Claim {
+                circuit_id,
+                vk_fingerprint,
+                statement,
+                proof,
+            } => {
+                check_name("circuit_id", circuit_id)?;
+                check_hex("vk_fingerprint", vk_fingerprint, 128)?;
+                statement.validate()?;
+                check_hex("proof", proof, MAX_ENTRY_LEN / 2)
+            }
+            LogEvent::Verification {
+                circuit_id,
+                vk_fingerprint,
+                statement,
+                verdict,
+            } => {
+                check_name("circuit_id", circuit_id)?;
+                check_hex("vk_fingerprint", vk_fingerprint, 128)?;
+                statement.validate()?;
+                check_name("verdict", verdict)
+            }
+        }
+    }
+
+    /// The canonical bytes to log: validated, compact JSON in declaration order.
+    pub fn to_bytes(&self) -> Result<Vec<u8>, EntryError> {
+        self.validate()?;
+        let bytes = serde_json::to_vec(self)?;
+        if bytes.len() > MAX_ENTRY_LEN {
+            return Err(EntryError::TooLarge);
+        }
+        Ok(bytes)
+    }
+
+    /// Decodes logged bytes strictly (schema and field shapes). The bytes, not this value, are
+    /// what the tree commits to.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, EntryError> {
+        if bytes.len() > MAX_ENTRY_LEN {
+            return Err(EntryError::TooLarge);
+        }
+        let entry: LogEntry = serde_json::from_slice(bytes)?;
+        entry.validate()?;
+        // The log only ever writes `to_bytes` output, so anything else (whitespace, key order,
+        // escapes, duplicate keys) was not written by it. This compares; it never replaces the
+        // bytes that are hashed.
+        if serde_json::to_vec(&entry)? != bytes {
+            return Err(EntryError::NotCanonical);
+        }
+        Ok(entry)
+    }
+}
+
+fn check_name(field: &'static str, value: &str) -> Result<(), EntryError> {
+    if value.is_empty() || value.len() > MAX_NAME_LEN {
+        return Err(EntryError::Field {
+            field,
+            reason: "must be 1 to 128 bytes",
+        });
+    }
+    // Identifiers only: no spaces, quotes or control characters that could smuggle text.
+    if !value
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"-_.:/@".contains(&b))
+    {
+        return Err(EntryError::Field {
+            field,
+            reason: "must be ASCII letters, digits or -_.:/@",
+        });
+    }
+    Ok(())
+}
+
+fn check_decimal(field: &'static str, value: &str) -> Result<(), EntryError> {
+    let canonical = !value.is_empty()
+        && value.len() <= MAX_DECIMAL_LEN
+        && value.bytes().all(|b| b.is_ascii_digit())
+        && (value.len() == 1 || !value.starts_with('0'));
+    if canonical {
+        Ok(())
+    } else {
+        Err(EntryError::Field {
+            field,
+            reason: "must be a canonical decimal number",
+        })
+    }
+}
+
+fn check_hex(field: &'static str, value: &str, max_len: usize) -> Result<(), EntryError> {
+    let ok = !value.is_empty()
+        && value.len() <= max_len
+        && value.len().is_multiple_of(2)
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    if ok {
+        Ok(())
+    } else {
+        Err(EntryError::Field {
+            field,
+            reason: "must be lowercase hex",
+        })
+    }
+}

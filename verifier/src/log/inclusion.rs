@@ -1,0 +1,103 @@
+//! The offline check of one logged entry: its bytes, index, inclusion proof and the signed
+//! checkpoint that covers it, as a claim bundle carries them in its optional `log` field.
+//!
+//! Invariant: [`LogInclusion::verify`] returns a checkpoint only when (1) the note is signed by
+//! the configured log key with the log's origin, (2) its size is the bundle's `tree_size`, and
+//! (3) the inclusion proof leads from `BLAKE3(0x00 || entry bytes)` at `index` to its root.
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use super::merkle::{Hash, ProofError, leaf_hash, verify_inclusion};
+use super::note::{Checkpoint, LogVerifier, NoteError};
+
+/// A proof has at most one hash per tree level, and sizes are u64.
+pub const MAX_PROOF_HASHES: usize = 64;
+
+/// Where an entry is in the log, with everything needed to check it offline.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogInclusion {
+    /// The entry's index (0-based).
+    pub index: u64,
+    /// The tree size the proof and the checkpoint are for.
+    pub tree_size: u64,
+    /// The inclusion proof, leaf to root, each hash as 64 lowercase hex digits.
+    pub proof: Vec<String>,
+    /// The signed checkpoint note text covering `tree_size` entries.
+    pub checkpoint: String,
+}
+
+/// Why an inclusion bundle was rejected.
+#[derive(Debug, Error)]
+pub enum InclusionError {
+    /// The checkpoint is malformed or not signed by the log key.
+    #[error("checkpoint: {0}")]
+    Checkpoint(#[from] NoteError),
+    /// The checkpoint is for another tree size than the proof.
+    #[error("checkpoint is for size {checkpoint}, the proof for size {proof}")]
+    SizeMismatch {
+        /// Size in the checkpoint.
+        checkpoint: u64,
+        /// `tree_size` of the bundle.
+        proof: u64,
+    },
+    /// A proof hash is not 32 bytes of hex, or there are too many.
+    #[error("proof hash {0} is not 64 hex digits, or the proof is too long")]
+    MalformedProof(usize),
+    /// The proof does not lead to the checkpoint's root.
+    #[error("inclusion proof: {0}")]
+    Proof(#[from] ProofError),
+}
+
+impl LogInclusion {
+    /// Builds the bundle field from raw proof hashes.
+    pub fn new(index: u64, tree_size: u64, proof: &[Hash], checkpoint: String) -> Self {
+        LogInclusion {
+            index,
+            tree_size,
+            proof: proof.iter().map(hex::encode).collect(),
+            checkpoint,
+        }
+    }
+
+    /// Decodes the hex proof strictly (lowercase or uppercase hex, exactly 32 bytes each).
+    pub fn proof_hashes(&self) -> Result<Vec<Hash>, InclusionError> {
+        if self.proof.len() > MAX_PROOF_HASHES {
+            return Err(InclusionError::MalformedProof(MAX_PROOF_HASHES));
+        }
+        self.proof
+            .iter()
+            .enumerate()
+            .map(|(i, h)| {
+                let mut out = [0u8; 32];
+                hex::decode_to_slice(h, &mut out).map_err(|_| InclusionError::MalformedProof(i))?;
+                Ok(out)
+            })
+            .collect()
+    }
+
+    /// Verifies that `entry` (the logged bytes) is entry `index` of the log signed by `verifier`.
+    pub fn verify(
+        &self,
+        entry: &[u8],
+        verifier: &LogVerifier,
+    ) -> Result<Checkpoint, InclusionError> {
+        let checkpoint = verifier.verify_checkpoint(&self.checkpoint)?;
+        if checkpoint.size != self.tree_size {
+            return Err(InclusionError::SizeMismatch {
+                checkpoint: checkpoint.size,
+                proof: self.tree_size,
+            });
+        }
+        let proof = self.proof_hashes()?;
+        verify_inclusion(
+            self.index,
+            self.tree_size,
+            &leaf_hash(entry),
+            &proof,
+            &checkpoint.root,
+        )?;
+        Ok(checkpoint)
+    }
+}

@@ -1,0 +1,38 @@
+//! The compliance log, auditor side: every check an auditor needs offline.
+//!
+//! Credence appends every registration, snapshot publication, claim bundle and verification
+//! verdict to an append-only log, following Certificate Transparency (RFC 6962 / RFC 9162) and
+//! transparency-dev/tessera:
+//!
+//! - [`merkle`]: the RFC 6962 tree with BLAKE3 (`leaf = BLAKE3(0x00 || bytes)`, `node =
+//!   BLAKE3(0x01 || l || r)`, empty tree = `BLAKE3("")`), inclusion and consistency proof checks
+//!   (RFC 9162 §2.1.3.2 and §2.1.4.2);
+//! - [`note`]: C2SP signed-note checkpoints signed with Ed25519, the verifier key text (`log.pub`)
+//!   and the signer (server side);
+//! - [`entry`]: the entries and their canonical bytes;
+//! - [`inclusion`]: the offline check of one entry in a claim bundle ([`LogInclusion`]);
+//! - [`audit`]: replaying a whole log against its checkpoints and the previous run's state;
+//! - [`export`]: the export file an auditor reads with no network.
+//!
+//! Invariant: everything here is a pure check over bytes the caller supplies; nothing is trusted
+//! until a signature from the configured key covers it, and no input makes it panic.
+
+pub mod audit;
+pub mod entry;
+pub mod export;
+pub mod inclusion;
+pub mod merkle;
+pub mod note;
+
+pub use audit::{AuditInput, AuditProblem, AuditReport, TreeState, audit};
+pub use entry::{EntryError, EntryKind, LogEntry, LogEvent, LoggedStatement};
+pub use export::{EXPORT_FORMAT, ExportError, LogExport};
+pub use inclusion::{InclusionError, LogInclusion};
+pub use merkle::{
+    CompactRange, Hash, ProofError, empty_root, leaf_hash, node_hash, root_of_leaf_hashes,
+    verify_consistency, verify_inclusion,
+};
+pub use note::{Checkpoint, LogSigner, LogVerifier, Note, NoteError, SignedCheckpoint};
+
+#[cfg(test)]
+mod tests;
