@@ -1,1 +1,52 @@
-fn main() {}
+//! `credence-verify`: check Credence claim bundles offline.
+//!
+//! Exit codes (a contract): 0 valid, 1 invalid (a well-formed claim that is false or refused),
+//! 2 malformed (an input that is not a valid encoding, or cannot be read; also usage errors).
+//! Every subcommand prints one line per verdict saying why, or JSON with `--json`.
+//!
+//! One module per subcommand: to add one, write `mod name;` with `Args` (clap) and
+//! `run(&Args) -> Exit`, and a variant in [`Command`].
+
+mod batch;
+mod common;
+mod export_snarkjs;
+mod proof;
+mod settle;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "credence-verify",
+    version,
+    about = "Verify Credence claim bundles offline"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Verify one claim bundle: exit 0 valid, 1 invalid, 2 malformed.
+    Proof(proof::Args),
+    /// Verify many bundles with one multi-pairing per key, naming the bad ones.
+    Batch(batch::Args),
+    /// Settle one snapshot: verify the bundles, admit them in order, print the payout table.
+    Settle(settle::Args),
+    /// Write a bundle and its key as snarkjs proof.json, public.json, verification_key.json.
+    ExportSnarkjs(export_snarkjs::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let exit = match &cli.command {
+        Command::Proof(a) => proof::run(a),
+        Command::Batch(a) => batch::run(a),
+        Command::Settle(a) => settle::run(a),
+        Command::ExportSnarkjs(a) => export_snarkjs::run(a),
+    };
+    exit.into()
+}

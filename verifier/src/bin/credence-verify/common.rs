@@ -1,0 +1,190 @@
+//! Shared by the subcommands: reading inputs with size caps, trusted keys, verdicts.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use credence_verifier::bundle::MAX_BUNDLE_BYTES;
+use credence_verifier::settlement::Snapshot;
+use credence_verifier::{CircuitId, ClaimBundle, Error, KeyRing, Malformed, TrustedKey};
+use serde::Serialize;
+
+/// The process exit status, ordered by severity.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Exit {
+    Valid = 0,
+    Invalid = 1,
+    Malformed = 2,
+}
+
+impl From<Exit> for ExitCode {
+    fn from(e: Exit) -> Self {
+        ExitCode::from(e as u8)
+    }
+}
+
+impl Exit {
+    pub fn of(e: &Error) -> Self {
+        match e {
+            Error::Malformed(_) => Exit::Malformed,
+            Error::Invalid(_) => Exit::Invalid,
+        }
+    }
+
+    pub fn word(self) -> &'static str {
+        match self {
+            Exit::Valid => "valid",
+            Exit::Invalid => "invalid",
+            Exit::Malformed => "malformed",
+        }
+    }
+}
+
+/// A failure to obtain an input: it could not be read or it is malformed. Both exit 2.
+#[derive(Debug, thiserror::Error)]
+pub enum InputError {
+    #[error("{path}: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path}: larger than {limit} bytes")]
+    TooLarge { path: String, limit: usize },
+    #[error("{path}: {source}")]
+    Malformed { path: String, source: Malformed },
+    #[error("--vk {arg}: {reason}")]
+    KeyArg { arg: String, reason: String },
+}
+
+/// Reads a file of at most `limit` bytes (inputs come from outside; never read unbounded).
+pub fn read_capped(path: &Path, limit: usize) -> Result<Vec<u8>, InputError> {
+    use std::io::Read;
+    let show = || path.display().to_string();
+    let file = std::fs::File::open(path).map_err(|source| InputError::Io {
+        path: show(),
+        source,
+    })?;
+    let mut buf = Vec::new();
+    file.take(limit as u64 + 1)
+        .read_to_end(&mut buf)
+        .map_err(|source| InputError::Io {
+            path: show(),
+            source,
+        })?;
+    if buf.len() > limit {
+        return Err(InputError::TooLarge {
+            path: show(),
+            limit,
+        });
+    }
+    Ok(buf)
+}
+
+fn read_text(path: &Path, limit: usize) -> Result<String, InputError> {
+    let bytes = read_capped(path, limit)?;
+    String::from_utf8(bytes).map_err(|e| InputError::Malformed {
+        path: path.display().to_string(),
+        source: Malformed::Json {
+            what: "file",
+            reason: format!("not UTF-8: {e}"),
+        },
+    })
+}
+
+pub fn read_bundle(path: &Path) -> Result<ClaimBundle, InputError> {
+    let text = read_text(path, MAX_BUNDLE_BYTES)?;
+    ClaimBundle::from_json(&text).map_err(|source| InputError::Malformed {
+        path: path.display().to_string(),
+        source,
+    })
+}
+
+pub fn read_snapshot(path: &Path) -> Result<Snapshot, InputError> {
+    let text = read_text(path, 64 * 1024)?;
+    Snapshot::from_json(&text).map_err(|source| InputError::Malformed {
+        path: path.display().to_string(),
+        source,
+    })
+}
+
+/// Parses `--vk [CIRCUIT_ID=]PATH`. Without `CIRCUIT_ID=`, the key is pinned to the circuit id
+/// spelled by the file's stem (`claim-v1-n16-d20.vk` pins `claim-v1-n16-d20`).
+pub fn load_key(arg: &str) -> Result<TrustedKey, InputError> {
+    let key_arg = |reason: String| InputError::KeyArg {
+        arg: arg.to_owned(),
+        reason,
+    };
+    let (id, path) = match arg.split_once('=') {
+        Some((id, path)) => (id.to_owned(), PathBuf::from(path)),
+        None => {
+            let path = PathBuf::from(arg);
+            let stem = path
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .ok_or_else(|| key_arg("no file name to take the circuit id from".into()))?
+                .to_owned();
+            (stem, path)
+        }
+    };
+    let id = CircuitId::new(&id).map_err(|e| key_arg(format!("{e} (use --vk CIRCUIT_ID=PATH)")))?;
+    // A claim key is 552 bytes; allow slack so an oversized key is refused by the decoder with a
+    // precise reason rather than by the cap.
+    let bytes = read_capped(&path, 64 * 1024)?;
+    TrustedKey::from_bytes(id, &bytes).map_err(|source| InputError::Malformed {
+        path: path.display().to_string(),
+        source,
+    })
+}
+
+pub fn load_ring(args: &[String]) -> Result<KeyRing, InputError> {
+    let mut ring = KeyRing::new();
+    for a in args {
+        let key = load_key(a)?;
+        ring.insert(key).map_err(|source| InputError::Malformed {
+            path: a.clone(),
+            source,
+        })?;
+    }
+    Ok(ring)
+}
+
+/// One verdict, as printed with `--json`.
+#[derive(Serialize)]
+pub struct Verdict {
+    pub bundle: String,
+    pub verdict: &'static str,
+    pub reason: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub circuit_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vk_fingerprint: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub contributor_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payout: Option<String>,
+}
+
+impl Verdict {
+    pub fn new(bundle: &str, exit: Exit, reason: String) -> Self {
+        Verdict {
+            bundle: bundle.to_owned(),
+            verdict: exit.word(),
+            reason,
+            circuit_id: None,
+            vk_fingerprint: None,
+            contributor_id: None,
+            payout: None,
+        }
+    }
+
+    pub fn line(&self) -> String {
+        format!("{}: {}: {}", self.bundle, self.verdict, self.reason)
+    }
+}
+
+pub fn print_json<T: Serialize>(v: &T) {
+    match serde_json::to_string(v) {
+        Ok(s) => println!("{s}"),
+        // Our verdict types are plain strings and numbers; this cannot happen, but never panic.
+        Err(e) => println!("{{\"verdict\":\"malformed\",\"reason\":\"json: {e}\"}}"),
+    }
+}
