@@ -19,6 +19,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod bench;
 pub mod claim;
 pub mod commitment;
 pub mod merkle_sum;
