@@ -10,11 +10,13 @@
 //! * [`groth16`]: proof and key types, byte-compatible with ark-groth16.
 //! * [`keys`]: trusted keys pinned by circuit id, selected by fingerprint.
 //! * [`bundle`]: the claim bundle JSON.
-//! * [`verify`]: single and batch verification; [`VerifiedClaim`] is the only way into
+//! * [`verify`]: single and batch verification; a [`VerifiedClaim`] (only built there) is the
+//!   only way into
 //! * [`settlement`]: one snapshot's payout accumulator.
 //! * [`snarkjs`]: export to / import from snarkjs' JSON files.
 //!
 //! Default features add only the `credence-verify` binary (`cli`); no tokio, tonic or r1cs crate.
+//! The `groth16` feature adds `From` conversions to and from `ark_groth16`'s proof and key.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
