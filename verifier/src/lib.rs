@@ -10,7 +10,7 @@
 //! * [`groth16`]: proof and key types, byte-compatible with ark-groth16.
 //! * [`keys`]: trusted keys pinned by circuit id, selected by fingerprint.
 //! * [`bundle`]: the claim bundle JSON.
-//! * [`verify`]: single and batch verification; a [`VerifiedClaim`] (only built there) is the
+//! * [`verify`](mod@verify): single and batch verification; a [`VerifiedClaim`] (only built there) is the
 //!   only way into
 //! * [`settlement`]: one snapshot's payout accumulator.
 //! * [`snarkjs`]: export to / import from snarkjs' JSON files.
