@@ -1,1 +1,3 @@
 //! The Credence prover: the only crate that knows circuits, encodings and the wire.
+
+pub mod log;

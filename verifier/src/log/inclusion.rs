@@ -1,13 +1,17 @@
 //! The offline check of one logged entry: its bytes, index, inclusion proof and the signed
-//! checkpoint that covers it, as a claim bundle carries them in its optional `log` field.
+//! checkpoint that covers it, as a claim bundle carries them in its optional `log` field
+//! (optionally with the entry's bytes themselves).
 //!
 //! Invariant: [`LogInclusion::verify`] returns a checkpoint only when (1) the note is signed by
 //! the configured log key with the log's origin, (2) its size is the bundle's `tree_size`, and
 //! (3) the inclusion proof leads from `BLAKE3(0x00 || entry bytes)` at `index` to its root.
 
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use super::entry::{EntryError, LogEntry};
 use super::merkle::{Hash, ProofError, leaf_hash, verify_inclusion};
 use super::note::{Checkpoint, LogVerifier, NoteError};
 
@@ -26,6 +30,11 @@ pub struct LogInclusion {
     pub proof: Vec<String>,
     /// The signed checkpoint note text covering `tree_size` entries.
     pub checkpoint: String,
+    /// Base64 (standard, padded) of the entry's logged bytes, so the bundle can be checked on
+    /// its own ([`LogInclusion::verify_carried`]). Optional: a verifier that gets the bytes from
+    /// elsewhere passes them to [`LogInclusion::verify`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entry: Option<String>,
 }
 
 /// Why an inclusion bundle was rejected.
@@ -48,6 +57,12 @@ pub enum InclusionError {
     /// The proof does not lead to the checkpoint's root.
     #[error("inclusion proof: {0}")]
     Proof(#[from] ProofError),
+    /// The bundle carries no entry bytes.
+    #[error("the inclusion carries no entry")]
+    MissingEntry,
+    /// The carried entry is not base64 or not a valid entry.
+    #[error("carried entry: {0}")]
+    Entry(#[from] EntryError),
 }
 
 impl LogInclusion {
@@ -58,7 +73,25 @@ impl LogInclusion {
             tree_size,
             proof: proof.iter().map(hex::encode).collect(),
             checkpoint,
+            entry: None,
         }
+    }
+
+    /// Carries the entry's logged bytes along.
+    pub fn with_entry(mut self, bytes: &[u8]) -> Self {
+        self.entry = Some(B64.encode(bytes));
+        self
+    }
+
+    /// Verifies the carried entry bytes (see [`LogInclusion::verify`]) and decodes them.
+    pub fn verify_carried(
+        &self,
+        verifier: &LogVerifier,
+    ) -> Result<(Checkpoint, LogEntry), InclusionError> {
+        let encoded = self.entry.as_deref().ok_or(InclusionError::MissingEntry)?;
+        let bytes = B64.decode(encoded).map_err(|_| EntryError::Encoding)?;
+        let checkpoint = self.verify(&bytes, verifier)?;
+        Ok((checkpoint, LogEntry::from_bytes(&bytes)?))
     }
 
     /// Decodes the hex proof strictly (lowercase or uppercase hex, exactly 32 bytes each).

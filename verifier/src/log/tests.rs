@@ -596,6 +596,24 @@ fn inclusion_bundle_verifies_offline() {
             resized.verify(&entries[index], &verifier),
             Err(InclusionError::SizeMismatch { .. })
         ));
+        // Carrying the bytes makes the bundle self-contained.
+        let carried = bundle.clone().with_entry(&entries[index]);
+        let json = serde_json::to_string(&carried).unwrap();
+        let carried: LogInclusion = serde_json::from_str(&json).unwrap();
+        let (cp, entry) = carried.verify_carried(&verifier).unwrap();
+        assert_eq!(
+            (cp.size, entry.to_bytes().unwrap()),
+            (13, entries[index].clone())
+        );
+        assert!(matches!(
+            bundle.verify_carried(&verifier),
+            Err(InclusionError::MissingEntry)
+        ));
+        let swapped = bundle.clone().with_entry(&entries[(index + 1) % 13]);
+        assert!(matches!(
+            swapped.verify_carried(&verifier),
+            Err(InclusionError::Proof(_))
+        ));
         // Malformed hex.
         if !bundle.proof.is_empty() {
             let mut bad = bundle.clone();

@@ -1,0 +1,121 @@
+//! The log key files in the data directory, and crash-safe file writes.
+//!
+//! - `<data_dir>/log.key`: the signer key text (`PRIVATE+KEY+<name>+<id>+<base64>`), mode 0600;
+//! - `<data_dir>/log.pub`: the verifier key text and a newline, what auditors configure.
+//!
+//! Invariants: a key file is written completely or not at all (temp file, fsync, rename, fsync of
+//! the directory); a readable-by-others `log.key` is refused rather than used; an existing
+//! `log.pub` without its `log.key` is an error, never a reason to mint a new log identity; the
+//! secret is only held in zeroizing buffers.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{Read as _, Write as _};
+use std::path::{Path, PathBuf};
+
+use credence_verifier::log::LogSigner;
+use zeroize::Zeroizing;
+
+use super::StoreError;
+
+/// File name of the signer key in the data directory.
+pub const LOG_KEY_FILE: &str = "log.key";
+/// File name of the verifier key in the data directory.
+pub const LOG_PUB_FILE: &str = "log.pub";
+
+fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
+    move |source| StoreError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Writes `bytes` to `path` atomically and durably with the given Unix mode.
+pub fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> Result<(), StoreError> {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map_or("file".into(), |n| n.to_string_lossy());
+    let tmp: PathBuf = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    // A leftover from a crashed earlier attempt of this same pid is stale; remove it.
+    let _ = fs::remove_file(&tmp);
+    let result = (|| {
+        let mut options = OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, mode);
+        let mut file = options.open(&tmp).map_err(io_error(&tmp))?;
+        file.write_all(bytes).map_err(io_error(&tmp))?;
+        file.sync_all().map_err(io_error(&tmp))?;
+        drop(file);
+        fs::rename(&tmp, path).map_err(io_error(path))?;
+        // The rename is durable only once the directory entry is.
+        File::open(dir)
+            .and_then(|d| d.sync_all())
+            .map_err(io_error(dir))
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// Loads the log's signer from `<data_dir>/log.key`, or creates the key pair on first start.
+///
+/// `origin` is the log's name (the checkpoint origin line and key name); an existing key with
+/// another name is refused. `log.pub` is (re)written from the key when missing or different.
+pub fn load_or_create_signer(data_dir: &Path, origin: &str) -> Result<LogSigner, StoreError> {
+    let key_path = data_dir.join(LOG_KEY_FILE);
+    let pub_path = data_dir.join(LOG_PUB_FILE);
+    let signer = match File::open(&key_path) {
+        Ok(mut file) => {
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt as _;
+                let mode = file
+                    .metadata()
+                    .map_err(io_error(&key_path))?
+                    .permissions()
+                    .mode();
+                if mode & 0o077 != 0 {
+                    return Err(StoreError::KeyPermissions {
+                        path: key_path,
+                        mode: mode & 0o777,
+                    });
+                }
+            }
+            let mut text = Zeroizing::new(String::with_capacity(256));
+            file.read_to_string(&mut text)
+                .map_err(io_error(&key_path))?;
+            let signer = LogSigner::parse(&text)?;
+            if signer.name() != origin {
+                return Err(StoreError::OriginMismatch {
+                    configured: origin.to_owned(),
+                    key: signer.name().to_owned(),
+                });
+            }
+            signer
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            if pub_path.exists() {
+                return Err(StoreError::MissingKey { path: key_path });
+            }
+            fs::create_dir_all(data_dir).map_err(io_error(data_dir))?;
+            let mut seed = Zeroizing::new([0u8; 32]);
+            rand::fill(&mut seed[..]);
+            let signer = LogSigner::from_seed(origin, &seed)?;
+            let mut text = signer.to_key_text();
+            text.push('\n');
+            write_atomic(&key_path, text.as_bytes(), 0o600)?;
+            signer
+        }
+        Err(e) => return Err(io_error(&key_path)(e)),
+    };
+    let public = format!("{}\n", signer.verifier());
+    if fs::read_to_string(&pub_path).ok().as_deref() != Some(public.as_str()) {
+        write_atomic(&pub_path, public.as_bytes(), 0o644)?;
+    }
+    Ok(signer)
+}
