@@ -249,6 +249,10 @@ impl LogStore {
             .collect::<Result<Vec<_>, _>>()?;
         let mut inner = self.lock()?;
         let start = inner.tree.size();
+        if encoded.is_empty() {
+            // Nothing to make durable; the latest checkpoint already covers `start`.
+            return Ok(start..start);
+        }
         let result = inner.append_locked(&encoded);
         if result.is_err() {
             inner.tree.truncate(start);
@@ -400,6 +404,9 @@ impl LogStore {
     }
 
     /// Writes the export file (see [`LogExport`]) for the current log, atomically.
+    ///
+    /// Appends wait while the log is read; for a large live log prefer [`export_db`], which
+    /// reads a snapshot through its own connection.
     pub fn export(&self, out: &Path) -> Result<u64, StoreError> {
         let inner = self.lock()?;
         let export = read_export(&inner.conn)?;

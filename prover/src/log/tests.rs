@@ -147,6 +147,7 @@ fn store_appends_proves_and_reopens() {
             .unwrap(),
         20..23
     );
+    assert_eq!(store.append_batch(&[]).unwrap(), 23..23);
     let bytes = store.entries(0..23).unwrap();
     assert_eq!(bytes[5], entry(5).to_bytes().unwrap());
     let leaves: Vec<_> = bytes.iter().map(|b| leaf_hash(b)).collect();
