@@ -1,1 +1,301 @@
-//! Shared helpers for the end-to-end tests.
+//! Shared helpers for the end-to-end tests: a real server on `127.0.0.1:0` built from the
+//! `credence-prover` library, clients, and contributor fixtures.
+//!
+//! Keys for the test shapes (N = 1 and 2 at depth 4) are generated once per test binary, with OS
+//! randomness like production, into a temporary directory every server of the binary shares.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use ark_bn254::Fr;
+use credence_circuits::{Shape, commitment};
+use credence_proto::v1 as pb;
+use credence_prover::Config;
+use credence_prover::server::{App, Hooks, ServerError};
+use credence_verifier::encoding::fr_to_decimal;
+use tokio::sync::oneshot;
+use tonic::transport::Channel;
+
+/// Depth of every test snapshot.
+pub const DEPTH: u32 = 4;
+/// The test shapes.
+pub const SHAPES: [&str; 2] = ["1,4", "2,4"];
+
+/// The keys directory shared by the binary's servers (generated on first use).
+pub fn keys_dir() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = tempfile::tempdir().expect("tempdir").keep();
+        for s in SHAPES {
+            let shape = credence_prover::config::parse_shape(s).expect("test shape");
+            credence_prover::keys::setup(&dir, shape).expect("test key setup");
+        }
+        dir
+    })
+}
+
+/// The verifying key file of a shape (what an independent verifier would be handed).
+pub fn vk_bytes(shape: Shape) -> Vec<u8> {
+    std::fs::read(credence_prover::keys::key_paths(keys_dir(), shape).1).expect("vk file")
+}
+
+/// A test configuration over `data_dir`.
+pub fn config(data_dir: &Path) -> Config {
+    Config {
+        listen: "127.0.0.1:0".parse().expect("addr"),
+        data_dir: data_dir.to_owned(),
+        keys_dir: Some(keys_dir().to_owned()),
+        shapes: SHAPES.map(String::from).to_vec(),
+        datanet: credence_prover::config::DatanetConfig { depth: DEPTH },
+        ..Config::default()
+    }
+}
+
+/// A running server.
+pub struct TestServer {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    /// A handle on its state (pause proving, storage).
+    pub app: App,
+    stop: Option<oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<Result<(), ServerError>>,
+}
+
+impl TestServer {
+    /// Starts a server with `config` on `127.0.0.1:0`.
+    pub async fn start(config: Config) -> TestServer {
+        let app = tokio::task::spawn_blocking(move || App::open(config, Hooks::default(), |_| {}))
+            .await
+            .expect("join")
+            .expect("server start");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let (stop, stopped) = oneshot::channel::<()>();
+        let serving = app.clone();
+        let task = tokio::spawn(async move {
+            serving
+                .serve(listener, async {
+                    let _ = stopped.await;
+                })
+                .await
+        });
+        TestServer {
+            addr,
+            app,
+            stop: Some(stop),
+            task,
+        }
+    }
+
+    /// Starts a server on a fresh data directory (returned so it outlives the server).
+    pub async fn fresh() -> (TestServer, tempfile::TempDir) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        (TestServer::start(config(dir.path())).await, dir)
+    }
+
+    /// Stops the server and waits until it has.
+    pub async fn stop(mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        self.task.await.expect("join").expect("server ran");
+    }
+
+    /// A channel to the server.
+    pub async fn channel(&self) -> Channel {
+        let url = format!("http://{}", self.addr);
+        for _ in 0..50 {
+            if let Ok(c) = tonic::transport::Endpoint::from_shared(url.clone())
+                .expect("url")
+                .connect()
+                .await
+            {
+                return c;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!("server at {url} does not accept connections");
+    }
+
+    /// A Datanet client.
+    pub async fn datanet(&self) -> pb::datanet_client::DatanetClient<Channel> {
+        pb::datanet_client::DatanetClient::new(self.channel().await)
+    }
+
+    /// A Prover client.
+    pub async fn prover(&self) -> pb::prover_client::ProverClient<Channel> {
+        pb::prover_client::ProverClient::new(self.channel().await)
+    }
+
+    /// A Verifier client.
+    pub async fn verifier(&self) -> pb::verifier_client::VerifierClient<Channel> {
+        pb::verifier_client::VerifierClient::new(self.channel().await)
+    }
+}
+
+/// One committed contribution of a contributor.
+#[derive(Clone, Debug)]
+pub struct Committed {
+    /// The data (never sent, except as `raw_data` in the tests that check it).
+    pub data: Vec<u8>,
+    /// `digest(data)`.
+    pub digest: Fr,
+    /// Its blinding.
+    pub blinding: Fr,
+    /// `H(digest, blinding)`.
+    pub commitment: Fr,
+    /// Its leaf, once registered.
+    pub leaf_index: u64,
+}
+
+/// A contributor with a secret and committed data.
+#[derive(Clone, Debug)]
+pub struct Contributor {
+    /// `s`.
+    pub secret: Fr,
+    /// `H(s)`.
+    pub id: Fr,
+    /// Its contributions.
+    pub contributions: Vec<Committed>,
+}
+
+impl Contributor {
+    /// A contributor with deterministic test values (`seed` keeps them apart).
+    pub fn new(seed: u64, count: usize) -> Contributor {
+        let secret = Fr::from(1_000_003u64 * (seed + 1));
+        let contributions = (0..count)
+            .map(|i| {
+                let data = format!("contributor {seed} record {i}").into_bytes();
+                let digest = commitment::digest(&data);
+                let blinding = Fr::from(7_777u64 * (seed + 1) + i as u64);
+                Committed {
+                    commitment: commitment::commitment(&digest, &blinding),
+                    data,
+                    digest,
+                    blinding,
+                    leaf_index: u64::MAX,
+                }
+            })
+            .collect();
+        Contributor {
+            id: commitment::contributor_id(&secret),
+            secret,
+            contributions,
+        }
+    }
+
+    /// Registers every contribution and records its leaf index.
+    pub async fn register(&mut self, server: &TestServer) {
+        let mut client = server.datanet().await;
+        for c in &mut self.contributions {
+            let r = client
+                .register(pb::RegisterRequest {
+                    contributor_id: fr_to_decimal(&self.id),
+                    commitment: fr_to_decimal(&c.commitment),
+                })
+                .await
+                .expect("register")
+                .into_inner();
+            c.leaf_index = r.leaf_index;
+        }
+    }
+
+    /// A claim request over the given contributions (by position), looked up on the server.
+    pub fn claim(&self, epoch: u64, which: &[usize]) -> pb::SubmitClaimRequest {
+        pb::SubmitClaimRequest {
+            secret: fr_to_decimal(&self.secret),
+            epoch,
+            contributions: which
+                .iter()
+                .map(|&i| {
+                    let c = &self.contributions[i];
+                    pb::ClaimContribution {
+                        data: Some(pb::claim_contribution::Data::Digest(fr_to_decimal(
+                            &c.digest,
+                        ))),
+                        blinding: fr_to_decimal(&c.blinding),
+                        leaf_index: c.leaf_index,
+                        leaf: None,
+                    }
+                })
+                .collect(),
+            ..Default::default()
+        }
+    }
+}
+
+/// Publishes a snapshot giving each `(leaf, weight)`.
+pub async fn publish(
+    server: &TestServer,
+    epoch: u64,
+    revenue: u64,
+    weights: &[(u64, u64)],
+) -> pb::Snapshot {
+    server
+        .datanet()
+        .await
+        .publish_snapshot(pb::PublishSnapshotRequest {
+            epoch,
+            depth: 0,
+            revenue,
+            weights: weights
+                .iter()
+                .map(|&(leaf_index, weight)| pb::LeafWeight { leaf_index, weight })
+                .collect(),
+        })
+        .await
+        .expect("publish")
+        .into_inner()
+}
+
+/// Watches a job to its end; returns every state seen, in order, and the last event.
+pub async fn watch(server: &TestServer, job_id: &str) -> (Vec<pb::JobState>, pb::Job) {
+    let mut stream = server
+        .prover()
+        .await
+        .watch_job(pb::JobRequest {
+            job_id: job_id.to_owned(),
+        })
+        .await
+        .expect("watch")
+        .into_inner();
+    let mut states = vec![];
+    let mut last = None;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
+    while let Some(ev) = tokio::time::timeout_at(deadline, stream.message())
+        .await
+        .expect("job finished within 120 s")
+        .expect("stream")
+    {
+        states.push(pb::JobState::try_from(ev.state).expect("known state"));
+        last = Some(ev);
+    }
+    (states, last.expect("at least one event"))
+}
+
+/// Two contributors registered, a snapshot of epoch 1 published: A has leaves 0 and 2
+/// (weights 30 and 50), B has leaf 1 (weight 20); revenue 1000.
+pub async fn standard_setup(server: &TestServer) -> (Contributor, Contributor) {
+    let mut a = Contributor::new(1, 2);
+    let mut b = Contributor::new(2, 1);
+    // Interleave so A's leaves are not adjacent: A0 -> 0, B0 -> 1, A1 -> 2.
+    let mut client = server.datanet().await;
+    for (who, i) in [(0, 0), (1, 0), (0, 1)] {
+        let c = if who == 0 { &mut a } else { &mut b };
+        let r = client
+            .register(pb::RegisterRequest {
+                contributor_id: fr_to_decimal(&c.id),
+                commitment: fr_to_decimal(&c.contributions[i].commitment),
+            })
+            .await
+            .expect("register")
+            .into_inner();
+        c.contributions[i].leaf_index = r.leaf_index;
+    }
+    publish(server, 1, 1000, &[(0, 30), (1, 20), (2, 50)]).await;
+    (a, b)
+}

@@ -1,0 +1,76 @@
+//! The hook through which the service records what it did in the compliance log.
+//!
+//! The service calls [`AuditSink::record`] for every registration, snapshot publication, issued
+//! claim bundle and verification verdict, from a blocking thread, after the action is durable
+//! in the service's own store. For a claim, the sink returns the inclusion data (entry index,
+//! inclusion proof, checkpoint) that the bundle then carries in its `log` field; the job is
+//! `LOGGED` once that returned, and only then `DONE`.
+//!
+//! Invariant: events carry public data only (commitments, statements, proofs, verdicts); the
+//! sink never sees a secret, digest or blinding, because the service never has them outside a
+//! job's memory.
+
+use ark_bn254::Fr;
+use credence_verifier::ClaimBundle;
+
+use crate::storage::SnapshotRecord;
+
+/// Something the service did that the compliance log records.
+#[derive(Clone, Copy, Debug)]
+pub enum AuditEvent<'a> {
+    /// A new contribution was registered.
+    Registration {
+        /// The tenant that registered it.
+        tenant: &'a str,
+        /// Its leaf index.
+        leaf_index: u64,
+        /// The contributor.
+        contributor_id: &'a Fr,
+        /// The commitment.
+        commitment: &'a Fr,
+    },
+    /// A snapshot was published.
+    Snapshot {
+        /// The publishing tenant.
+        tenant: &'a str,
+        /// Its header.
+        snapshot: &'a SnapshotRecord,
+    },
+    /// A claim bundle was issued (its proof verified).
+    Claim {
+        /// The tenant that submitted the job.
+        tenant: &'a str,
+        /// The bundle.
+        bundle: &'a ClaimBundle,
+    },
+    /// A bundle was verified by the Verifier service.
+    Verification {
+        /// The caller's tenant.
+        tenant: &'a str,
+        /// The bundle.
+        bundle: &'a ClaimBundle,
+        /// The verdict.
+        valid: bool,
+    },
+}
+
+/// Why an event could not be recorded.
+#[derive(Debug, thiserror::Error)]
+#[error("audit log: {0}")]
+pub struct AuditError(pub String);
+
+/// Records events; for a claim, returns the bundle's `log` value.
+pub trait AuditSink: Send + Sync + 'static {
+    /// Records `event` durably; returns the log inclusion data for a claim (or `None`).
+    fn record(&self, event: AuditEvent<'_>) -> Result<Option<serde_json::Value>, AuditError>;
+}
+
+/// Records nothing (no compliance log configured).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NoAudit;
+
+impl AuditSink for NoAudit {
+    fn record(&self, _: AuditEvent<'_>) -> Result<Option<serde_json::Value>, AuditError> {
+        Ok(None)
+    }
+}

@@ -1,0 +1,534 @@
+//! The `credence` command line. Subcommand names are a contract:
+//!
+//! - `credence serve [--config FILE] [--data-dir DIR] [--listen ADDR] [--shape N,D]...`
+//! - `credence setup --shape N,D [--data-dir DIR]`
+//! - `credence commit FILE... [--secret secret.key] [--openings openings.json]` (no server)
+//! - `credence register`, `credence snapshot publish|show`, `credence claim`, `credence verify`:
+//!   clients of a running server (`--server`, default `http://127.0.0.1:7117`).
+//!
+//! The contributor's private files are described in [`files`].
+
+pub mod files;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Parser, Subcommand};
+use credence_circuits::commitment;
+use credence_proto::v1 as pb;
+use credence_verifier::encoding::fr_to_decimal;
+use zeroize::Zeroizing;
+
+use crate::config::{Config, parse_shape};
+
+/// Credence: prove contributions and payouts in zero knowledge.
+#[derive(Debug, Parser)]
+#[command(name = "credence", version, about)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server.
+    Serve(ServeArgs),
+    /// Generate Groth16 keys for a circuit shape (single-party setup: see the warning).
+    Setup(SetupArgs),
+    /// Commit to files: digest, fresh blinding, commitment; writes the openings (0600).
+    Commit(CommitArgs),
+    /// Register committed contributions with a datanet.
+    Register(RegisterArgs),
+    /// Publish or read an epoch snapshot.
+    #[command(subcommand)]
+    Snapshot(SnapshotCommand),
+    /// Prove a claim on a server and write its bundle.
+    Claim(ClaimArgs),
+    /// Verify claim bundles on a server.
+    Verify(VerifyArgs),
+}
+
+/// `credence serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// TOML configuration; without it, the development default (loopback only).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Data directory (overrides the configuration).
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+    /// Listen address (overrides the configuration).
+    #[arg(long)]
+    pub listen: Option<std::net::SocketAddr>,
+    /// Circuit shapes `N,D` to offer (overrides the configuration; repeatable).
+    #[arg(long = "shape")]
+    pub shapes: Vec<String>,
+}
+
+/// `credence setup`.
+#[derive(Debug, Args)]
+pub struct SetupArgs {
+    /// The shape, `N,D` (slots, tree depth).
+    #[arg(long, value_parser = parse_shape)]
+    pub shape: credence_circuits::Shape,
+    /// Data directory; keys go to `<data_dir>/keys`.
+    #[arg(long, default_value = "credence-data")]
+    pub data_dir: PathBuf,
+}
+
+/// `credence commit`.
+#[derive(Debug, Args)]
+pub struct CommitArgs {
+    /// Files to commit to (never sent anywhere).
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// The contributor secret file (created if absent).
+    #[arg(long, default_value = "secret.key")]
+    pub secret: PathBuf,
+    /// The openings file (created or extended).
+    #[arg(long, default_value = "openings.json")]
+    pub openings: PathBuf,
+}
+
+/// Where the server is.
+#[derive(Debug, Args)]
+pub struct ServerArg {
+    /// Server URL.
+    #[arg(long, default_value = "http://127.0.0.1:7117")]
+    pub server: String,
+}
+
+/// `credence register`.
+#[derive(Debug, Args)]
+pub struct RegisterArgs {
+    /// Server.
+    #[command(flatten)]
+    server: ServerArg,
+    /// The openings file whose unregistered commitments to register.
+    #[arg(long, default_value = "openings.json")]
+    pub openings: PathBuf,
+}
+
+/// `credence snapshot`.
+#[derive(Debug, Subcommand)]
+pub enum SnapshotCommand {
+    /// Publish an epoch's snapshot (operator).
+    Publish {
+        /// Server.
+        #[command(flatten)]
+        server: ServerArg,
+        /// The epoch.
+        #[arg(long)]
+        epoch: u64,
+        /// Revenue to distribute.
+        #[arg(long)]
+        revenue: u64,
+        /// Tree depth (default: the server's).
+        #[arg(long, default_value_t = 0)]
+        depth: u32,
+        /// Leaf weights, `LEAF=WEIGHT` (repeatable).
+        #[arg(long = "weight", value_parser = parse_weight)]
+        weights: Vec<(u64, u64)>,
+    },
+    /// Show a snapshot (default: the latest).
+    Show {
+        /// Server.
+        #[command(flatten)]
+        server: ServerArg,
+        /// The epoch.
+        #[arg(long)]
+        epoch: Option<u64>,
+    },
+}
+
+fn parse_weight(s: &str) -> Result<(u64, u64), String> {
+    let (l, w) = s.split_once('=').ok_or("expected LEAF=WEIGHT")?;
+    Ok((
+        l.parse().map_err(|_| "LEAF is not a number")?,
+        w.parse().map_err(|_| "WEIGHT is not a number")?,
+    ))
+}
+
+/// `credence claim`.
+#[derive(Debug, Args)]
+pub struct ClaimArgs {
+    /// Server.
+    #[command(flatten)]
+    server: ServerArg,
+    /// The snapshot's epoch.
+    #[arg(long)]
+    pub epoch: u64,
+    /// The contributor secret file.
+    #[arg(long, default_value = "secret.key")]
+    pub secret: PathBuf,
+    /// The openings file.
+    #[arg(long, default_value = "openings.json")]
+    pub openings: PathBuf,
+    /// The claimed range `START..END` (default: the whole tree, revealing no positions).
+    #[arg(long)]
+    pub range: Option<String>,
+    /// Where to write the bundle.
+    #[arg(long, default_value = "bundle.json")]
+    pub out: PathBuf,
+}
+
+/// `credence verify`.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// Server.
+    #[command(flatten)]
+    server: ServerArg,
+    /// Bundle files.
+    #[arg(required = true)]
+    pub bundles: Vec<PathBuf>,
+}
+
+/// Runs the command; returns the process exit code.
+pub async fn run(cli: Cli) -> Result<i32> {
+    match cli.command {
+        Command::Serve(a) => serve(a).await.map(|()| 0),
+        Command::Setup(a) => setup(a).await.map(|()| 0),
+        Command::Commit(a) => commit(a).map(|()| 0),
+        Command::Register(a) => register(a).await.map(|()| 0),
+        Command::Snapshot(c) => snapshot(c).await.map(|()| 0),
+        Command::Claim(a) => claim(a).await.map(|()| 0),
+        Command::Verify(a) => verify(a).await,
+    }
+}
+
+fn spinner(message: String) -> indicatif::ProgressBar {
+    let pb = indicatif::ProgressBar::new_spinner();
+    pb.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} {msg} [{elapsed}]")
+            .expect("a valid template"),
+    );
+    pb.set_message(message);
+    pb.enable_steady_tick(Duration::from_millis(120));
+    pb
+}
+
+async fn serve(a: ServeArgs) -> Result<()> {
+    let mut config = match &a.config {
+        Some(path) => Config::from_file(path)?,
+        None => {
+            tracing::warn!(
+                "no --config: development configuration (loopback only, no access control)"
+            );
+            Config::default()
+        }
+    };
+    if let Some(d) = a.data_dir {
+        config.data_dir = d;
+    }
+    if let Some(l) = a.listen {
+        config.listen = l;
+    }
+    if !a.shapes.is_empty() {
+        config.shapes = a.shapes;
+    }
+    config.validate()?;
+    let listen = config.listen;
+    let app = tokio::task::spawn_blocking(move || {
+        let mut bar: Option<indicatif::ProgressBar> = None;
+        crate::server::App::open(config, crate::server::Hooks::default(), |p| match p {
+            crate::server::KeyProgress::Generating(s) => {
+                eprintln!("{}", crate::keys::SETUP_WARNING);
+                bar = Some(spinner(format!("generating keys for {}", s.circuit_id())));
+            }
+            crate::server::KeyProgress::Loading(s) => {
+                bar = Some(spinner(format!("loading keys for {}", s.circuit_id())));
+            }
+            crate::server::KeyProgress::Ready(s) => {
+                if let Some(b) = bar.take() {
+                    b.finish_with_message(format!("keys ready for {}", s.circuit_id()));
+                }
+            }
+        })
+    })
+    .await??;
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("binding {listen}"))?;
+    eprintln!("credence: serving on {}", listener.local_addr()?);
+    app.serve(listener, async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await?;
+    Ok(())
+}
+
+async fn setup(a: SetupArgs) -> Result<()> {
+    eprintln!("{}", crate::keys::SETUP_WARNING);
+    let dir = a.data_dir.join("keys");
+    let shape = a.shape;
+    let bar = spinner(format!("generating keys for {}", shape.circuit_id()));
+    let keys = tokio::task::spawn_blocking(move || crate::keys::setup(&dir, shape)).await??;
+    bar.finish_and_clear();
+    let (pk, vk) = crate::keys::key_paths(&a.data_dir.join("keys"), shape);
+    println!("circuit      {}", shape.circuit_id());
+    println!("proving key  {}", pk.display());
+    println!("verifying key {}", vk.display());
+    println!("vk fingerprint {}", keys.vk.fingerprint());
+    Ok(())
+}
+
+fn commit(a: CommitArgs) -> Result<()> {
+    let (secret, created) = files::load_or_create_secret(&a.secret)?;
+    if created {
+        eprintln!(
+            "created {} (mode 0600): keep it; it is your identity",
+            a.secret.display()
+        );
+    }
+    let id = commitment::contributor_id(&secret);
+    let mut openings = files::Openings::load_or_new(&a.openings, &id)?;
+    println!("contributor_id {}", fr_to_decimal(&id));
+    for file in &a.files {
+        let digest = Zeroizing::new(files::file_digest(file)?);
+        let blinding = Zeroizing::new(files::random_fr());
+        let cm = commitment::commitment(&digest, &blinding);
+        openings.openings.push(files::Opening {
+            file: file.display().to_string(),
+            digest: fr_to_decimal(&digest),
+            blinding: fr_to_decimal(&blinding),
+            commitment: fr_to_decimal(&cm),
+            leaf_index: None,
+        });
+        println!("{}  {}", fr_to_decimal(&cm), file.display());
+    }
+    openings.save(&a.openings)?;
+    eprintln!("openings written to {} (mode 0600)", a.openings.display());
+    Ok(())
+}
+
+async fn channel(server: &str) -> Result<tonic::transport::Channel> {
+    tonic::transport::Endpoint::from_shared(server.to_owned())
+        .context("bad --server URL")?
+        .connect()
+        .await
+        .with_context(|| format!("connecting to {server}"))
+}
+
+fn status(e: tonic::Status) -> anyhow::Error {
+    anyhow::anyhow!("{}: {}", e.code(), e.message())
+}
+
+async fn register(a: RegisterArgs) -> Result<()> {
+    let mut openings = files::Openings::load(&a.openings)?;
+    let mut client = pb::datanet_client::DatanetClient::new(channel(&a.server.server).await?);
+    for o in openings
+        .openings
+        .iter_mut()
+        .filter(|o| o.leaf_index.is_none())
+    {
+        let r = client
+            .register(pb::RegisterRequest {
+                contributor_id: openings.contributor_id.clone(),
+                commitment: o.commitment.clone(),
+            })
+            .await
+            .map_err(status)?
+            .into_inner();
+        o.leaf_index = Some(r.leaf_index);
+        println!("leaf {}  {}", r.leaf_index, o.file);
+    }
+    openings.save(&a.openings)?;
+    Ok(())
+}
+
+fn print_snapshot(s: &pb::Snapshot) {
+    println!("epoch        {}", s.epoch);
+    println!("depth        {}", s.depth);
+    println!("root         {}", s.root);
+    println!("total_weight {}", s.total_weight);
+    println!("revenue      {}", s.revenue);
+    println!("leaves       {}", s.leaf_count);
+}
+
+async fn snapshot(c: SnapshotCommand) -> Result<()> {
+    match c {
+        SnapshotCommand::Publish {
+            server,
+            epoch,
+            revenue,
+            depth,
+            weights,
+        } => {
+            let mut client = pb::datanet_client::DatanetClient::new(channel(&server.server).await?);
+            let s = client
+                .publish_snapshot(pb::PublishSnapshotRequest {
+                    epoch,
+                    depth,
+                    revenue,
+                    weights: weights
+                        .into_iter()
+                        .map(|(leaf_index, weight)| pb::LeafWeight { leaf_index, weight })
+                        .collect(),
+                })
+                .await
+                .map_err(status)?
+                .into_inner();
+            print_snapshot(&s);
+        }
+        SnapshotCommand::Show { server, epoch } => {
+            let mut client = pb::datanet_client::DatanetClient::new(channel(&server.server).await?);
+            let s = client
+                .get_snapshot(pb::GetSnapshotRequest { epoch })
+                .await
+                .map_err(status)?
+                .into_inner();
+            print_snapshot(&s);
+        }
+    }
+    Ok(())
+}
+
+fn parse_range(s: &str) -> Result<(u64, u64)> {
+    let (a, b) = s.split_once("..").context("--range is START..END")?;
+    Ok((
+        a.parse().context("range start")?,
+        b.parse().context("range end")?,
+    ))
+}
+
+async fn claim(a: ClaimArgs) -> Result<()> {
+    let secret = files::load_secret(&a.secret)?;
+    let openings = files::Openings::load(&a.openings)?;
+    let ch = channel(&a.server.server).await?;
+    // Which of our leaves carry weight in this snapshot.
+    let mut datanet = pb::datanet_client::DatanetClient::new(ch.clone());
+    let leaves = datanet
+        .get_leaves(pb::GetLeavesRequest {
+            epoch: a.epoch,
+            contributor_id: openings.contributor_id.clone(),
+        })
+        .await
+        .map_err(status)?
+        .into_inner();
+    let weighted: std::collections::BTreeSet<u64> =
+        leaves.leaves.iter().map(|l| l.leaf_index).collect();
+    let mut mine: Vec<&files::Opening> = openings
+        .openings
+        .iter()
+        .filter(|o| o.leaf_index.is_some_and(|i| weighted.contains(&i)))
+        .collect();
+    mine.sort_by_key(|o| o.leaf_index);
+    if mine.is_empty() {
+        bail!(
+            "none of the registered openings has a weight in epoch {}",
+            a.epoch
+        );
+    }
+    let (range_start, range_end) = match &a.range {
+        Some(r) => {
+            let (s, e) = parse_range(r)?;
+            (Some(s), Some(e))
+        }
+        None => (None, None),
+    };
+    let request = pb::SubmitClaimRequest {
+        secret: fr_to_decimal(&secret),
+        epoch: a.epoch,
+        contributions: mine
+            .iter()
+            .map(|o| pb::ClaimContribution {
+                data: Some(pb::claim_contribution::Data::Digest(o.digest.clone())),
+                blinding: o.blinding.clone(),
+                leaf_index: o.leaf_index.unwrap_or_default(),
+                leaf: None,
+            })
+            .collect(),
+        range_start,
+        range_end,
+        snapshot: None,
+    };
+    let mut prover = pb::prover_client::ProverClient::new(ch);
+    let job = prover
+        .submit_claim(request)
+        .await
+        .map_err(status)?
+        .into_inner();
+    eprintln!(
+        "job {} ({}), {} contributions",
+        job.job_id,
+        job.circuit_id,
+        mine.len()
+    );
+    let bar = spinner("queued".into());
+    let mut stream = prover
+        .watch_job(pb::JobRequest {
+            job_id: job.job_id.clone(),
+        })
+        .await
+        .map_err(status)?
+        .into_inner();
+    let mut last = job;
+    while let Some(ev) = stream.message().await.map_err(status)? {
+        bar.set_message(state_name(ev.state).to_owned());
+        last = ev;
+    }
+    bar.finish_and_clear();
+    if last.state != pb::JobState::Done as i32 {
+        bail!(
+            "job {} ended {}: {}",
+            last.job_id,
+            state_name(last.state),
+            last.failure
+        );
+    }
+    let bundle = prover
+        .get_bundle(pb::JobRequest {
+            job_id: last.job_id.clone(),
+        })
+        .await
+        .map_err(status)?
+        .into_inner();
+    std::fs::write(&a.out, &bundle.bundle_json)
+        .with_context(|| format!("writing {}", a.out.display()))?;
+    let parsed = credence_verifier::ClaimBundle::from_json(&bundle.bundle_json)?;
+    println!("bundle      {}", a.out.display());
+    println!("payout      {}", parsed.statement.payout);
+    println!(
+        "claimed     {} of {}",
+        parsed.statement.claimed_weight, parsed.statement.total_weight
+    );
+    Ok(())
+}
+
+fn state_name(s: i32) -> &'static str {
+    pb::JobState::try_from(s).map_or("unknown", |s| match s {
+        pb::JobState::Unspecified => "unknown",
+        pb::JobState::Queued => "queued",
+        pb::JobState::Witness => "computing the witness",
+        pb::JobState::Proving => "proving",
+        pb::JobState::Verifying => "verifying",
+        pb::JobState::Logged => "logged",
+        pb::JobState::Done => "done",
+        pb::JobState::Failed => "failed",
+        pb::JobState::Cancelled => "cancelled",
+    })
+}
+
+async fn verify(a: VerifyArgs) -> Result<i32> {
+    let mut client = pb::verifier_client::VerifierClient::new(channel(&a.server.server).await?);
+    let mut all_valid = true;
+    for path in &a.bundles {
+        let json =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let v = client
+            .verify_bundle(pb::VerifyBundleRequest { bundle_json: json })
+            .await
+            .map_err(status)?
+            .into_inner();
+        if v.valid {
+            println!("valid    {}  payout {}", path.display(), v.payout);
+        } else {
+            all_valid = false;
+            println!("INVALID  {}  {}", path.display(), v.reason);
+        }
+    }
+    Ok(if all_valid { 0 } else { 1 })
+}

@@ -1,0 +1,144 @@
+//! The service's errors, and the one place they become gRPC statuses.
+//!
+//! Invariant: every handler returns `Result<_, ServiceError>`, and [`From<ServiceError> for
+//! Status`](ServiceError) is the only conversion to [`tonic::Status`]. No message carries a
+//! secret or witness value: argument errors name the *field* and the rule it broke, claim
+//! errors name the *condition* (see [`credence_circuits::ClaimError`]), internal errors are
+//! logged here and answered with a generic message.
+
+use credence_circuits::ClaimError;
+use tonic::Status;
+
+use crate::storage::StorageError;
+
+/// Why an RPC failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// A request field is missing or not a valid encoding (INVALID_ARGUMENT).
+    #[error("invalid `{field}`: {reason}")]
+    InvalidArgument {
+        /// The field's path in the request, e.g. `contributions[1].blinding`.
+        field: String,
+        /// The rule it broke (never its value).
+        reason: String,
+    },
+    /// The claim is false: the witness check failed (FAILED_PRECONDITION).
+    #[error("the claim does not hold: {0}")]
+    FalseClaim(#[from] ClaimError),
+    /// The request is valid but the system is not in a state to serve it (FAILED_PRECONDITION).
+    #[error("{0}")]
+    FailedPrecondition(String),
+    /// The named object does not exist (NOT_FOUND).
+    #[error("{0}")]
+    NotFound(String),
+    /// The object exists with different content (ALREADY_EXISTS).
+    #[error("{0}")]
+    AlreadyExists(String),
+    /// A capacity or quota is exhausted (RESOURCE_EXHAUSTED).
+    #[error("{0}")]
+    ResourceExhausted(String),
+    /// The caller is not authenticated (UNAUTHENTICATED).
+    #[error("{0}")]
+    Unauthenticated(String),
+    /// The caller may not do this (PERMISSION_DENIED).
+    #[error("{0}")]
+    PermissionDenied(String),
+    /// The service is turned off or shutting down (UNAVAILABLE).
+    #[error("{0}")]
+    Unavailable(String),
+    /// The database failed (INTERNAL; detail logged, not returned).
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    /// Anything else that is the server's fault (INTERNAL; detail logged, not returned).
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl ServiceError {
+    /// An INVALID_ARGUMENT error for `field`.
+    pub fn invalid(field: impl Into<String>, reason: impl std::fmt::Display) -> Self {
+        ServiceError::InvalidArgument {
+            field: field.into(),
+            reason: reason.to_string(),
+        }
+    }
+}
+
+impl From<ServiceError> for Status {
+    fn from(e: ServiceError) -> Status {
+        match &e {
+            ServiceError::InvalidArgument { .. } => Status::invalid_argument(e.to_string()),
+            ServiceError::FalseClaim(_) | ServiceError::FailedPrecondition(_) => {
+                Status::failed_precondition(e.to_string())
+            }
+            ServiceError::NotFound(_) => Status::not_found(e.to_string()),
+            ServiceError::AlreadyExists(_) => Status::already_exists(e.to_string()),
+            ServiceError::ResourceExhausted(_) => Status::resource_exhausted(e.to_string()),
+            ServiceError::Unauthenticated(_) => Status::unauthenticated(e.to_string()),
+            ServiceError::PermissionDenied(_) => Status::permission_denied(e.to_string()),
+            ServiceError::Unavailable(_) => Status::unavailable(e.to_string()),
+            ServiceError::Storage(_) | ServiceError::Internal(_) => {
+                // The detail may name files or SQL; it goes to the operator's log only.
+                tracing::error!(error = %e, "internal error");
+                Status::internal("internal error (see the server log)")
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tonic::Code;
+
+    #[test]
+    fn each_class_maps_to_its_code() {
+        let cases = [
+            (
+                ServiceError::invalid("secret", "empty"),
+                Code::InvalidArgument,
+            ),
+            (
+                ServiceError::FalseClaim(ClaimError::PayoutMismatch),
+                Code::FailedPrecondition,
+            ),
+            (ServiceError::NotFound("x".into()), Code::NotFound),
+            (ServiceError::AlreadyExists("x".into()), Code::AlreadyExists),
+            (
+                ServiceError::ResourceExhausted("x".into()),
+                Code::ResourceExhausted,
+            ),
+            (
+                ServiceError::Unauthenticated("x".into()),
+                Code::Unauthenticated,
+            ),
+            (
+                ServiceError::PermissionDenied("x".into()),
+                Code::PermissionDenied,
+            ),
+            (ServiceError::Unavailable("x".into()), Code::Unavailable),
+            (
+                ServiceError::Internal("disk /secret/path".into()),
+                Code::Internal,
+            ),
+        ];
+        for (e, code) in cases {
+            let status = Status::from(e);
+            assert_eq!(status.code(), code);
+            assert!(!status.message().contains("/secret/path"));
+        }
+    }
+
+    #[test]
+    fn invalid_argument_names_the_field() {
+        let s = Status::from(ServiceError::invalid(
+            "contributions[2].blinding",
+            "not a field element",
+        ));
+        assert!(
+            s.message().contains("contributions[2].blinding"),
+            "{}",
+            s.message()
+        );
+    }
+}

@@ -1,0 +1,297 @@
+//! Building and running the server: storage, keys, services, health and reflection.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use credence_prover::{config::Config, server};
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+//! server::serve(Config::default(), listener, async { let _ = tokio::signal::ctrl_c().await; }).await?;
+//! # Ok(()) }
+//! ```
+//!
+//! [`App::open`] does the slow, blocking part (open the database, mark interrupted jobs, load or
+//! generate keys); [`App::serve`] serves until the shutdown future completes.
+//!
+//! Invariant: jobs left queued or running by an earlier process are marked failed
+//! "interrupted, resubmit" before the first request is accepted.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::io::Write as _;
+use std::path::Path;
+use std::sync::Arc;
+
+use credence_circuits::Shape;
+use credence_proto::v1 as pb;
+use credence_verifier::KeyRing;
+use tokio::net::TcpListener;
+use tokio::sync::{Semaphore, watch};
+
+use crate::access::{AccessPolicy, AllowAll};
+use crate::audit::{AuditSink, NoAudit};
+use crate::config::{Config, ConfigError};
+use crate::keys::{self, KeyError, ShapeKeys};
+use crate::service::datanet::DatanetService;
+use crate::service::prover::ProverService;
+use crate::service::verifier::VerifierService;
+use crate::service::{State, TreeCache};
+use crate::storage::{SqliteStore, StorageError, Store, now};
+
+/// Why the server could not start or stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    /// Bad configuration.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The database.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    /// Keys.
+    #[error(transparent)]
+    Keys(#[from] KeyError),
+    /// A file in the data directory.
+    #[error("{0}")]
+    Io(String),
+    /// The gRPC transport.
+    #[error("transport: {0}")]
+    Transport(#[from] tonic::transport::Error),
+    /// Reflection setup.
+    #[error("reflection: {0}")]
+    Reflection(String),
+}
+
+/// The pluggable parts: access control and the compliance log.
+#[derive(Clone)]
+pub struct Hooks {
+    /// Who may call what.
+    pub access: Arc<dyn AccessPolicy>,
+    /// Where events are logged.
+    pub audit: Arc<dyn AuditSink>,
+}
+
+impl Default for Hooks {
+    fn default() -> Self {
+        Hooks {
+            access: Arc::new(AllowAll),
+            audit: Arc::new(NoAudit),
+        }
+    }
+}
+
+impl std::fmt::Debug for Hooks {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hooks").finish_non_exhaustive()
+    }
+}
+
+/// What [`App::open`] reports about keys as it goes.
+#[derive(Clone, Copy, Debug)]
+pub enum KeyProgress {
+    /// Loading existing keys of a shape.
+    Loading(Shape),
+    /// Generating keys for a shape (slow: a spinner is appropriate).
+    Generating(Shape),
+    /// Done with a shape.
+    Ready(Shape),
+}
+
+/// The idempotency key's file name in the data directory.
+pub const IDEMPOTENCY_KEY_FILE: &str = "idempotency.key";
+
+/// Reads `<data_dir>/idempotency.key`, creating it (32 OS-random bytes, mode 0600) if absent.
+pub fn idempotency_key(data_dir: &Path) -> Result<[u8; 32], ServerError> {
+    let path = data_dir.join(IDEMPOTENCY_KEY_FILE);
+    let err = |e: std::io::Error| ServerError::Io(format!("{}: {e}", path.display()));
+    match std::fs::read(&path) {
+        Ok(bytes) => bytes
+            .as_slice()
+            .try_into()
+            .map_err(|_| ServerError::Io(format!("{}: not 32 bytes", path.display()))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            use ark_std::rand::RngCore;
+            let mut key = [0u8; 32];
+            credence_circuits::prover::os_rng().fill_bytes(&mut key);
+            let mut options = std::fs::OpenOptions::new();
+            options.write(true).create_new(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+            let mut f = options.open(&path).map_err(err)?;
+            f.write_all(&key).map_err(err)?;
+            f.sync_all().map_err(err)?;
+            Ok(key)
+        }
+        Err(e) => Err(err(e)),
+    }
+}
+
+/// A server ready to serve: storage open, keys loaded. Clones share everything, so a caller
+/// can keep one (for [`App::pause_proving`], [`App::state`]) while another serves.
+#[derive(Clone, Debug)]
+pub struct App {
+    state: Arc<State>,
+    shutdown_tx: Arc<watch::Sender<bool>>,
+}
+
+impl App {
+    /// Opens storage, marks interrupted jobs, and loads (or generates) the keys of every
+    /// configured shape. Blocking and possibly slow: call it from a blocking context.
+    pub fn open(
+        config: Config,
+        hooks: Hooks,
+        mut progress: impl FnMut(KeyProgress),
+    ) -> Result<App, ServerError> {
+        let shapes = config.validate()?;
+        std::fs::create_dir_all(&config.data_dir)
+            .map_err(|e| ServerError::Io(format!("{}: {e}", config.data_dir.display())))?;
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&config.data_dir)?);
+        let interrupted = store.interrupt_running_jobs(now())?;
+        if interrupted > 0 {
+            tracing::warn!(
+                interrupted,
+                "jobs from an earlier run were marked interrupted"
+            );
+        }
+        let idempotency_key = idempotency_key(&config.data_dir)?;
+        let mut loaded = BTreeMap::new();
+        let mut ring = KeyRing::new();
+        if config.services.prover || config.services.verifier {
+            let dir = config.keys_dir();
+            for shape in shapes {
+                let k = if keys::has_keys(&dir, shape)? {
+                    progress(KeyProgress::Loading(shape));
+                    keys::load(&dir, shape, config.services.prover)?
+                } else {
+                    progress(KeyProgress::Generating(shape));
+                    tracing::warn!(circuit = %shape.circuit_id(), "{}", keys::SETUP_WARNING);
+                    keys::setup(&dir, shape)?
+                };
+                progress(KeyProgress::Ready(shape));
+                tracing::info!(circuit = %shape.circuit_id(), fingerprint = %k.vk.fingerprint(), "keys ready");
+                ring.insert(k.vk.clone()).map_err(|e| {
+                    ServerError::Keys(KeyError::Invalid {
+                        circuit_id: shape.circuit_id(),
+                        reason: e.to_string(),
+                    })
+                })?;
+                loaded.insert(shape, k);
+            }
+        }
+        let (shutdown_tx, shutdown) = watch::channel(false);
+        let state = Arc::new(State {
+            proving_slots: Arc::new(Semaphore::new(config.prover.concurrency)),
+            config,
+            keys: loaded,
+            ring,
+            store,
+            access: hooks.access,
+            audit: hooks.audit,
+            jobs: Default::default(),
+            idempotency_key,
+            trees: TreeCache::default(),
+            shutdown,
+        });
+        Ok(App {
+            state,
+            shutdown_tx: Arc::new(shutdown_tx),
+        })
+    }
+
+    /// The shared state (for embedding and tests).
+    pub fn state(&self) -> &Arc<State> {
+        &self.state
+    }
+
+    /// The loaded keys, by shape.
+    pub fn keys(&self) -> &BTreeMap<Shape, ShapeKeys> {
+        &self.state.keys
+    }
+
+    /// Takes every proving slot until the returned guard is dropped: queued jobs wait. For
+    /// maintenance (and for tests that need a job to stay queued).
+    pub async fn pause_proving(&self) -> tokio::sync::OwnedSemaphorePermit {
+        let n = self.state.config.prover.concurrency as u32;
+        self.state
+            .proving_slots
+            .clone()
+            .acquire_many_owned(n)
+            .await
+            .expect("the proving semaphore is never closed")
+    }
+
+    /// Serves on `listener` until `shutdown` completes. Jobs still running then stop without
+    /// writing; the next start marks them interrupted.
+    pub async fn serve(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), ServerError> {
+        let state = self.state.clone();
+        let services = &state.config.services;
+        let (health, health_service) = tonic_health::server::health_reporter();
+        let datanet = services
+            .datanet
+            .then(|| pb::datanet_server::DatanetServer::new(DatanetService::new(state.clone())));
+        let prover = services
+            .prover
+            .then(|| pb::prover_server::ProverServer::new(ProverService::new(state.clone())));
+        let verifier = services
+            .verifier
+            .then(|| pb::verifier_server::VerifierServer::new(VerifierService::new(state.clone())));
+        if datanet.is_some() {
+            health
+                .set_serving::<pb::datanet_server::DatanetServer<DatanetService>>()
+                .await;
+        }
+        if prover.is_some() {
+            health
+                .set_serving::<pb::prover_server::ProverServer<ProverService>>()
+                .await;
+        }
+        if verifier.is_some() {
+            health
+                .set_serving::<pb::verifier_server::VerifierServer<VerifierService>>()
+                .await;
+        }
+        let reflection = tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(credence_proto::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+            .build_v1()
+            .map_err(|e| ServerError::Reflection(e.to_string()))?;
+        let addr = listener.local_addr().ok();
+        tracing::info!(?addr, "serving");
+        let shutdown_tx = self.shutdown_tx;
+        let health2 = health.clone();
+        let result = tonic::transport::Server::builder()
+            .add_service(health_service)
+            .add_service(reflection)
+            .add_optional_service(datanet)
+            .add_optional_service(prover)
+            .add_optional_service(verifier)
+            .serve_with_incoming_shutdown(
+                tokio_stream::wrappers::TcpListenerStream::new(listener),
+                async move {
+                    shutdown.await;
+                    health2
+                        .set_not_serving::<pb::prover_server::ProverServer<ProverService>>()
+                        .await;
+                },
+            )
+            .await;
+        // Running jobs stop at their next step and write nothing more.
+        let _ = shutdown_tx.send(true);
+        tracing::info!("server stopped");
+        Ok(result?)
+    }
+}
+
+/// Opens the server with the default hooks (on a blocking thread) and serves on `listener`
+/// until `shutdown` completes.
+pub async fn serve(
+    config: Config,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServerError> {
+    let app = tokio::task::spawn_blocking(move || App::open(config, Hooks::default(), |_| {}))
+        .await
+        .map_err(|e| ServerError::Io(format!("start-up task failed: {e}")))??;
+    app.serve(listener, shutdown).await
+}

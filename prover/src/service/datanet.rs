@@ -1,0 +1,293 @@
+//! `credence.v1.Datanet`: registrations and epoch snapshots.
+//!
+//! Invariants: a contribution is keyed by `(contributor_id, commitment)`, so the same commitment
+//! under another id never blocks the first; a snapshot only contains registered leaves, has a
+//! total weight in `1..2^64`, and is immutable once published.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use credence_circuits::merkle_sum::{MAX_DEPTH, MIN_DEPTH};
+use credence_proto::v1 as pb;
+use tonic::{Request, Response, Status};
+
+use super::{State, blocking, build_tree};
+use crate::access::{Action, Caller};
+use crate::audit::AuditEvent;
+use crate::convert;
+use crate::error::ServiceError;
+use crate::storage::{Published, Registered, SnapshotLeaf, SnapshotRecord};
+
+/// The Datanet service.
+#[derive(Clone, Debug)]
+pub struct DatanetService {
+    state: Arc<State>,
+}
+
+impl DatanetService {
+    /// A service over shared state.
+    pub fn new(state: Arc<State>) -> Self {
+        DatanetService { state }
+    }
+
+    async fn register(
+        &self,
+        caller: Caller,
+        req: pb::RegisterRequest,
+    ) -> Result<pb::RegisterResponse, ServiceError> {
+        let id = convert::fr("contributor_id", &req.contributor_id)?;
+        let cm = convert::fr("commitment", &req.commitment)?;
+        self.state.access.authorize(
+            &caller,
+            &Action::Register {
+                contributor_id: &id,
+            },
+        )?;
+        let state = self.state.clone();
+        let capacity = 1u64 << state.config.datanet.depth;
+        blocking(move || match state.store.register(&id, &cm, capacity)? {
+            Registered::Created(leaf_index) => {
+                state
+                    .audit
+                    .record(AuditEvent::Registration {
+                        tenant: &caller.tenant,
+                        leaf_index,
+                        contributor_id: &id,
+                        commitment: &cm,
+                    })
+                    .map_err(|e| ServiceError::Internal(e.to_string()))?;
+                tracing::info!(leaf_index, "contribution registered");
+                Ok(pb::RegisterResponse {
+                    leaf_index,
+                    created: true,
+                })
+            }
+            Registered::Existing(leaf_index) => Ok(pb::RegisterResponse {
+                leaf_index,
+                created: false,
+            }),
+            Registered::Full => Err(ServiceError::ResourceExhausted(format!(
+                "the datanet is full ({capacity} leaves at depth {})",
+                state.config.datanet.depth
+            ))),
+        })
+        .await
+    }
+
+    async fn publish(
+        &self,
+        caller: Caller,
+        req: pb::PublishSnapshotRequest,
+    ) -> Result<pb::Snapshot, ServiceError> {
+        self.state
+            .access
+            .authorize(&caller, &Action::PublishSnapshot)?;
+        let depth = if req.depth == 0 {
+            self.state.config.datanet.depth
+        } else {
+            req.depth
+        };
+        if !(MIN_DEPTH..=MAX_DEPTH).contains(&depth) {
+            return Err(ServiceError::invalid(
+                "depth",
+                format!("must be in {MIN_DEPTH}..={MAX_DEPTH} (or 0 for the server's)"),
+            ));
+        }
+        if req.weights.is_empty() {
+            return Err(ServiceError::invalid(
+                "weights",
+                "a snapshot needs at least one leaf",
+            ));
+        }
+        let mut seen = BTreeSet::new();
+        let mut total: u64 = 0;
+        for (i, w) in req.weights.iter().enumerate() {
+            let field = format!("weights[{i}].leaf_index");
+            if w.leaf_index >= 1u64 << depth {
+                return Err(ServiceError::invalid(
+                    field,
+                    format!("outside a tree of depth {depth}"),
+                ));
+            }
+            if !seen.insert(w.leaf_index) {
+                return Err(ServiceError::invalid(field, "leaf listed twice"));
+            }
+            total = total.checked_add(w.weight).ok_or_else(|| {
+                ServiceError::invalid("weights", "total weight does not fit 64 bits")
+            })?;
+        }
+        if total == 0 {
+            return Err(ServiceError::invalid("weights", "total weight is 0"));
+        }
+        let state = self.state.clone();
+        blocking(move || {
+            let mut weights = req.weights.clone();
+            weights.sort_by_key(|w| w.leaf_index);
+            let indices: Vec<u64> = weights.iter().map(|w| w.leaf_index).collect();
+            let registered = state.store.contributions(&indices)?;
+            let mut leaves = Vec::with_capacity(weights.len());
+            let mut registered = registered.into_iter().peekable();
+            for w in &weights {
+                match registered.next_if(|c| c.leaf_index == w.leaf_index) {
+                    Some(c) => leaves.push(SnapshotLeaf {
+                        leaf_index: w.leaf_index,
+                        contributor_id: c.contributor_id,
+                        commitment: c.commitment,
+                        weight: w.weight,
+                    }),
+                    None => {
+                        let pos = req
+                            .weights
+                            .iter()
+                            .position(|x| x.leaf_index == w.leaf_index)
+                            .unwrap_or(0);
+                        return Err(ServiceError::invalid(
+                            format!("weights[{pos}].leaf_index"),
+                            "no contribution is registered at this leaf",
+                        ));
+                    }
+                }
+            }
+            let tree = Arc::new(build_tree(depth, &leaves)?);
+            let record = SnapshotRecord {
+                epoch: req.epoch,
+                depth,
+                root: tree.root().hash,
+                total_weight: tree.root().sum,
+                revenue: req.revenue,
+                leaf_count: leaves.len() as u64,
+            };
+            match state.store.publish_snapshot(&record, &leaves)? {
+                Published::Created => {
+                    state
+                        .audit
+                        .record(AuditEvent::Snapshot {
+                            tenant: &caller.tenant,
+                            snapshot: &record,
+                        })
+                        .map_err(|e| ServiceError::Internal(e.to_string()))?;
+                    state.trees.insert(record.epoch, tree);
+                    tracing::info!(epoch = record.epoch, leaves = record.leaf_count, "snapshot published");
+                }
+                Published::Identical => {}
+                Published::Conflict => {
+                    return Err(ServiceError::AlreadyExists(format!(
+                        "epoch {} already has a different snapshot (snapshots are immutable; publish a correction as a new epoch)",
+                        record.epoch
+                    )));
+                }
+            }
+            Ok(convert::snapshot_to_pb(&record))
+        })
+        .await
+    }
+
+    async fn get_snapshot(
+        &self,
+        caller: Caller,
+        req: pb::GetSnapshotRequest,
+    ) -> Result<pb::Snapshot, ServiceError> {
+        self.state
+            .access
+            .authorize(&caller, &Action::ReadSnapshot)?;
+        let state = self.state.clone();
+        let snap = blocking(move || Ok(state.store.snapshot(req.epoch)?)).await?;
+        snap.map(|s| convert::snapshot_to_pb(&s)).ok_or_else(|| {
+            ServiceError::NotFound(match req.epoch {
+                Some(e) => format!("no snapshot for epoch {e}"),
+                None => "no snapshot has been published".into(),
+            })
+        })
+    }
+
+    async fn get_leaves(
+        &self,
+        caller: Caller,
+        req: pb::GetLeavesRequest,
+    ) -> Result<pb::GetLeavesResponse, ServiceError> {
+        let id = convert::fr("contributor_id", &req.contributor_id)?;
+        self.state.access.authorize(
+            &caller,
+            &Action::ReadLeaves {
+                contributor_id: &id,
+            },
+        )?;
+        let state = self.state.clone();
+        blocking(move || {
+            let snap = state.store.snapshot(Some(req.epoch))?.ok_or_else(|| {
+                ServiceError::NotFound(format!("no snapshot for epoch {}", req.epoch))
+            })?;
+            let all = state.store.snapshot_leaves(snap.epoch)?;
+            let mine: Vec<SnapshotLeaf> = all
+                .iter()
+                .filter(|l| l.contributor_id == id)
+                .cloned()
+                .collect();
+            let tree = state
+                .trees
+                .get_or_build(snap.epoch, snap.depth, move || Ok(all))?;
+            let leaves = mine
+                .iter()
+                .map(|l| {
+                    let path = tree
+                        .path(l.leaf_index)
+                        .map_err(|e| ServiceError::Internal(e.to_string()))?;
+                    Ok(pb::Leaf {
+                        leaf_index: l.leaf_index,
+                        commitment: credence_verifier::encoding::fr_to_decimal(&l.commitment),
+                        weight: l.weight,
+                        path: Some(convert::path_to_pb(&path)),
+                    })
+                })
+                .collect::<Result<_, ServiceError>>()?;
+            Ok(pb::GetLeavesResponse {
+                snapshot: Some(convert::snapshot_to_pb(&snap)),
+                leaves,
+            })
+        })
+        .await
+    }
+}
+
+#[tonic::async_trait]
+impl pb::datanet_server::Datanet for DatanetService {
+    async fn register(
+        &self,
+        request: Request<pb::RegisterRequest>,
+    ) -> Result<Response<pb::RegisterResponse>, Status> {
+        let caller = Caller::of(&request);
+        Ok(Response::new(
+            self.register(caller, request.into_inner()).await?,
+        ))
+    }
+
+    async fn publish_snapshot(
+        &self,
+        request: Request<pb::PublishSnapshotRequest>,
+    ) -> Result<Response<pb::Snapshot>, Status> {
+        let caller = Caller::of(&request);
+        Ok(Response::new(
+            self.publish(caller, request.into_inner()).await?,
+        ))
+    }
+
+    async fn get_snapshot(
+        &self,
+        request: Request<pb::GetSnapshotRequest>,
+    ) -> Result<Response<pb::Snapshot>, Status> {
+        let caller = Caller::of(&request);
+        Ok(Response::new(
+            self.get_snapshot(caller, request.into_inner()).await?,
+        ))
+    }
+
+    async fn get_leaves(
+        &self,
+        request: Request<pb::GetLeavesRequest>,
+    ) -> Result<Response<pb::GetLeavesResponse>, Status> {
+        let caller = Caller::of(&request);
+        Ok(Response::new(
+            self.get_leaves(caller, request.into_inner()).await?,
+        ))
+    }
+}

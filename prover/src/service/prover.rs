@@ -1,0 +1,490 @@
+//! `credence.v1.Prover`: submit, watch, fetch and cancel claim jobs.
+//!
+//! Submission resolves the request into a [`ClaimInput`] (decoding every field, looking up
+//! weights and paths in this server's snapshot unless supplied), picks the smallest configured
+//! shape that fits, and runs the witness check *before* creating a job, so a false claim is
+//! refused with FAILED_PRECONDITION naming the condition and leaves nothing behind.
+//!
+//! Invariant: the request's secrets are decoded into zeroizing types at once, handed to the job
+//! task and never stored, logged or echoed; only the keyed request fingerprint is stored.
+
+use std::pin::Pin;
+use std::sync::Arc;
+
+use credence_circuits::{ClaimInput, Contribution, MerkleSumPath, Shape, commitment};
+use credence_proto::v1 as pb;
+use tokio_stream::Stream;
+use tonic::{Request, Response, Status};
+
+use super::{State, blocking};
+use crate::access::{Action, Caller};
+use crate::convert;
+use crate::error::ServiceError;
+use crate::jobs::{self, JobSpec};
+use crate::storage::{JobRecord, JobState, now};
+
+/// The Prover service.
+#[derive(Clone, Debug)]
+pub struct ProverService {
+    state: Arc<State>,
+}
+
+/// A resolved contribution before its weight and path are known.
+struct Pending {
+    digest: ark_bn254::Fr,
+    blinding: ark_bn254::Fr,
+    leaf_index: u64,
+    leaf: Option<(u64, MerkleSumPath)>,
+}
+
+impl Drop for Pending {
+    fn drop(&mut self) {
+        use zeroize::Zeroize;
+        self.digest.zeroize();
+        self.blinding.zeroize();
+    }
+}
+
+impl ProverService {
+    /// A service over shared state.
+    pub fn new(state: Arc<State>) -> Self {
+        ProverService { state }
+    }
+
+    /// Decodes the request and resolves it against a snapshot into a claim input.
+    async fn resolve(&self, req: pb::SubmitClaimRequest) -> Result<ClaimInput, ServiceError> {
+        let max_slots = self.state.keys.keys().map(|s| s.n).max().unwrap_or(0);
+        if req.contributions.is_empty() {
+            return Err(ServiceError::invalid(
+                "contributions",
+                "a claim needs at least one contribution",
+            ));
+        }
+        if req.contributions.len() > max_slots {
+            return Err(ServiceError::invalid(
+                "contributions",
+                format!(
+                    "{} contributions; the largest configured circuit has {max_slots} slots",
+                    req.contributions.len()
+                ),
+            ));
+        }
+        let secret = zeroize::Zeroizing::new(convert::fr("secret", &req.secret)?);
+        // The snapshot: supplied, or this server's.
+        let (depth, root, total_weight, revenue, local) = match &req.snapshot {
+            Some(s) => {
+                if !(credence_circuits::merkle_sum::MIN_DEPTH
+                    ..=credence_circuits::merkle_sum::MAX_DEPTH)
+                    .contains(&s.depth)
+                {
+                    return Err(ServiceError::invalid("snapshot.depth", "must be in 4..=32"));
+                }
+                if s.total_weight == 0 {
+                    return Err(ServiceError::invalid(
+                        "snapshot.total_weight",
+                        "must be positive",
+                    ));
+                }
+                (
+                    s.depth,
+                    convert::fr("snapshot.root", &s.root)?,
+                    s.total_weight,
+                    s.revenue,
+                    None,
+                )
+            }
+            None => {
+                let store = self.state.store.clone();
+                let epoch = req.epoch;
+                let snap = blocking(move || Ok(store.snapshot(Some(epoch))?))
+                    .await?
+                    .ok_or_else(|| {
+                        ServiceError::NotFound(format!(
+                            "this server has no snapshot for epoch {}; supply `snapshot` and each leaf",
+                            req.epoch
+                        ))
+                    })?;
+                (
+                    snap.depth,
+                    snap.root,
+                    snap.total_weight,
+                    snap.revenue,
+                    Some(snap),
+                )
+            }
+        };
+        let mut pending = Vec::with_capacity(req.contributions.len());
+        for (i, c) in req.contributions.iter().enumerate() {
+            let field = |f: &str| format!("contributions[{i}].{f}");
+            let digest = match &c.data {
+                Some(pb::claim_contribution::Data::Digest(d)) => convert::fr(&field("digest"), d)?,
+                Some(pb::claim_contribution::Data::RawData(bytes)) => commitment::digest(bytes),
+                None => {
+                    return Err(ServiceError::invalid(
+                        field("data"),
+                        "set `digest` or `raw_data`",
+                    ));
+                }
+            };
+            let blinding = convert::fr(&field("blinding"), &c.blinding)?;
+            if c.leaf_index >= 1u64 << depth {
+                return Err(ServiceError::invalid(
+                    field("leaf_index"),
+                    format!("outside a tree of depth {depth}"),
+                ));
+            }
+            let leaf = match &c.leaf {
+                Some(l) => Some((
+                    l.weight,
+                    convert::path(&field("leaf.path"), l.path.as_ref(), depth)?,
+                )),
+                None if local.is_none() => {
+                    return Err(ServiceError::invalid(
+                        field("leaf"),
+                        "required when `snapshot` is supplied",
+                    ));
+                }
+                None => None,
+            };
+            pending.push(Pending {
+                digest,
+                blinding,
+                leaf_index: c.leaf_index,
+                leaf,
+            });
+        }
+        // Weights and paths from this server's snapshot where not supplied.
+        let paths: Vec<Option<(u64, MerkleSumPath)>> = match local {
+            Some(snap) if pending.iter().any(|p| p.leaf.is_none()) => {
+                let state = self.state.clone();
+                let wanted: Vec<(usize, u64)> = pending
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, p)| p.leaf.is_none())
+                    .map(|(i, p)| (i, p.leaf_index))
+                    .collect();
+                let n = pending.len();
+                blocking(move || {
+                    let store = state.store.clone();
+                    let epoch = snap.epoch;
+                    let leaves = store.snapshot_leaves(epoch)?;
+                    let weights: std::collections::HashMap<u64, u64> =
+                        leaves.iter().map(|l| (l.leaf_index, l.weight)).collect();
+                    let tree = state.trees.get_or_build(epoch, snap.depth, move || Ok(leaves))?;
+                    let mut out = vec![None; n];
+                    for (i, index) in wanted {
+                        let weight = *weights.get(&index).ok_or_else(|| {
+                            ServiceError::FailedPrecondition(format!(
+                                "contributions[{i}]: the leaf has no weight in the snapshot of epoch {epoch}"
+                            ))
+                        })?;
+                        let path = tree.path(index).map_err(|e| ServiceError::Internal(e.to_string()))?;
+                        out[i] = Some((weight, path));
+                    }
+                    Ok(out)
+                })
+                .await?
+            }
+            _ => vec![None; pending.len()],
+        };
+        let contributions = pending
+            .into_iter()
+            .zip(paths)
+            .map(|(mut p, looked_up)| {
+                let (weight, path) = p
+                    .leaf
+                    .take()
+                    .or(looked_up)
+                    .expect("every leaf resolved above");
+                Contribution {
+                    digest: p.digest,
+                    blinding: p.blinding,
+                    weight,
+                    leaf_index: p.leaf_index,
+                    path,
+                }
+            })
+            .collect();
+        Ok(ClaimInput {
+            secret: *secret,
+            contributions,
+            epoch: req.epoch,
+            root,
+            total_weight,
+            revenue,
+            range_start: req.range_start.unwrap_or(0),
+            range_end: req.range_end.unwrap_or(1u64 << depth),
+        })
+    }
+
+    /// The smallest configured shape with at least `count` slots at `depth`.
+    fn pick_shape(&self, count: usize, depth: u32) -> Result<Shape, ServiceError> {
+        self.state
+            .keys
+            .keys()
+            .filter(|s| s.depth == depth && s.n >= count && self.state.keys[*s].prover.is_some())
+            .min_by_key(|s| s.n)
+            .copied()
+            .ok_or_else(|| {
+                ServiceError::FailedPrecondition(format!(
+                    "no configured circuit fits {count} contributions at depth {depth}"
+                ))
+            })
+    }
+
+    async fn submit(
+        &self,
+        caller: Caller,
+        req: pb::SubmitClaimRequest,
+    ) -> Result<pb::Job, ServiceError> {
+        let input = self.resolve(req).await?;
+        let contributor_id = commitment::contributor_id(&input.secret);
+        self.state.access.authorize(
+            &caller,
+            &Action::SubmitClaim {
+                contributor_id: &contributor_id,
+            },
+        )?;
+        let depth = input.contributions[0].path.siblings.len() as u32;
+        let depth = if input
+            .contributions
+            .iter()
+            .all(|c| c.path.siblings.len() as u32 == depth)
+        {
+            depth
+        } else {
+            return Err(ServiceError::invalid(
+                "contributions",
+                "paths of different depths",
+            ));
+        };
+        let shape = self.pick_shape(input.contributions.len(), depth)?;
+        let keys = &self.state.keys[&shape];
+        let prover = keys
+            .prover
+            .clone()
+            .expect("pick_shape only picks shapes with a prover");
+        let fingerprint = jobs::request_fingerprint(&self.state.idempotency_key, &input);
+
+        // The witness check, before any job exists: a false claim leaves nothing behind.
+        let p = prover.clone();
+        let (input, ()) = blocking(move || match p.prepare(&input) {
+            Ok(_) => Ok((input, ())),
+            Err(credence_circuits::ProveError::Claim(e)) => Err(ServiceError::FalseClaim(e)),
+            Err(e) => Err(ServiceError::Internal(e.to_string())),
+        })
+        .await?;
+
+        let t = now();
+        let fresh = JobRecord {
+            id: jobs::new_job_id(),
+            fingerprint,
+            state: JobState::Queued,
+            failure: None,
+            circuit_id: shape.circuit_id(),
+            epoch: input.epoch,
+            tenant: caller.tenant.clone(),
+            created_at: t,
+            updated_at: t,
+        };
+        let store = self.state.store.clone();
+        let circuit_id = shape.circuit_id();
+        let (record, start) = blocking(move || {
+            let existing = store.insert_job(&fresh)?;
+            if existing.id == fresh.id {
+                return Ok((existing, true));
+            }
+            if matches!(existing.state, JobState::Failed | JobState::Cancelled)
+                && let Some(restarted) = store.restart_job(&existing.id, &circuit_id, now())?
+            {
+                return Ok((restarted, true));
+            }
+            Ok((existing, false))
+        })
+        .await?;
+        if record.tenant != caller.tenant {
+            self.state.access.authorize(
+                &caller,
+                &Action::ReadJob {
+                    owner: &record.tenant,
+                },
+            )?;
+        }
+        if start {
+            tracing::info!(job = %record.id, circuit = %record.circuit_id, "job queued");
+            jobs::spawn(
+                self.state.clone(),
+                JobSpec {
+                    record: record.clone(),
+                    input,
+                    prover,
+                    key: keys.vk.clone(),
+                },
+            );
+        }
+        Ok(convert::job_to_pb(&record))
+    }
+
+    async fn load_job(
+        &self,
+        caller: &Caller,
+        field_value: &str,
+        cancel: bool,
+    ) -> Result<JobRecord, ServiceError> {
+        let id = convert::job_id("job_id", field_value)?;
+        let store = self.state.store.clone();
+        let record = blocking(move || Ok(store.job(&id)?))
+            .await?
+            .ok_or_else(|| ServiceError::NotFound("no such job".into()))?;
+        let action = if cancel {
+            Action::CancelJob {
+                owner: &record.tenant,
+            }
+        } else {
+            Action::ReadJob {
+                owner: &record.tenant,
+            }
+        };
+        self.state.access.authorize(caller, &action)?;
+        Ok(record)
+    }
+
+    async fn cancel(&self, caller: Caller, req: pb::JobRequest) -> Result<pb::Job, ServiceError> {
+        let record = self.load_job(&caller, &req.job_id, true).await?;
+        let store = self.state.store.clone();
+        let id = record.id.clone();
+        let updated = blocking(move || {
+            Ok(store.advance_job(
+                &id,
+                JobState::Cancelled,
+                Some("cancelled by the client"),
+                now(),
+            )?)
+        })
+        .await?;
+        match updated {
+            Some(r) => {
+                tracing::info!(job = %r.id, "job cancelled");
+                self.state.jobs.publish(&r);
+                Ok(convert::job_to_pb(&r))
+            }
+            None => {
+                let store = self.state.store.clone();
+                let id = record.id.clone();
+                let now_record = blocking(move || Ok(store.job(&id)?))
+                    .await?
+                    .ok_or_else(|| ServiceError::NotFound("no such job".into()))?;
+                if now_record.state == JobState::Cancelled {
+                    Ok(convert::job_to_pb(&now_record))
+                } else {
+                    Err(ServiceError::FailedPrecondition(format!(
+                        "the job is already {}",
+                        now_record.state.as_str()
+                    )))
+                }
+            }
+        }
+    }
+}
+
+type JobStream = Pin<Box<dyn Stream<Item = Result<pb::Job, Status>> + Send>>;
+
+#[tonic::async_trait]
+impl pb::prover_server::Prover for ProverService {
+    async fn submit_claim(
+        &self,
+        request: Request<pb::SubmitClaimRequest>,
+    ) -> Result<Response<pb::Job>, Status> {
+        let caller = Caller::of(&request);
+        Ok(Response::new(
+            self.submit(caller, request.into_inner()).await?,
+        ))
+    }
+
+    async fn get_job(&self, request: Request<pb::JobRequest>) -> Result<Response<pb::Job>, Status> {
+        let caller = Caller::of(&request);
+        let record = self
+            .load_job(&caller, &request.get_ref().job_id, false)
+            .await?;
+        Ok(Response::new(convert::job_to_pb(&record)))
+    }
+
+    type WatchJobStream = JobStream;
+
+    async fn watch_job(
+        &self,
+        request: Request<pb::JobRequest>,
+    ) -> Result<Response<Self::WatchJobStream>, Status> {
+        let caller = Caller::of(&request);
+        let record = self
+            .load_job(&caller, &request.get_ref().job_id, false)
+            .await?;
+        let (tx, rx) = tokio::sync::mpsc::channel(8);
+        let live = self.state.jobs.subscribe(&record.id);
+        let store = self.state.store.clone();
+        tokio::spawn(async move {
+            let Some(mut live) = live else {
+                // Not running in this process: its stored state is final (or will be marked).
+                let _ = tx.send(Ok(convert::job_to_pb(&record))).await;
+                return;
+            };
+            loop {
+                let current = live.borrow_and_update().clone();
+                let terminal = current.state.is_terminal();
+                if tx.send(Ok(convert::job_to_pb(&current))).await.is_err() || terminal {
+                    return;
+                }
+                if live.changed().await.is_err() {
+                    // The job task ended; the store has its last word.
+                    let id = current.id.clone();
+                    let last = tokio::task::spawn_blocking(move || store.job(&id)).await;
+                    if let Ok(Ok(Some(r))) = last
+                        && r != current
+                    {
+                        let _ = tx.send(Ok(convert::job_to_pb(&r))).await;
+                    }
+                    return;
+                }
+            }
+        });
+        Ok(Response::new(Box::pin(
+            tokio_stream::wrappers::ReceiverStream::new(rx),
+        )))
+    }
+
+    async fn get_bundle(
+        &self,
+        request: Request<pb::JobRequest>,
+    ) -> Result<Response<pb::BundleResponse>, Status> {
+        let caller = Caller::of(&request);
+        let record = self
+            .load_job(&caller, &request.get_ref().job_id, false)
+            .await?;
+        if record.state != JobState::Done {
+            return Err(ServiceError::FailedPrecondition(format!(
+                "the job is {}, not done",
+                record.state.as_str()
+            ))
+            .into());
+        }
+        let store = self.state.store.clone();
+        let id = record.id.clone();
+        let bundle = blocking(move || Ok(store.bundle(&id)?))
+            .await?
+            .ok_or_else(|| ServiceError::Internal("a done job has no bundle".into()))?;
+        Ok(Response::new(pb::BundleResponse {
+            job_id: record.id,
+            bundle_json: bundle,
+        }))
+    }
+
+    async fn cancel_job(
+        &self,
+        request: Request<pb::JobRequest>,
+    ) -> Result<Response<pb::Job>, Status> {
+        let caller = Caller::of(&request);
+        Ok(Response::new(
+            self.cancel(caller, request.into_inner()).await?,
+        ))
+    }
+}

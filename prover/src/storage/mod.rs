@@ -1,0 +1,279 @@
+//! Durable state of the service behind one narrow interface: [`Store`].
+//!
+//! Tables (see [`sqlite`] for the schema): contributions, snapshots (with their per-leaf
+//! weights, so paths can be served), jobs and bundles. The default backend is SQLite in the data
+//! directory ([`sqlite::SqliteStore`]); a PostgreSQL backend implements the same trait.
+//!
+//! Invariants every backend keeps:
+//! - every write is one transaction, durable when the call returns (SQLite: WAL with
+//!   `synchronous=FULL`), so an acknowledged write survives a crash;
+//! - a contribution is keyed by the pair `(contributor_id, commitment)` and its leaf index never
+//!   changes; a snapshot is immutable once written;
+//! - no secret is ever stored: a job row holds a keyed fingerprint of its request, never the
+//!   request;
+//! - job state only moves forward: a terminal job (done, failed, cancelled) changes state only
+//!   through [`Store::restart_job`], and a bundle is written in the same transaction as `done`.
+//!
+//! The trait is synchronous: the service calls it from `tokio::task::spawn_blocking`.
+
+pub mod sqlite;
+
+use ark_bn254::Fr;
+
+pub use sqlite::SqliteStore;
+
+/// Why a storage call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    /// The database failed.
+    #[error("database: {0}")]
+    Database(String),
+    /// A stored value does not decode (corruption or a foreign database).
+    #[error("corrupt row in `{table}`: {reason}")]
+    Corrupt {
+        /// The table.
+        table: &'static str,
+        /// Why.
+        reason: String,
+    },
+}
+
+impl From<rusqlite::Error> for StorageError {
+    fn from(e: rusqlite::Error) -> Self {
+        StorageError::Database(e.to_string())
+    }
+}
+
+/// A registered contribution.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ContributionRecord {
+    /// Its leaf index in every snapshot.
+    pub leaf_index: u64,
+    /// `H(secret)` of the contributor.
+    pub contributor_id: Fr,
+    /// `H(digest, blinding)`.
+    pub commitment: Fr,
+}
+
+/// What [`Store::register`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Registered {
+    /// A new leaf.
+    Created(u64),
+    /// The pair was registered before, at this leaf.
+    Existing(u64),
+    /// The tree is full.
+    Full,
+}
+
+/// A published snapshot's public header.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SnapshotRecord {
+    /// The epoch.
+    pub epoch: u64,
+    /// Tree depth.
+    pub depth: u32,
+    /// Root hash.
+    pub root: Fr,
+    /// Root sum.
+    pub total_weight: u64,
+    /// Revenue of the epoch.
+    pub revenue: u64,
+    /// Leaves with a weight.
+    pub leaf_count: u64,
+}
+
+/// One weighted leaf of a snapshot (the registration is copied in, so a snapshot is
+/// self-contained).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SnapshotLeaf {
+    /// Leaf index.
+    pub leaf_index: u64,
+    /// The registered contributor.
+    pub contributor_id: Fr,
+    /// The registered commitment.
+    pub commitment: Fr,
+    /// The leaf's weight in this snapshot.
+    pub weight: u64,
+}
+
+/// What [`Store::publish_snapshot`] did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Published {
+    /// Written now.
+    Created,
+    /// The same snapshot was already published.
+    Identical,
+    /// Another snapshot is published for this epoch.
+    Conflict,
+}
+
+/// A job's state. The order of the running stages is the order of a job's life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum JobState {
+    /// Waiting for a prover slot.
+    Queued,
+    /// Computing the witness.
+    Witness,
+    /// Groth16 proving.
+    Proving,
+    /// Verifying its own proof.
+    Verifying,
+    /// Appended to the proof log.
+    Logged,
+    /// Finished with a bundle.
+    Done,
+    /// Failed, with a reason.
+    Failed,
+    /// Cancelled by a client.
+    Cancelled,
+}
+
+impl JobState {
+    /// The stored spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobState::Queued => "queued",
+            JobState::Witness => "witness",
+            JobState::Proving => "proving",
+            JobState::Verifying => "verifying",
+            JobState::Logged => "logged",
+            JobState::Done => "done",
+            JobState::Failed => "failed",
+            JobState::Cancelled => "cancelled",
+        }
+    }
+
+    /// Parses the stored spelling.
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "queued" => JobState::Queued,
+            "witness" => JobState::Witness,
+            "proving" => JobState::Proving,
+            "verifying" => JobState::Verifying,
+            "logged" => JobState::Logged,
+            "done" => JobState::Done,
+            "failed" => JobState::Failed,
+            "cancelled" => JobState::Cancelled,
+            _ => return None,
+        })
+    }
+
+    /// Done, failed or cancelled.
+    pub fn is_terminal(self) -> bool {
+        matches!(
+            self,
+            JobState::Done | JobState::Failed | JobState::Cancelled
+        )
+    }
+
+    /// Every non-terminal state.
+    pub const RUNNING: [JobState; 5] = [
+        JobState::Queued,
+        JobState::Witness,
+        JobState::Proving,
+        JobState::Verifying,
+        JobState::Logged,
+    ];
+}
+
+/// The failure reason of a job that was queued or running when the server stopped.
+pub const INTERRUPTED: &str = "interrupted, resubmit";
+
+/// A proving job (no secrets: the request itself lives only in the job's memory).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JobRecord {
+    /// 32 lowercase hex digits.
+    pub id: String,
+    /// Keyed blake3 of the request's canonical encoding (the idempotency key).
+    pub fingerprint: [u8; 32],
+    /// Current state.
+    pub state: JobState,
+    /// Why it failed or was cancelled.
+    pub failure: Option<String>,
+    /// The circuit it proves in.
+    pub circuit_id: String,
+    /// The snapshot epoch.
+    pub epoch: u64,
+    /// The tenant that submitted it.
+    pub tenant: String,
+    /// Unix seconds.
+    pub created_at: u64,
+    /// Unix seconds.
+    pub updated_at: u64,
+}
+
+/// The service's durable state. Every method is one transaction.
+pub trait Store: Send + Sync + 'static {
+    /// Registers `(contributor_id, commitment)` at the next free leaf below `capacity`, or
+    /// returns its existing leaf.
+    fn register(
+        &self,
+        contributor_id: &Fr,
+        commitment: &Fr,
+        capacity: u64,
+    ) -> Result<Registered, StorageError>;
+
+    /// The contributions at these leaf indices (absent ones are left out).
+    fn contributions(&self, leaf_indices: &[u64]) -> Result<Vec<ContributionRecord>, StorageError>;
+
+    /// Writes a snapshot and its leaves, unless the epoch is taken.
+    fn publish_snapshot(
+        &self,
+        snapshot: &SnapshotRecord,
+        leaves: &[SnapshotLeaf],
+    ) -> Result<Published, StorageError>;
+
+    /// A snapshot by epoch, or the most recently published one.
+    fn snapshot(&self, epoch: Option<u64>) -> Result<Option<SnapshotRecord>, StorageError>;
+
+    /// A snapshot's weighted leaves, by leaf index.
+    fn snapshot_leaves(&self, epoch: u64) -> Result<Vec<SnapshotLeaf>, StorageError>;
+
+    /// Inserts `job`, or returns the job that already has its fingerprint.
+    fn insert_job(&self, job: &JobRecord) -> Result<JobRecord, StorageError>;
+
+    /// A job by id.
+    fn job(&self, id: &str) -> Result<Option<JobRecord>, StorageError>;
+
+    /// Moves a running job to `state` (a running stage, failed or cancelled). Returns the new
+    /// record, or `None` if the job is already terminal (the update is then not made).
+    fn advance_job(
+        &self,
+        id: &str,
+        state: JobState,
+        failure: Option<&str>,
+        now: u64,
+    ) -> Result<Option<JobRecord>, StorageError>;
+
+    /// Stores the bundle and marks the job done, in one transaction, if it is still running.
+    fn finish_job(
+        &self,
+        id: &str,
+        bundle_json: &str,
+        now: u64,
+    ) -> Result<Option<JobRecord>, StorageError>;
+
+    /// Puts a failed or cancelled job back in the queue (an idempotent resubmission).
+    fn restart_job(
+        &self,
+        id: &str,
+        circuit_id: &str,
+        now: u64,
+    ) -> Result<Option<JobRecord>, StorageError>;
+
+    /// The bundle of a done job.
+    fn bundle(&self, job_id: &str) -> Result<Option<String>, StorageError>;
+
+    /// Marks every running job failed with [`INTERRUPTED`] (at start-up: their secrets are
+    /// gone). Returns how many.
+    fn interrupt_running_jobs(&self, now: u64) -> Result<usize, StorageError>;
+}
+
+/// Unix seconds now.
+pub fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}

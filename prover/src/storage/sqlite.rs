@@ -1,0 +1,629 @@
+//! The SQLite backend: one file `<data_dir>/credence.db`, WAL journal, `synchronous=FULL`.
+//!
+//! ```sql
+//! contributions(leaf_index INTEGER PRIMARY KEY, contributor_id TEXT, commitment TEXT,
+//!               created_at INTEGER, UNIQUE(contributor_id, commitment))
+//! snapshots(epoch INTEGER PRIMARY KEY, depth, root TEXT, total_weight, revenue, leaf_count,
+//!           created_at)
+//! snapshot_leaves(epoch, leaf_index, contributor_id TEXT, commitment TEXT, weight,
+//!                 PRIMARY KEY(epoch, leaf_index))
+//! jobs(id TEXT PRIMARY KEY, fingerprint BLOB UNIQUE, state TEXT, failure TEXT, circuit_id TEXT,
+//!      epoch, tenant TEXT, created_at, updated_at)
+//! bundles(job_id TEXT PRIMARY KEY REFERENCES jobs(id), bundle_json TEXT, created_at)
+//! ```
+//!
+//! Field elements are canonical decimal text. A `u64` is stored in an `INTEGER` column by bit
+//! cast (`as i64`), so values above `i64::MAX` read back exactly; nothing here compares them in
+//! SQL (the latest snapshot is found by insertion order, `rowid`).
+//!
+//! WAL with `synchronous=FULL` fsyncs the log at every commit: SQLite documents that a commit in
+//! WAL mode with `synchronous=NORMAL` may roll back after a power loss, so FULL is what makes an
+//! acknowledged write durable. One connection behind a mutex: writes are serialized anyway, and
+//! every call is short.
+
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+
+use ark_bn254::Fr;
+use credence_verifier::encoding::{fr_from_decimal, fr_to_decimal};
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
+
+use super::{
+    ContributionRecord, INTERRUPTED, JobRecord, JobState, Published, Registered, SnapshotLeaf,
+    SnapshotRecord, StorageError, Store,
+};
+
+/// File name of the database in the data directory.
+pub const DB_FILE: &str = "credence.db";
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS contributions (
+    leaf_index     INTEGER PRIMARY KEY,
+    contributor_id TEXT NOT NULL,
+    commitment     TEXT NOT NULL,
+    created_at     INTEGER NOT NULL,
+    UNIQUE (contributor_id, commitment)
+);
+CREATE TABLE IF NOT EXISTS snapshots (
+    epoch        INTEGER PRIMARY KEY,
+    depth        INTEGER NOT NULL,
+    root         TEXT NOT NULL,
+    total_weight INTEGER NOT NULL,
+    revenue      INTEGER NOT NULL,
+    leaf_count   INTEGER NOT NULL,
+    created_at   INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS snapshot_leaves (
+    epoch          INTEGER NOT NULL REFERENCES snapshots(epoch),
+    leaf_index     INTEGER NOT NULL,
+    contributor_id TEXT NOT NULL,
+    commitment     TEXT NOT NULL,
+    weight         INTEGER NOT NULL,
+    PRIMARY KEY (epoch, leaf_index)
+);
+CREATE INDEX IF NOT EXISTS snapshot_leaves_by_contributor
+    ON snapshot_leaves (epoch, contributor_id);
+CREATE TABLE IF NOT EXISTS jobs (
+    id          TEXT PRIMARY KEY,
+    fingerprint BLOB NOT NULL UNIQUE,
+    state       TEXT NOT NULL,
+    failure     TEXT,
+    circuit_id  TEXT NOT NULL,
+    epoch       INTEGER NOT NULL,
+    tenant      TEXT NOT NULL,
+    created_at  INTEGER NOT NULL,
+    updated_at  INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS jobs_by_state ON jobs (state);
+CREATE TABLE IF NOT EXISTS bundles (
+    job_id      TEXT PRIMARY KEY REFERENCES jobs(id),
+    bundle_json TEXT NOT NULL,
+    created_at  INTEGER NOT NULL
+);
+";
+
+const RUNNING_STATES: &str = "('queued','witness','proving','verifying','logged')";
+
+/// The SQLite store.
+pub struct SqliteStore {
+    conn: Mutex<Connection>,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore").finish_non_exhaustive()
+    }
+}
+
+fn to_i64(v: u64) -> i64 {
+    v as i64 // bit cast, undone by `to_u64`
+}
+
+fn to_u64(v: i64) -> u64 {
+    v as u64
+}
+
+fn fr(table: &'static str, s: &str) -> Result<Fr, StorageError> {
+    fr_from_decimal("stored value", s).map_err(|e| StorageError::Corrupt {
+        table,
+        reason: e.to_string(),
+    })
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) `<data_dir>/credence.db`.
+    pub fn open(data_dir: &Path) -> Result<Self, StorageError> {
+        std::fs::create_dir_all(data_dir)
+            .map_err(|e| StorageError::Database(format!("{}: {e}", data_dir.display())))?;
+        Self::open_file(&data_dir.join(DB_FILE))
+    }
+
+    /// Opens a database file.
+    pub fn open_file(path: &Path) -> Result<Self, StorageError> {
+        let conn = Connection::open(path)?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        // `journal_mode` returns the mode in effect; anything but WAL is refused.
+        let mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(StorageError::Database(format!(
+                "journal_mode is {mode}, not wal"
+            )));
+        }
+        conn.execute_batch("PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;")?;
+        conn.execute_batch(SCHEMA)?;
+        Ok(SqliteStore {
+            conn: Mutex::new(conn),
+        })
+    }
+
+    fn conn(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock cannot leave a half-written transaction behind (SQLite
+        // rolls back an uncommitted one), so a poisoned lock is safe to reuse.
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn write<T>(
+        &self,
+        f: impl FnOnce(&Transaction<'_>) -> Result<T, StorageError>,
+    ) -> Result<T, StorageError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let out = f(&tx)?;
+        tx.commit()?;
+        Ok(out)
+    }
+}
+
+fn job_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(JobRecordRow, ())> {
+    Ok((
+        JobRecordRow {
+            id: r.get(0)?,
+            fingerprint: r.get(1)?,
+            state: r.get(2)?,
+            failure: r.get(3)?,
+            circuit_id: r.get(4)?,
+            epoch: r.get(5)?,
+            tenant: r.get(6)?,
+            created_at: r.get(7)?,
+            updated_at: r.get(8)?,
+        },
+        (),
+    ))
+}
+
+struct JobRecordRow {
+    id: String,
+    fingerprint: Vec<u8>,
+    state: String,
+    failure: Option<String>,
+    circuit_id: String,
+    epoch: i64,
+    tenant: String,
+    created_at: i64,
+    updated_at: i64,
+}
+
+impl JobRecordRow {
+    fn decode(self) -> Result<JobRecord, StorageError> {
+        let corrupt = |reason: &str| StorageError::Corrupt {
+            table: "jobs",
+            reason: reason.to_owned(),
+        };
+        Ok(JobRecord {
+            fingerprint: self
+                .fingerprint
+                .as_slice()
+                .try_into()
+                .map_err(|_| corrupt("fingerprint is not 32 bytes"))?,
+            state: JobState::parse(&self.state).ok_or_else(|| corrupt("unknown state"))?,
+            id: self.id,
+            failure: self.failure,
+            circuit_id: self.circuit_id,
+            epoch: to_u64(self.epoch),
+            tenant: self.tenant,
+            created_at: to_u64(self.created_at),
+            updated_at: to_u64(self.updated_at),
+        })
+    }
+}
+
+const JOB_COLUMNS: &str =
+    "id, fingerprint, state, failure, circuit_id, epoch, tenant, created_at, updated_at";
+
+fn get_job(conn: &Connection, id: &str) -> Result<Option<JobRecord>, StorageError> {
+    let row = conn
+        .query_row(
+            &format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = ?1"),
+            [id],
+            job_from_row,
+        )
+        .optional()?;
+    row.map(|(r, ())| r.decode()).transpose()
+}
+
+fn get_snapshot(
+    conn: &Connection,
+    epoch: Option<u64>,
+) -> Result<Option<SnapshotRecord>, StorageError> {
+    let map = |r: &rusqlite::Row<'_>| -> rusqlite::Result<(i64, u32, String, i64, i64, i64)> {
+        Ok((
+            r.get(0)?,
+            r.get(1)?,
+            r.get(2)?,
+            r.get(3)?,
+            r.get(4)?,
+            r.get(5)?,
+        ))
+    };
+    let cols = "epoch, depth, root, total_weight, revenue, leaf_count";
+    let row = match epoch {
+        Some(e) => conn
+            .query_row(
+                &format!("SELECT {cols} FROM snapshots WHERE epoch = ?1"),
+                [to_i64(e)],
+                map,
+            )
+            .optional()?,
+        None => conn
+            .query_row(
+                &format!("SELECT {cols} FROM snapshots ORDER BY rowid DESC LIMIT 1"),
+                [],
+                map,
+            )
+            .optional()?,
+    };
+    row.map(|(epoch, depth, root, total, revenue, count)| {
+        Ok(SnapshotRecord {
+            epoch: to_u64(epoch),
+            depth,
+            root: fr("snapshots", &root)?,
+            total_weight: to_u64(total),
+            revenue: to_u64(revenue),
+            leaf_count: to_u64(count),
+        })
+    })
+    .transpose()
+}
+
+fn get_leaves(conn: &Connection, epoch: u64) -> Result<Vec<SnapshotLeaf>, StorageError> {
+    let mut stmt = conn.prepare(
+        "SELECT leaf_index, contributor_id, commitment, weight FROM snapshot_leaves
+         WHERE epoch = ?1 ORDER BY leaf_index",
+    )?;
+    let rows = stmt.query_map([to_i64(epoch)], |r| {
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, i64>(3)?,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (i, id, cm, w) = row?;
+        out.push(SnapshotLeaf {
+            leaf_index: to_u64(i),
+            contributor_id: fr("snapshot_leaves", &id)?,
+            commitment: fr("snapshot_leaves", &cm)?,
+            weight: to_u64(w),
+        });
+    }
+    Ok(out)
+}
+
+impl Store for SqliteStore {
+    fn register(
+        &self,
+        contributor_id: &Fr,
+        commitment: &Fr,
+        capacity: u64,
+    ) -> Result<Registered, StorageError> {
+        let (id, cm) = (fr_to_decimal(contributor_id), fr_to_decimal(commitment));
+        self.write(|tx| {
+            let existing: Option<i64> = tx
+                .query_row(
+                    "SELECT leaf_index FROM contributions WHERE contributor_id = ?1 AND commitment = ?2",
+                    params![id, cm],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if let Some(i) = existing {
+                return Ok(Registered::Existing(to_u64(i)));
+            }
+            // Leaf indices are dense from 0, so the next one is the count.
+            let next: i64 = tx.query_row("SELECT COUNT(*) FROM contributions", [], |r| r.get(0))?;
+            let next = to_u64(next);
+            if next >= capacity {
+                return Ok(Registered::Full);
+            }
+            tx.execute(
+                "INSERT INTO contributions (leaf_index, contributor_id, commitment, created_at)
+                 VALUES (?1, ?2, ?3, ?4)",
+                params![to_i64(next), id, cm, to_i64(super::now())],
+            )?;
+            Ok(Registered::Created(next))
+        })
+    }
+
+    fn contributions(&self, leaf_indices: &[u64]) -> Result<Vec<ContributionRecord>, StorageError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT contributor_id, commitment FROM contributions WHERE leaf_index = ?1",
+        )?;
+        let mut out = Vec::with_capacity(leaf_indices.len());
+        for &i in leaf_indices {
+            let row: Option<(String, String)> = stmt
+                .query_row([to_i64(i)], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()?;
+            if let Some((id, cm)) = row {
+                out.push(ContributionRecord {
+                    leaf_index: i,
+                    contributor_id: fr("contributions", &id)?,
+                    commitment: fr("contributions", &cm)?,
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    fn publish_snapshot(
+        &self,
+        s: &SnapshotRecord,
+        leaves: &[SnapshotLeaf],
+    ) -> Result<Published, StorageError> {
+        self.write(|tx| {
+            if let Some(existing) = get_snapshot(tx, Some(s.epoch))? {
+                let same = existing == *s && get_leaves(tx, s.epoch)? == leaves;
+                return Ok(if same {
+                    Published::Identical
+                } else {
+                    Published::Conflict
+                });
+            }
+            tx.execute(
+                "INSERT INTO snapshots (epoch, depth, root, total_weight, revenue, leaf_count, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![
+                    to_i64(s.epoch),
+                    s.depth,
+                    fr_to_decimal(&s.root),
+                    to_i64(s.total_weight),
+                    to_i64(s.revenue),
+                    to_i64(s.leaf_count),
+                    to_i64(super::now())
+                ],
+            )?;
+            let mut stmt = tx.prepare_cached(
+                "INSERT INTO snapshot_leaves (epoch, leaf_index, contributor_id, commitment, weight)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?;
+            for l in leaves {
+                stmt.execute(params![
+                    to_i64(s.epoch),
+                    to_i64(l.leaf_index),
+                    fr_to_decimal(&l.contributor_id),
+                    fr_to_decimal(&l.commitment),
+                    to_i64(l.weight)
+                ])?;
+            }
+            Ok(Published::Created)
+        })
+    }
+
+    fn snapshot(&self, epoch: Option<u64>) -> Result<Option<SnapshotRecord>, StorageError> {
+        get_snapshot(&self.conn(), epoch)
+    }
+
+    fn snapshot_leaves(&self, epoch: u64) -> Result<Vec<SnapshotLeaf>, StorageError> {
+        get_leaves(&self.conn(), epoch)
+    }
+
+    fn insert_job(&self, job: &JobRecord) -> Result<JobRecord, StorageError> {
+        self.write(|tx| {
+            let existing = tx
+                .query_row(
+                    &format!("SELECT {JOB_COLUMNS} FROM jobs WHERE fingerprint = ?1"),
+                    [&job.fingerprint[..]],
+                    job_from_row,
+                )
+                .optional()?;
+            if let Some((row, ())) = existing {
+                return row.decode();
+            }
+            tx.execute(
+                &format!(
+                    "INSERT INTO jobs ({JOB_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+                ),
+                params![
+                    job.id,
+                    &job.fingerprint[..],
+                    job.state.as_str(),
+                    job.failure,
+                    job.circuit_id,
+                    to_i64(job.epoch),
+                    job.tenant,
+                    to_i64(job.created_at),
+                    to_i64(job.updated_at)
+                ],
+            )?;
+            Ok(job.clone())
+        })
+    }
+
+    fn job(&self, id: &str) -> Result<Option<JobRecord>, StorageError> {
+        get_job(&self.conn(), id)
+    }
+
+    fn advance_job(
+        &self,
+        id: &str,
+        state: JobState,
+        failure: Option<&str>,
+        now: u64,
+    ) -> Result<Option<JobRecord>, StorageError> {
+        self.write(|tx| {
+            let n = tx.execute(
+                &format!(
+                    "UPDATE jobs SET state = ?2, failure = ?3, updated_at = ?4
+                     WHERE id = ?1 AND state IN {RUNNING_STATES}"
+                ),
+                params![id, state.as_str(), failure, to_i64(now)],
+            )?;
+            if n == 0 {
+                return Ok(None);
+            }
+            get_job(tx, id)
+        })
+    }
+
+    fn finish_job(
+        &self,
+        id: &str,
+        bundle_json: &str,
+        now: u64,
+    ) -> Result<Option<JobRecord>, StorageError> {
+        self.write(|tx| {
+            let n = tx.execute(
+                &format!(
+                    "UPDATE jobs SET state = 'done', failure = NULL, updated_at = ?2
+                     WHERE id = ?1 AND state IN {RUNNING_STATES}"
+                ),
+                params![id, to_i64(now)],
+            )?;
+            if n == 0 {
+                return Ok(None);
+            }
+            tx.execute(
+                "INSERT OR REPLACE INTO bundles (job_id, bundle_json, created_at) VALUES (?1, ?2, ?3)",
+                params![id, bundle_json, to_i64(now)],
+            )?;
+            get_job(tx, id)
+        })
+    }
+
+    fn restart_job(
+        &self,
+        id: &str,
+        circuit_id: &str,
+        now: u64,
+    ) -> Result<Option<JobRecord>, StorageError> {
+        self.write(|tx| {
+            let n = tx.execute(
+                "UPDATE jobs SET state = 'queued', failure = NULL, circuit_id = ?2, updated_at = ?3
+                 WHERE id = ?1 AND state IN ('failed', 'cancelled')",
+                params![id, circuit_id, to_i64(now)],
+            )?;
+            if n == 0 {
+                return Ok(None);
+            }
+            get_job(tx, id)
+        })
+    }
+
+    fn bundle(&self, job_id: &str) -> Result<Option<String>, StorageError> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT bundle_json FROM bundles WHERE job_id = ?1",
+                [job_id],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    fn interrupt_running_jobs(&self, now: u64) -> Result<usize, StorageError> {
+        self.write(|tx| {
+            Ok(tx.execute(
+                &format!(
+                    "UPDATE jobs SET state = 'failed', failure = ?1, updated_at = ?2
+                     WHERE state IN {RUNNING_STATES}"
+                ),
+                params![INTERRUPTED, to_i64(now)],
+            )?)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn job(id: &str, fp: u8) -> JobRecord {
+        JobRecord {
+            id: id.into(),
+            fingerprint: [fp; 32],
+            state: JobState::Queued,
+            failure: None,
+            circuit_id: "claim-v1-n1-d4".into(),
+            epoch: u64::MAX,
+            tenant: "t".into(),
+            created_at: 1,
+            updated_at: 1,
+        }
+    }
+
+    #[test]
+    fn contributions_are_keyed_by_the_pair() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = SqliteStore::open(dir.path()).unwrap();
+        let (a, b, cm) = (Fr::from(1u64), Fr::from(2u64), Fr::from(3u64));
+        assert_eq!(s.register(&a, &cm, 2).unwrap(), Registered::Created(0));
+        assert_eq!(s.register(&b, &cm, 2).unwrap(), Registered::Created(1));
+        assert_eq!(s.register(&a, &cm, 2).unwrap(), Registered::Existing(0));
+        assert_eq!(s.register(&a, &b, 2).unwrap(), Registered::Full);
+        let got = s.contributions(&[1, 5]).unwrap();
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].contributor_id, b);
+    }
+
+    #[test]
+    fn snapshots_are_immutable_and_u64_round_trips() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = SqliteStore::open(dir.path()).unwrap();
+        let snap = SnapshotRecord {
+            epoch: u64::MAX,
+            depth: 4,
+            root: Fr::from(9u64),
+            total_weight: u64::MAX,
+            revenue: 7,
+            leaf_count: 1,
+        };
+        let leaves = vec![SnapshotLeaf {
+            leaf_index: 0,
+            contributor_id: Fr::from(1u64),
+            commitment: Fr::from(2u64),
+            weight: u64::MAX,
+        }];
+        assert_eq!(
+            s.publish_snapshot(&snap, &leaves).unwrap(),
+            Published::Created
+        );
+        assert_eq!(
+            s.publish_snapshot(&snap, &leaves).unwrap(),
+            Published::Identical
+        );
+        let other = SnapshotRecord {
+            revenue: 8,
+            ..snap.clone()
+        };
+        assert_eq!(
+            s.publish_snapshot(&other, &leaves).unwrap(),
+            Published::Conflict
+        );
+        assert_eq!(s.snapshot(None).unwrap().unwrap(), snap);
+        assert_eq!(s.snapshot_leaves(u64::MAX).unwrap(), leaves);
+    }
+
+    #[test]
+    fn jobs_are_idempotent_move_forward_and_survive_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let s = SqliteStore::open(dir.path()).unwrap();
+            assert_eq!(s.insert_job(&job("a", 1)).unwrap().id, "a");
+            assert_eq!(s.insert_job(&job("b", 1)).unwrap().id, "a");
+            s.insert_job(&job("c", 2)).unwrap();
+            s.finish_job("c", "{}", 2).unwrap().unwrap();
+            // A terminal job does not move.
+            assert!(
+                s.advance_job("c", JobState::Proving, None, 3)
+                    .unwrap()
+                    .is_none()
+            );
+            assert!(s.finish_job("c", "{}", 3).unwrap().is_none());
+            s.advance_job("a", JobState::Proving, None, 2)
+                .unwrap()
+                .unwrap();
+        }
+        let s = SqliteStore::open(dir.path()).unwrap();
+        assert_eq!(s.interrupt_running_jobs(5).unwrap(), 1);
+        let a = s.job("a").unwrap().unwrap();
+        assert_eq!(
+            (a.state, a.failure.as_deref()),
+            (JobState::Failed, Some(INTERRUPTED))
+        );
+        assert_eq!(s.bundle("c").unwrap().as_deref(), Some("{}"));
+        let restarted = s.restart_job("a", "claim-v1-n2-d4", 6).unwrap().unwrap();
+        assert_eq!(restarted.state, JobState::Queued);
+        assert!(s.restart_job("c", "x", 6).unwrap().is_none());
+    }
+}
