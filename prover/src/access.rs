@@ -1,30 +1,77 @@
-//! Who may call what: the hook that access control (tokens, roles, tenants) plugs into.
+//! Who may call what: bearer tokens, roles, tenants, and the hook every handler asks.
 //!
-//! Every handler builds an [`Action`] describing what the call would do, takes the [`Caller`]
-//! that an interceptor put into the request's extensions (or [`Caller::local`] when none did),
-//! and asks the configured [`AccessPolicy`] before doing anything. The default policy,
-//! [`AllowAll`], is for the development configuration on loopback.
+//! Authentication happens once per request, in [`AuthLayer`] (a tower layer in front of every
+//! service): it reads `authorization: Bearer <token>`, finds the token's [`Caller`] (tenant and
+//! [`Role`]) and puts it into the request's extensions, or answers UNAUTHENTICATED itself.
+//! Health and reflection ([`is_public_path`]) pass without a token; every other path needs
+//! one, so a service added later is protected without doing anything (fail closed).
 //!
-//! Invariant: every RPC of every Credence service calls [`AccessPolicy::authorize`] exactly once,
-//! before any side effect, with the most specific action it knows (for example the contributor
-//! id a claim is made for, or the tenant that owns a job).
+//! Authorization happens in each handler: it builds an [`Action`] describing what the call
+//! would do, takes the [`Caller`] ([`Caller::of`]) and asks the configured [`AccessPolicy`]
+//! before doing anything. [`RolePolicy`] is the policy of a configuration with tokens (see
+//! [`allowed`] for the table); [`AllowAll`] is the development configuration's, on loopback.
+//!
+//! Invariants:
+//! - every RPC of every Credence service calls [`AccessPolicy::authorize`] before any side
+//!   effect (and before any work that depends on the caller's secrets), with the most specific
+//!   action it knows (the contributor id a claim is made for, the tenant that owns a job);
+//! - tokens are never kept in memory in the clear: only their blake3 hashes, compared in
+//!   constant time against every entry (no early exit), so response timing says nothing about
+//!   how much of a guessed token was right;
+//! - a caller without a role (no token layer in front) is refused by [`RolePolicy`].
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
 
 use ark_bn254::Fr;
 
 use crate::error::ServiceError;
 
-/// The authenticated caller of an RPC, as an interceptor established it.
+/// The authenticated caller of an RPC, as [`AuthLayer`] established it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Caller {
     /// The tenant the caller acts for; jobs are owned by tenants.
     pub tenant: String,
+    /// The caller's role; `None` when no token identified it (development configuration).
+    pub role: Option<Role>,
+}
+
+/// What a token may do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// Runs the datanet: registers contributions, publishes snapshots.
+    Operator,
+    /// A contributor (a hospital): registers, reads its own leaves, claims, reads its jobs.
+    Contributor {
+        /// `H(secret)`: the only contributor id this token may act for.
+        contributor_id: Fr,
+    },
+    /// Verifies bundles.
+    Verifier,
+    /// Reads the compliance log (and verifies bundles).
+    Auditor,
+}
+
+impl Role {
+    /// The role's name in the configuration.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Role::Operator => "operator",
+            Role::Contributor { .. } => "contributor",
+            Role::Verifier => "verifier",
+            Role::Auditor => "auditor",
+        }
+    }
 }
 
 impl Caller {
-    /// The caller when no interceptor identified one (development configuration).
+    /// The caller when no token identified one (development configuration).
     pub fn local() -> Self {
         Caller {
             tenant: "local".into(),
+            role: None,
         }
     }
 
@@ -74,12 +121,100 @@ pub enum Action<'a> {
     Verify,
     /// Read verifying keys.
     ReadKeys,
+    /// Read the compliance log: checkpoints, entries, proofs, its key (the auditor role).
+    ReadLog,
 }
 
 /// Decides whether a caller may perform an action.
 pub trait AccessPolicy: Send + Sync + 'static {
     /// `Ok` to proceed; otherwise UNAUTHENTICATED or PERMISSION_DENIED.
     fn authorize(&self, caller: &Caller, action: &Action<'_>) -> Result<(), ServiceError>;
+}
+
+/// The access table of a configuration with tokens: may `role` do `action` (as `tenant`)?
+///
+/// | action                 | operator | contributor          | verifier | auditor |
+/// |------------------------|----------|----------------------|----------|---------|
+/// | Register               | yes      | its own id only      |          |         |
+/// | PublishSnapshot        | yes      |                      |          |         |
+/// | ReadSnapshot, ReadKeys | yes      | yes                  | yes      | yes     |
+/// | ReadLeaves             |          | its own id only      |          |         |
+/// | SubmitClaim            |          | its own id only      |          |         |
+/// | ReadJob, CancelJob     |          | its own tenant's     |          |         |
+/// | Verify                 |          |                      | yes      | yes     |
+/// | ReadLog                |          |                      |          | yes     |
+pub fn allowed(role: &Role, tenant: &str, action: &Action<'_>) -> Result<(), ServiceError> {
+    let deny = |why: &str| {
+        Err(ServiceError::PermissionDenied(format!(
+            "the {} role may not {why}",
+            role.name()
+        )))
+    };
+    match (action, role) {
+        (Action::ReadSnapshot | Action::ReadKeys, _) => Ok(()),
+        (Action::Register { .. }, Role::Operator) => Ok(()),
+        (
+            Action::Register { contributor_id }
+            | Action::ReadLeaves { contributor_id }
+            | Action::SubmitClaim { contributor_id },
+            Role::Contributor {
+                contributor_id: own,
+            },
+        ) => {
+            if *contributor_id == own {
+                Ok(())
+            } else {
+                // Never echo either id: the message says which rule, not which values.
+                Err(ServiceError::PermissionDenied(
+                    "this token acts for another contributor id".into(),
+                ))
+            }
+        }
+        (Action::Register { .. }, _) => deny("register contributions"),
+        (Action::ReadLeaves { .. }, _) => deny("read a contributor's leaves"),
+        (Action::SubmitClaim { .. }, _) => deny("submit claims"),
+        (Action::PublishSnapshot, Role::Operator) => Ok(()),
+        (Action::PublishSnapshot, _) => deny("publish snapshots"),
+        (Action::ReadJob { owner } | Action::CancelJob { owner }, Role::Contributor { .. }) => {
+            if *owner == tenant {
+                Ok(())
+            } else {
+                Err(ServiceError::PermissionDenied(
+                    "the job belongs to another tenant".into(),
+                ))
+            }
+        }
+        (Action::ReadJob { .. } | Action::CancelJob { .. }, _) => deny("read or cancel jobs"),
+        (Action::Verify, Role::Verifier | Role::Auditor) => Ok(()),
+        (Action::Verify, _) => deny("verify bundles"),
+        (Action::ReadLog, Role::Auditor) => Ok(()),
+        (Action::ReadLog, _) => deny("read the compliance log"),
+    }
+}
+
+/// The policy of a configuration with tokens: [`allowed`], and nothing without a role.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RolePolicy;
+
+impl AccessPolicy for RolePolicy {
+    fn authorize(&self, caller: &Caller, action: &Action<'_>) -> Result<(), ServiceError> {
+        match &caller.role {
+            Some(role) => allowed(role, &caller.tenant, action),
+            None => Err(ServiceError::Unauthenticated(
+                "a bearer token is required".into(),
+            )),
+        }
+    }
+}
+
+/// Both policies must allow (the configured roles, then an embedder's own hook).
+pub struct Both(pub Arc<dyn AccessPolicy>, pub Arc<dyn AccessPolicy>);
+
+impl AccessPolicy for Both {
+    fn authorize(&self, caller: &Caller, action: &Action<'_>) -> Result<(), ServiceError> {
+        self.0.authorize(caller, action)?;
+        self.1.authorize(caller, action)
+    }
 }
 
 /// Allows everything (the development configuration, loopback only).
@@ -89,5 +224,220 @@ pub struct AllowAll;
 impl AccessPolicy for AllowAll {
     fn authorize(&self, _: &Caller, _: &Action<'_>) -> Result<(), ServiceError> {
         Ok(())
+    }
+}
+
+/// The blake3 hash under which a token is kept.
+fn token_hash(token: &[u8]) -> blake3::Hash {
+    blake3::keyed_hash(TOKEN_HASH_KEY, token)
+}
+
+/// Domain separation of token hashes (not a secret).
+const TOKEN_HASH_KEY: &[u8; 32] = b"credence bearer token hash v1 ::";
+
+/// The configured tokens, by hash.
+#[derive(Clone, Default)]
+pub struct TokenTable {
+    entries: Vec<(blake3::Hash, Caller)>,
+}
+
+impl std::fmt::Debug for TokenTable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Hashes are not secrets, but there is no reason to print them either.
+        f.debug_struct("TokenTable")
+            .field("tokens", &self.entries.len())
+            .finish()
+    }
+}
+
+impl TokenTable {
+    /// Adds a token for `tenant` with `role`; the token itself is not kept.
+    pub fn insert(&mut self, token: &str, tenant: String, role: Role) {
+        self.entries.push((
+            token_hash(token.as_bytes()),
+            Caller {
+                tenant,
+                role: Some(role),
+            },
+        ));
+    }
+
+    /// How many tokens are configured.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// No token configured.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The caller a presented token stands for. Every entry is compared (constant time per
+    /// comparison: `blake3::Hash`'s equality), whatever matched.
+    pub fn lookup(&self, token: &[u8]) -> Option<Caller> {
+        let presented = token_hash(token);
+        let mut found = None;
+        for (hash, caller) in &self.entries {
+            if *hash == presented && found.is_none() {
+                found = Some(caller);
+            }
+        }
+        found.cloned()
+    }
+
+    /// The caller of a request with these headers, or why not.
+    pub fn authenticate(&self, headers: &http::HeaderMap) -> Result<Caller, tonic::Status> {
+        let value = headers
+            .get(http::header::AUTHORIZATION)
+            .ok_or_else(|| tonic::Status::unauthenticated("a bearer token is required"))?;
+        let token = value.as_bytes().strip_prefix(b"Bearer ").ok_or_else(|| {
+            tonic::Status::unauthenticated("the authorization header is not `Bearer <token>`")
+        })?;
+        self.lookup(token)
+            .ok_or_else(|| tonic::Status::unauthenticated("unknown token"))
+    }
+}
+
+/// Whether a request path is served without a token: health and reflection only.
+pub fn is_public_path(path: &str) -> bool {
+    path.starts_with("/grpc.health.v1.Health/")
+        || path.starts_with("/grpc.reflection.v1.ServerReflection/")
+        || path.starts_with("/grpc.reflection.v1alpha.ServerReflection/")
+}
+
+/// The tower layer that authenticates every request (see the module docs).
+#[derive(Clone, Debug)]
+pub struct AuthLayer {
+    /// `None`: the development configuration (every caller is [`Caller::local`]).
+    tokens: Option<Arc<TokenTable>>,
+}
+
+impl AuthLayer {
+    /// Requires one of `tokens` on every non-public path.
+    pub fn tokens(tokens: TokenTable) -> Self {
+        AuthLayer {
+            tokens: Some(Arc::new(tokens)),
+        }
+    }
+
+    /// The development configuration: no tokens, everyone is [`Caller::local`].
+    pub fn open() -> Self {
+        AuthLayer { tokens: None }
+    }
+}
+
+impl<S> tower::Layer<S> for AuthLayer {
+    type Service = Auth<S>;
+
+    fn layer(&self, inner: S) -> Auth<S> {
+        Auth {
+            inner,
+            tokens: self.tokens.clone(),
+        }
+    }
+}
+
+/// The service [`AuthLayer`] wraps around the router.
+#[derive(Clone, Debug)]
+pub struct Auth<S> {
+    inner: S,
+    tokens: Option<Arc<TokenTable>>,
+}
+
+impl<S, B, R> tower::Service<http::Request<B>> for Auth<S>
+where
+    S: tower::Service<http::Request<B>, Response = http::Response<R>>,
+    S::Future: Send + 'static,
+    S::Error: Send + 'static,
+    R: Default + Send + 'static,
+{
+    type Response = http::Response<R>;
+    type Error = S::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Self::Error>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut request: http::Request<B>) -> Self::Future {
+        // Whatever a client sent, the caller is established here and only here.
+        request.extensions_mut().remove::<Caller>();
+        let caller = match &self.tokens {
+            None => Caller::local(),
+            Some(_) if is_public_path(request.uri().path()) => Caller::local(),
+            Some(tokens) => match tokens.authenticate(request.headers()) {
+                Ok(caller) => caller,
+                Err(status) => {
+                    tracing::debug!(path = request.uri().path(), "unauthenticated request");
+                    return Box::pin(async move { Ok(status.into_http()) });
+                }
+            },
+        };
+        request.extensions_mut().insert(caller);
+        Box::pin(self.inner.call(request))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_found_by_hash_only() {
+        let mut t = TokenTable::default();
+        t.insert("alpha", "a".into(), Role::Operator);
+        t.insert("beta", "b".into(), Role::Verifier);
+        assert_eq!(t.lookup(b"beta").unwrap().role, Some(Role::Verifier));
+        assert!(t.lookup(b"alph").is_none());
+        assert!(t.lookup(b"").is_none());
+        assert!(!format!("{t:?}").contains("alpha"));
+    }
+
+    #[test]
+    fn the_table() {
+        let me = Fr::from(7u64);
+        let other = Fr::from(8u64);
+        let c = Role::Contributor { contributor_id: me };
+        assert!(
+            allowed(
+                &c,
+                "t",
+                &Action::SubmitClaim {
+                    contributor_id: &me
+                }
+            )
+            .is_ok()
+        );
+        assert!(
+            allowed(
+                &c,
+                "t",
+                &Action::SubmitClaim {
+                    contributor_id: &other
+                }
+            )
+            .is_err()
+        );
+        assert!(
+            allowed(
+                &c,
+                "t",
+                &Action::ReadLeaves {
+                    contributor_id: &other
+                }
+            )
+            .is_err()
+        );
+        assert!(allowed(&c, "t", &Action::ReadJob { owner: "t" }).is_ok());
+        assert!(allowed(&c, "t", &Action::ReadJob { owner: "u" }).is_err());
+        assert!(allowed(&c, "t", &Action::PublishSnapshot).is_err());
+        assert!(allowed(&Role::Operator, "t", &Action::PublishSnapshot).is_ok());
+        assert!(allowed(&Role::Verifier, "t", &Action::ReadLog).is_err());
+        assert!(allowed(&Role::Auditor, "t", &Action::ReadLog).is_ok());
+        assert!(
+            RolePolicy
+                .authorize(&Caller::local(), &Action::ReadKeys)
+                .is_err()
+        );
     }
 }

@@ -16,10 +16,32 @@
 //!
 //! [prover]
 //! concurrency = 1         # proofs running at once (each uses every core)
+//!
+//! [limits]                # see `Limits`; all optional
+//! max_message_bytes = 4194304
+//! max_slots = 16
+//! max_depth = 32
+//! queue = 64
+//! tenant_jobs = 8
+//! request_timeout_secs = 60
+//! drain_secs = 30
+//!
+//! [tls]                   # optional; with `client_ca`, clients need a certificate (mTLS)
+//! cert = "server.pem"
+//! key = "server.key"
+//! client_ca = "clients-ca.pem"
+//!
+//! [[tokens]]              # with any token, every RPC but health and reflection needs one
+//! token = "…"             # at least 32 characters; `credence config init` makes random ones
+//! tenant = "hospital-a"
+//! role = "contributor"    # operator | contributor | verifier | auditor
+//! contributor_id = "123…" # contributors only: the decimal H(secret) it may act for
 //! ```
 //!
 //! Invariant: a [`Config`] that passed [`Config::validate`] names at least one shape, valid
-//! shapes only, a datanet depth in range, and a concurrency of at least 1.
+//! shapes only (none above `limits.max_slots` / `limits.max_depth`), a datanet depth in range,
+//! a concurrency of at least 1, positive limits, well-formed distinct tokens, and listens on a
+//! non-loopback address only if tokens are configured.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -48,7 +70,102 @@ pub struct Config {
     pub datanet: DatanetConfig,
     /// Prover settings.
     pub prover: ProverConfig,
+    /// Limits on requests, jobs and shutdown.
+    pub limits: Limits,
+    /// TLS (and mutual TLS) for the listener.
+    pub tls: Option<TlsConfig>,
+    /// Bearer tokens; none means the development configuration (no access control).
+    pub tokens: Vec<TokenConfig>,
 }
+
+/// Limits on requests, jobs and shutdown.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    /// Largest request message each service decodes, in bytes (larger: OUT_OF_RANGE).
+    pub max_message_bytes: usize,
+    /// Largest circuit shape: slots per claim (configured shapes and requests above it are
+    /// refused).
+    pub max_slots: usize,
+    /// Largest circuit shape: tree depth.
+    pub max_depth: u32,
+    /// Jobs queued or running at once, over all tenants (more: RESOURCE_EXHAUSTED).
+    pub queue: usize,
+    /// Jobs queued or running at once per tenant (more: RESOURCE_EXHAUSTED).
+    pub tenant_jobs: usize,
+    /// Server-side deadline of a unary call (a shorter `grpc-timeout` wins).
+    pub request_timeout_secs: u64,
+    /// On shutdown, how long running proofs may take to finish before they are marked
+    /// interrupted.
+    pub drain_secs: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_message_bytes: 4 * 1024 * 1024,
+            max_slots: 64,
+            max_depth: credence_circuits::merkle_sum::MAX_DEPTH,
+            queue: 64,
+            tenant_jobs: 8,
+            request_timeout_secs: 60,
+            drain_secs: 30,
+        }
+    }
+}
+
+/// TLS for the listener (rustls).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsConfig {
+    /// The server's certificate chain (PEM).
+    pub cert: PathBuf,
+    /// The server's private key (PEM).
+    pub key: PathBuf,
+    /// CA certificates (PEM) of client certificates; set: every client must present one.
+    pub client_ca: Option<PathBuf>,
+}
+
+/// A role's name in the configuration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RoleName {
+    /// See [`crate::access::Role::Operator`].
+    Operator,
+    /// See [`crate::access::Role::Contributor`].
+    Contributor,
+    /// See [`crate::access::Role::Verifier`].
+    Verifier,
+    /// See [`crate::access::Role::Auditor`].
+    Auditor,
+}
+
+/// One bearer token.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenConfig {
+    /// The token (at least [`MIN_TOKEN_LEN`] characters); only its hash is kept in memory.
+    pub token: String,
+    /// The tenant it acts for.
+    pub tenant: String,
+    /// Its role.
+    pub role: RoleName,
+    /// Contributors only: the decimal contributor id `H(secret)` it may act for.
+    pub contributor_id: Option<String>,
+}
+
+impl std::fmt::Debug for TokenConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenConfig")
+            .field("token", &"<redacted>")
+            .field("tenant", &self.tenant)
+            .field("role", &self.role)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Shortest token accepted (a guessable token is no access control).
+pub const MIN_TOKEN_LEN: usize = 32;
 
 /// Services on or off.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -114,6 +231,9 @@ impl Default for Config {
             services: Services::default(),
             datanet: DatanetConfig::default(),
             prover: ProverConfig::default(),
+            limits: Limits::default(),
+            tls: None,
+            tokens: Vec::new(),
         }
     }
 }
@@ -210,7 +330,103 @@ impl Config {
                 reason: "must be at least 1".into(),
             });
         }
+        self.validate_limits(&shapes)?;
+        self.token_table()?;
+        if self.tokens.is_empty() && !self.listen.ip().is_loopback() {
+            return Err(ConfigError::Invalid {
+                field: "listen",
+                reason: format!(
+                    "{} is not a loopback address, and no tokens are configured: anyone on the \
+                     network could call every RPC (run `credence config init`)",
+                    self.listen
+                ),
+            });
+        }
         Ok(shapes)
+    }
+
+    fn validate_limits(&self, shapes: &[Shape]) -> Result<(), ConfigError> {
+        let l = &self.limits;
+        let positive = [
+            ("limits.max_message_bytes", l.max_message_bytes as u64),
+            ("limits.max_slots", l.max_slots as u64),
+            ("limits.queue", l.queue as u64),
+            ("limits.tenant_jobs", l.tenant_jobs as u64),
+            ("limits.request_timeout_secs", l.request_timeout_secs),
+        ];
+        for (field, value) in positive {
+            if value == 0 {
+                return Err(ConfigError::Invalid {
+                    field,
+                    reason: "must be at least 1".into(),
+                });
+            }
+        }
+        if let Some(s) = shapes
+            .iter()
+            .find(|s| s.n > l.max_slots || s.depth > l.max_depth)
+        {
+            return Err(ConfigError::Invalid {
+                field: "shapes",
+                reason: format!(
+                    "{} is above the maximum shape ({} slots, depth {})",
+                    s.circuit_id(),
+                    l.max_slots,
+                    l.max_depth
+                ),
+            });
+        }
+        if self.datanet.depth > l.max_depth {
+            return Err(ConfigError::Invalid {
+                field: "datanet.depth",
+                reason: format!("above limits.max_depth = {}", l.max_depth),
+            });
+        }
+        Ok(())
+    }
+
+    /// The configured tokens as a lookup table (hashes only), after checking each.
+    pub fn token_table(&self) -> Result<crate::access::TokenTable, ConfigError> {
+        use crate::access::Role;
+        let mut table = crate::access::TokenTable::default();
+        let mut seen = std::collections::HashSet::new();
+        for (i, t) in self.tokens.iter().enumerate() {
+            let bad = |reason: String| ConfigError::Invalid {
+                field: "tokens",
+                reason: format!("tokens[{i}] (tenant `{}`): {reason}", t.tenant),
+            };
+            if t.token.len() < MIN_TOKEN_LEN || !t.token.is_ascii() || t.token.contains(' ') {
+                return Err(bad(format!(
+                    "a token is at least {MIN_TOKEN_LEN} printable ASCII characters without spaces"
+                )));
+            }
+            if !seen.insert(blake3::hash(t.token.as_bytes())) {
+                return Err(bad("the same token is configured twice".into()));
+            }
+            if t.tenant.is_empty() {
+                return Err(bad("empty tenant".into()));
+            }
+            let role = match (t.role, &t.contributor_id) {
+                (RoleName::Contributor, Some(id)) => Role::Contributor {
+                    contributor_id: credence_verifier::encoding::fr_from_decimal(
+                        "contributor_id",
+                        id,
+                    )
+                    .map_err(|e| bad(format!("contributor_id: {e}")))?,
+                },
+                (RoleName::Contributor, None) => {
+                    return Err(bad("a contributor token needs `contributor_id`".into()));
+                }
+                (_, Some(_)) => {
+                    return Err(bad("only contributor tokens have `contributor_id`".into()));
+                }
+                (RoleName::Operator, None) => Role::Operator,
+                (RoleName::Verifier, None) => Role::Verifier,
+                (RoleName::Auditor, None) => Role::Auditor,
+            };
+            table.insert(&t.token, t.tenant.clone(), role);
+        }
+        Ok(table)
     }
 
     /// The keys directory.
@@ -219,6 +435,96 @@ impl Config {
             .clone()
             .unwrap_or_else(|| self.data_dir.join("keys"))
     }
+}
+
+/// A fresh bearer token: 32 bytes of OS randomness, hex (64 characters).
+pub fn fresh_token() -> String {
+    use ark_std::rand::RngCore;
+    let mut bytes = zeroize::Zeroizing::new([0u8; 32]);
+    credence_circuits::prover::os_rng().fill_bytes(bytes.as_mut());
+    hex::encode(bytes.as_ref())
+}
+
+/// The documented example configuration `credence config init` writes, with a fresh token for
+/// each role. `contributor_id` is the contributor token's id (decimal `H(secret)`, as
+/// `credence commit` prints it); without one, `"0"`, which no secret hashes to in practice, so
+/// that token acts for nobody until it is replaced.
+pub fn example(contributor_id: Option<&str>) -> String {
+    let contributor_id = contributor_id.unwrap_or("0");
+    format!(
+        r#"# Credence server configuration (`credence serve --config THIS_FILE`).
+# Generated by `credence config init`. It holds bearer tokens: keep it mode 0600.
+
+# Where to listen. A non-loopback address is only accepted when tokens are configured below.
+listen = "{listen}"
+# The database, keys and the idempotency key live here.
+data_dir = "credence-data"
+# keys_dir = "credence-data/keys"   # default: <data_dir>/keys
+# Circuits offered, "N,D": N contributions per claim, tree depth D. Missing keys are generated
+# on first start (a single-party setup: see `credence setup`).
+shapes = ["1,20", "4,20", "16,20"]
+
+[services]
+datanet = true
+prover = true
+verifier = true
+
+[datanet]
+depth = 20               # depth of the snapshots this server publishes
+
+[prover]
+concurrency = 1          # proofs running at once (each uses every core)
+
+[limits]
+max_message_bytes = 4194304   # largest request each service decodes (bigger: OUT_OF_RANGE)
+max_slots = 64                # maximum shape: shapes and claims above it are refused
+max_depth = 32
+queue = 64                    # jobs queued or running, all tenants (more: RESOURCE_EXHAUSTED)
+tenant_jobs = 8               # jobs queued or running per tenant
+request_timeout_secs = 60     # server-side deadline of a call (a shorter grpc-timeout wins)
+drain_secs = 30               # on shutdown, how long running proofs may finish
+
+# TLS through rustls. With `client_ca`, every client must present a certificate signed by it
+# (mutual TLS). Clients then connect to https://HOST:PORT with `--ca` (and `--cert`/`--key`).
+# [tls]
+# cert = "server.pem"
+# key = "server.key"
+# client_ca = "clients-ca.pem"
+
+# Bearer tokens. With at least one token, every RPC but health and reflection needs one:
+# clients send `authorization: Bearer <token>` (the CLI reads CREDENCE_TOKEN or --token-file).
+# Roles: operator (register, publish snapshots), contributor (its own contribution id only:
+# register, read its leaves, claim, read its tenant's jobs), verifier (verify bundles),
+# auditor (the compliance log, verify). Everyone with a token may read snapshots and keys.
+
+[[tokens]]
+token = "{operator}"
+tenant = "operator"
+role = "operator"
+
+[[tokens]]
+token = "{contributor}"
+tenant = "hospital-a"
+role = "contributor"
+# The decimal contributor id (H(secret)) this token may act for; `credence commit` prints it.
+contributor_id = "{contributor_id}"
+
+[[tokens]]
+token = "{verifier}"
+tenant = "verifier"
+role = "verifier"
+
+[[tokens]]
+token = "{auditor}"
+tenant = "auditor"
+role = "auditor"
+"#,
+        listen = DEFAULT_LISTEN,
+        operator = fresh_token(),
+        contributor = fresh_token(),
+        verifier = fresh_token(),
+        auditor = fresh_token(),
+    )
 }
 
 #[cfg(test)]
@@ -245,6 +551,35 @@ mod tests {
         assert!(bad.validate().is_err());
         let bad: Config = toml::from_str("[prover]\nconcurrency = 0").unwrap();
         assert!(bad.validate().is_err());
+    }
+
+    #[test]
+    fn the_example_is_valid_and_its_tokens_fresh() {
+        let a: Config = toml::from_str(&example(None)).unwrap();
+        a.validate().unwrap();
+        assert_eq!(a.tokens.len(), 4);
+        assert_eq!(a.token_table().unwrap().len(), 4);
+        let b: Config = toml::from_str(&example(None)).unwrap();
+        assert_ne!(a.tokens[0].token, b.tokens[0].token);
+        assert!(!format!("{a:?}").contains(&a.tokens[0].token));
+    }
+
+    #[test]
+    fn refusals_of_tokens_limits_and_listen() {
+        let open: Config = toml::from_str("listen = \"0.0.0.0:7117\"").unwrap();
+        assert!(open.validate().is_err());
+        let short: Config =
+            toml::from_str("[[tokens]]\ntoken = \"short\"\ntenant = \"t\"\nrole = \"operator\"")
+                .unwrap();
+        assert!(short.validate().is_err());
+        let no_id: Config = toml::from_str(&format!(
+            "[[tokens]]\ntoken = \"{}\"\ntenant = \"t\"\nrole = \"contributor\"",
+            fresh_token()
+        ))
+        .unwrap();
+        assert!(no_id.validate().is_err());
+        let big: Config = toml::from_str("shapes = [\"16,20\"]\n[limits]\nmax_slots = 4").unwrap();
+        assert!(big.validate().is_err());
     }
 
     #[test]

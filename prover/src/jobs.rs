@@ -12,8 +12,12 @@
 //! - proving runs on the blocking pool holding one permit of the global semaphore;
 //! - a bundle is stored only for a proof that verified under the shape's trusted key, and only
 //!   after the audit sink recorded it;
-//! - a job interrupted by a shutdown writes nothing more: the next start marks it failed
-//!   "interrupted, resubmit" ([`Store::interrupt_running_jobs`]).
+//! - a job interrupted by a shutdown writes nothing more: the server marks it failed
+//!   "interrupted, resubmit" when the drain deadline passes (or the next start does, after a
+//!   crash: [`Store::interrupt_running_jobs`]); a resubmission starts it again;
+//! - every job task holds a [`QueueSlot`] from [`Admission`] for its whole life, so the jobs
+//!   queued or running never exceed the configured queue and per-tenant quota, and a job that
+//!   was admitted is never dropped for lack of room.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -67,9 +71,94 @@ impl JobRegistry {
         }
     }
 
+    /// How many jobs run in this process.
+    pub fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    /// No job runs in this process.
+    pub fn is_empty(&self) -> bool {
+        self.lock().is_empty()
+    }
+
     /// Forgets a finished job (its watchers then read the store).
     pub fn finish(&self, id: &str) {
         self.lock().remove(id);
+    }
+}
+
+/// Admission control: the bounded queue and the per-tenant quota of live jobs.
+#[derive(Debug)]
+pub struct Admission {
+    queue: usize,
+    per_tenant: usize,
+    live: Arc<Mutex<HashMap<String, usize>>>,
+}
+
+/// A reserved place in the queue; dropping it frees the place.
+#[derive(Debug)]
+pub struct QueueSlot {
+    tenant: String,
+    live: Arc<Mutex<HashMap<String, usize>>>,
+}
+
+impl Drop for QueueSlot {
+    fn drop(&mut self) {
+        let mut live = self.live.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = live.get_mut(&self.tenant) {
+            *n -= 1;
+            if *n == 0 {
+                live.remove(&self.tenant);
+            }
+        }
+    }
+}
+
+/// Why a job was not admitted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// The queue (all tenants) is full.
+    QueueFull,
+    /// The tenant has its quota of live jobs.
+    TenantQuota,
+}
+
+impl Admission {
+    /// At most `queue` live jobs, at most `per_tenant` of them for one tenant.
+    pub fn new(queue: usize, per_tenant: usize) -> Self {
+        Admission {
+            queue,
+            per_tenant,
+            live: Default::default(),
+        }
+    }
+
+    /// Reserves a place for a job of `tenant`, or says why not. Check and reservation happen
+    /// under one lock, so concurrent submissions cannot overshoot.
+    pub fn reserve(&self, tenant: &str) -> Result<QueueSlot, Refusal> {
+        let mut live = self.live.lock().unwrap_or_else(|p| p.into_inner());
+        let total: usize = live.values().sum();
+        if total >= self.queue {
+            return Err(Refusal::QueueFull);
+        }
+        let mine = live.entry(tenant.to_owned()).or_insert(0);
+        if *mine >= self.per_tenant {
+            return Err(Refusal::TenantQuota);
+        }
+        *mine += 1;
+        Ok(QueueSlot {
+            tenant: tenant.to_owned(),
+            live: self.live.clone(),
+        })
+    }
+
+    /// Live jobs (queued or running) over all tenants.
+    pub fn live(&self) -> usize {
+        self.live
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .sum()
     }
 }
 
@@ -143,13 +232,14 @@ impl std::fmt::Debug for JobSpec {
     }
 }
 
-/// Starts a queued job in the background.
-pub fn spawn(state: Arc<State>, spec: JobSpec) {
+/// Starts a queued job in the background; it holds `slot` until it ends.
+pub fn spawn(state: Arc<State>, spec: JobSpec, slot: QueueSlot) {
     let rx = state.jobs.start(spec.record.clone());
     tokio::spawn(async move {
         let id = spec.record.id.clone();
         run(state.clone(), spec, rx).await;
         state.jobs.finish(&id);
+        drop(slot);
     });
 }
 
@@ -218,13 +308,17 @@ async fn steps(
     } = spec;
     let id = record.id.as_str();
     let mut shutdown = state.shutdown.clone();
-    // Wait for a prover slot, unless cancelled or shut down first.
+    let mut draining = state.draining.clone();
+    // Wait for a prover slot, unless cancelled or shut down first. A draining server starts
+    // no new proof: the job is marked interrupted when the drain ends.
     let permit = tokio::select! {
+        biased;
+        _ = draining.wait_for(|d| *d) => return Err(Stop::Shutdown),
+        _ = shutdown.wait_for(|s| *s) => return Err(Stop::Shutdown),
+        _ = events.wait_for(|r| r.state.is_terminal()) => return Err(Stop::Gone),
         permit = state.proving_slots.clone().acquire_owned() => {
             permit.map_err(|_| Stop::Shutdown)?
         }
-        _ = events.wait_for(|r| r.state.is_terminal()) => return Err(Stop::Gone),
-        _ = shutdown.wait_for(|s| *s) => return Err(Stop::Shutdown),
     };
 
     advance(state, id, JobState::Witness).await?;

@@ -11,8 +11,19 @@
 //! [`App::open`] does the slow, blocking part (open the database, mark interrupted jobs, load or
 //! generate keys); [`App::serve`] serves until the shutdown future completes.
 //!
-//! Invariant: jobs left queued or running by an earlier process are marked failed
-//! "interrupted, resubmit" before the first request is accepted.
+//! Serving: every request passes [`AuthLayer`] (tokens, when configured; see [`crate::access`]),
+//! each service decodes at most `limits.max_message_bytes`, unary calls have a server-side
+//! deadline (`limits.request_timeout_secs`; a shorter `grpc-timeout` wins), and TLS or mutual TLS
+//! (rustls) is on when `[tls]` is configured.
+//!
+//! Shutdown ([`App::serve`]'s future completes): health says NOT_SERVING at once, submissions
+//! get UNAVAILABLE, queued jobs start no proof; running proofs may finish until the drain
+//! deadline (`limits.drain_secs`). Then the listener stops, and every job still queued or
+//! running is marked failed "interrupted, resubmit" (a resubmission starts it again).
+//!
+//! Invariants: jobs left queued or running by an earlier process are marked failed
+//! "interrupted, resubmit" before the first request is accepted; `serve` returns within the
+//! drain deadline (plus a short grace for open connections) after shutdown begins.
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -26,7 +37,7 @@ use credence_verifier::KeyRing;
 use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, watch};
 
-use crate::access::{AccessPolicy, AllowAll};
+use crate::access::{AccessPolicy, AllowAll, AuthLayer, Both, RolePolicy};
 use crate::audit::{AuditSink, NoAudit};
 use crate::config::{Config, ConfigError};
 use crate::keys::{self, KeyError, ShapeKeys};
@@ -129,6 +140,8 @@ pub fn idempotency_key(data_dir: &Path) -> Result<[u8; 32], ServerError> {
 pub struct App {
     state: Arc<State>,
     shutdown_tx: Arc<watch::Sender<bool>>,
+    draining_tx: Arc<watch::Sender<bool>>,
+    auth: AuthLayer,
 }
 
 impl App {
@@ -175,23 +188,39 @@ impl App {
                 loaded.insert(shape, k);
             }
         }
+        let tokens = config.token_table()?;
+        let (auth, access): (AuthLayer, Arc<dyn AccessPolicy>) = if tokens.is_empty() {
+            (AuthLayer::open(), hooks.access)
+        } else {
+            tracing::info!(tokens = tokens.len(), "access control: bearer tokens");
+            (
+                AuthLayer::tokens(tokens),
+                Arc::new(Both(Arc::new(RolePolicy), hooks.access)),
+            )
+        };
         let (shutdown_tx, shutdown) = watch::channel(false);
+        let (draining_tx, draining) = watch::channel(false);
+        let admission = crate::jobs::Admission::new(config.limits.queue, config.limits.tenant_jobs);
         let state = Arc::new(State {
             proving_slots: Arc::new(Semaphore::new(config.prover.concurrency)),
             config,
             keys: loaded,
             ring,
             store,
-            access: hooks.access,
+            access,
             audit: hooks.audit,
             jobs: Default::default(),
             idempotency_key,
             trees: TreeCache::default(),
             shutdown,
+            draining,
+            admission,
         });
         Ok(App {
             state,
             shutdown_tx: Arc::new(shutdown_tx),
+            draining_tx: Arc::new(draining_tx),
+            auth,
         })
     }
 
@@ -217,8 +246,7 @@ impl App {
             .expect("the proving semaphore is never closed")
     }
 
-    /// Serves on `listener` until `shutdown` completes. Jobs still running then stop without
-    /// writing; the next start marks them interrupted.
+    /// Serves on `listener` until `shutdown` completes, then drains (see the module docs).
     pub async fn serve(
         self,
         listener: TcpListener,
@@ -226,16 +254,21 @@ impl App {
     ) -> Result<(), ServerError> {
         let state = self.state.clone();
         let services = &state.config.services;
+        let limits = state.config.limits.clone();
+        let max = limits.max_message_bytes;
         let (health, health_service) = tonic_health::server::health_reporter();
-        let datanet = services
-            .datanet
-            .then(|| pb::datanet_server::DatanetServer::new(DatanetService::new(state.clone())));
-        let prover = services
-            .prover
-            .then(|| pb::prover_server::ProverServer::new(ProverService::new(state.clone())));
-        let verifier = services
-            .verifier
-            .then(|| pb::verifier_server::VerifierServer::new(VerifierService::new(state.clone())));
+        let datanet = services.datanet.then(|| {
+            pb::datanet_server::DatanetServer::new(DatanetService::new(state.clone()))
+                .max_decoding_message_size(max)
+        });
+        let prover = services.prover.then(|| {
+            pb::prover_server::ProverServer::new(ProverService::new(state.clone()))
+                .max_decoding_message_size(max)
+        });
+        let verifier = services.verifier.then(|| {
+            pb::verifier_server::VerifierServer::new(VerifierService::new(state.clone()))
+                .max_decoding_message_size(max)
+        });
         if datanet.is_some() {
             health
                 .set_serving::<pb::datanet_server::DatanetServer<DatanetService>>()
@@ -257,30 +290,103 @@ impl App {
             .build_v1()
             .map_err(|e| ServerError::Reflection(e.to_string()))?;
         let addr = listener.local_addr().ok();
+        let mut builder = tonic::transport::Server::builder()
+            .timeout(std::time::Duration::from_secs(limits.request_timeout_secs));
+        if let Some(tls) = &state.config.tls {
+            builder = builder.tls_config(server_tls(tls)?)?;
+            tracing::info!(mtls = tls.client_ca.is_some(), "TLS on");
+        }
         tracing::info!(?addr, "serving");
-        let shutdown_tx = self.shutdown_tx;
-        let health2 = health.clone();
-        let result = tonic::transport::Server::builder()
+        let (stop_tx, mut stop_rx) = watch::channel(false);
+        let router = builder
+            .layer(self.auth.clone())
             .add_service(health_service)
             .add_service(reflection)
             .add_optional_service(datanet)
             .add_optional_service(prover)
-            .add_optional_service(verifier)
-            .serve_with_incoming_shutdown(
-                tokio_stream::wrappers::TcpListenerStream::new(listener),
-                async move {
-                    shutdown.await;
-                    health2
-                        .set_not_serving::<pb::prover_server::ProverServer<ProverService>>()
-                        .await;
-                },
-            )
+            .add_optional_service(verifier);
+        let mut server = tokio::spawn(router.serve_with_incoming_shutdown(
+            tokio_stream::wrappers::TcpListenerStream::new(listener),
+            async move {
+                let _ = stop_rx.wait_for(|s| *s).await;
+            },
+        ));
+
+        // Serve until asked to stop (or until the transport fails by itself).
+        tokio::select! {
+            () = shutdown => {}
+            ended = &mut server => {
+                let _ = self.shutdown_tx.send(true);
+                return match ended {
+                    Ok(r) => Ok(r?),
+                    Err(e) => Err(ServerError::Io(format!("server task: {e}"))),
+                };
+            }
+        }
+
+        // Drain: refuse new work at once, let running proofs finish until the deadline.
+        let deadline =
+            tokio::time::Instant::now() + std::time::Duration::from_secs(limits.drain_secs);
+        health
+            .set_service_status("", tonic_health::ServingStatus::NotServing)
             .await;
-        // Running jobs stop at their next step and write nothing more.
-        let _ = shutdown_tx.send(true);
+        health
+            .set_not_serving::<pb::datanet_server::DatanetServer<DatanetService>>()
+            .await;
+        health
+            .set_not_serving::<pb::prover_server::ProverServer<ProverService>>()
+            .await;
+        health
+            .set_not_serving::<pb::verifier_server::VerifierServer<VerifierService>>()
+            .await;
+        let _ = self.draining_tx.send(true);
+        tracing::info!(
+            running = state.jobs.len(),
+            drain_secs = limits.drain_secs,
+            "shutting down: draining"
+        );
+        while !state.jobs.is_empty() && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        // Jobs still running from here on write nothing; they are marked interrupted below.
+        let _ = self.shutdown_tx.send(true);
+        let _ = stop_tx.send(true);
+        // Open connections (a watcher's stream) get a short grace, then are dropped.
+        let grace = deadline.max(tokio::time::Instant::now() + std::time::Duration::from_secs(1));
+        let result = match tokio::time::timeout_at(grace, &mut server).await {
+            Ok(Ok(r)) => r.map_err(ServerError::from),
+            Ok(Err(e)) => Err(ServerError::Io(format!("server task: {e}"))),
+            Err(_) => {
+                server.abort();
+                Ok(())
+            }
+        };
+        let store = state.store.clone();
+        match tokio::task::spawn_blocking(move || store.interrupt_running_jobs(now())).await {
+            Ok(Ok(0)) => {}
+            Ok(Ok(n)) => tracing::warn!(interrupted = n, "jobs marked interrupted, resubmit"),
+            Ok(Err(e)) => tracing::error!(error = %e, "could not mark jobs interrupted"),
+            Err(e) => tracing::error!(error = %e, "could not mark jobs interrupted"),
+        }
         tracing::info!("server stopped");
-        Ok(result?)
+        result
     }
+}
+
+/// The rustls configuration of `[tls]`.
+fn server_tls(
+    tls: &crate::config::TlsConfig,
+) -> Result<tonic::transport::ServerTlsConfig, ServerError> {
+    let read = |p: &Path| {
+        std::fs::read(p).map_err(|e| ServerError::Io(format!("tls: {}: {e}", p.display())))
+    };
+    let identity = tonic::transport::Identity::from_pem(read(&tls.cert)?, read(&tls.key)?);
+    let mut config = tonic::transport::ServerTlsConfig::new().identity(identity);
+    if let Some(ca) = &tls.client_ca {
+        // Client certificates are then required (`client_auth_optional` stays false).
+        config = config.client_ca_root(tonic::transport::Certificate::from_pem(read(ca)?));
+    }
+    Ok(config)
 }
 
 /// Opens the server with the default hooks (on a blocking thread) and serves on `listener`

@@ -3,8 +3,13 @@
 //! - `credence serve [--config FILE] [--data-dir DIR] [--listen ADDR] [--shape N,D]...`
 //! - `credence setup --shape N,D [--data-dir DIR]`
 //! - `credence commit FILE... [--secret secret.key] [--openings openings.json]` (no server)
+//! - `credence config init --out FILE [--contributor-id ID]`: a documented example
+//!   configuration with fresh tokens for each role (mode 0600)
 //! - `credence register`, `credence snapshot publish|show`, `credence claim`, `credence verify`:
-//!   clients of a running server (`--server`, default `http://127.0.0.1:7117`).
+//!   clients of a running server (`--server`, default `http://127.0.0.1:7117`; an `https://`
+//!   URL with `--ca`, and `--cert`/`--key` for mutual TLS). The bearer token comes from the
+//!   `CREDENCE_TOKEN` environment variable or `--token-file`, never from the command line
+//!   (shell history and process lists would show it).
 //!
 //! The contributor's private files are described in [`files`].
 
@@ -49,6 +54,23 @@ pub enum Command {
     Claim(ClaimArgs),
     /// Verify claim bundles on a server.
     Verify(VerifyArgs),
+    /// Server configuration files.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+/// `credence config`.
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Write a documented example configuration with fresh random tokens (mode 0600).
+    Init {
+        /// The file to write (refused if it exists).
+        #[arg(long)]
+        out: PathBuf,
+        /// The contributor token's contributor id (decimal, as `credence commit` prints it).
+        #[arg(long)]
+        contributor_id: Option<String>,
+    },
 }
 
 /// `credence serve`.
@@ -93,13 +115,71 @@ pub struct CommitArgs {
     pub openings: PathBuf,
 }
 
-/// Where the server is.
+/// Where the server is, and how to authenticate to it.
 #[derive(Debug, Args)]
 pub struct ServerArg {
-    /// Server URL.
+    /// Server URL (`https://` for TLS).
     #[arg(long, default_value = "http://127.0.0.1:7117")]
     pub server: String,
+    /// CA certificate (PEM) that signed the server's certificate.
+    #[arg(long)]
+    pub ca: Option<PathBuf>,
+    /// Client certificate (PEM), for mutual TLS.
+    #[arg(long, requires = "key")]
+    pub cert: Option<PathBuf>,
+    /// Client private key (PEM), for mutual TLS.
+    #[arg(long, requires = "cert")]
+    pub key: Option<PathBuf>,
+    /// File holding the bearer token (otherwise `CREDENCE_TOKEN`, otherwise none).
+    #[arg(long)]
+    pub token_file: Option<PathBuf>,
 }
+
+/// The environment variable a client reads its bearer token from.
+pub const TOKEN_ENV: &str = "CREDENCE_TOKEN";
+
+/// Adds `authorization: Bearer <token>` to every call (nothing without a token).
+#[derive(Clone)]
+pub struct BearerToken(Option<tonic::metadata::MetadataValue<tonic::metadata::Ascii>>);
+
+impl std::fmt::Debug for BearerToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("BearerToken(<redacted>)")
+    }
+}
+
+impl BearerToken {
+    /// A token sent with every call; the header value is marked sensitive.
+    pub fn new(token: &str) -> Result<Self> {
+        let mut value: tonic::metadata::MetadataValue<tonic::metadata::Ascii> =
+            format!("Bearer {}", token.trim())
+                .parse()
+                .map_err(|_| anyhow::anyhow!("the token is not printable ASCII"))?;
+        value.set_sensitive(true);
+        Ok(BearerToken(Some(value)))
+    }
+
+    /// No token.
+    pub fn none() -> Self {
+        BearerToken(None)
+    }
+}
+
+impl tonic::service::Interceptor for BearerToken {
+    fn call(
+        &mut self,
+        mut request: tonic::Request<()>,
+    ) -> Result<tonic::Request<()>, tonic::Status> {
+        if let Some(v) = &self.0 {
+            request.metadata_mut().insert("authorization", v.clone());
+        }
+        Ok(request)
+    }
+}
+
+/// A channel that authenticates every call.
+pub type AuthChannel =
+    tonic::service::interceptor::InterceptedService<tonic::transport::Channel, BearerToken>;
 
 /// `credence register`.
 #[derive(Debug, Args)]
@@ -196,6 +276,10 @@ pub async fn run(cli: Cli) -> Result<i32> {
         Command::Snapshot(c) => snapshot(c).await.map(|()| 0),
         Command::Claim(a) => claim(a).await.map(|()| 0),
         Command::Verify(a) => verify(a).await,
+        Command::Config(ConfigCommand::Init {
+            out,
+            contributor_id,
+        }) => config_init(&out, contributor_id.as_deref()).map(|()| 0),
     }
 }
 
@@ -210,10 +294,25 @@ fn spinner(message: String) -> indicatif::ProgressBar {
     pb
 }
 
+/// The banner of the development configuration.
+const DEV_WARNING: &str = "\
+!!! DEVELOPMENT CONFIGURATION: no --config, so NO ACCESS CONTROL and NO TLS. !!!
+!!! Anyone who can reach the port may call every RPC. Loopback only.          !!!
+!!! For anything else: `credence config init --out credence.toml`.            !!!";
+
 async fn serve(a: ServeArgs) -> Result<()> {
     let mut config = match &a.config {
         Some(path) => Config::from_file(path)?,
         None => {
+            if let Some(l) = a.listen
+                && !l.ip().is_loopback()
+            {
+                bail!(
+                    "refusing to listen on {l} without --config: the development configuration \
+                     has no access control and serves loopback only (`credence config init`)"
+                );
+            }
+            eprintln!("{DEV_WARNING}");
             tracing::warn!(
                 "no --config: development configuration (loopback only, no access control)"
             );
@@ -304,12 +403,63 @@ fn commit(a: CommitArgs) -> Result<()> {
     Ok(())
 }
 
-async fn channel(server: &str) -> Result<tonic::transport::Channel> {
-    tonic::transport::Endpoint::from_shared(server.to_owned())
-        .context("bad --server URL")?
+fn config_init(out: &std::path::Path, contributor_id: Option<&str>) -> Result<()> {
+    if out.exists() {
+        bail!("{} exists; not overwriting its tokens", out.display());
+    }
+    if let Some(id) = contributor_id {
+        credence_verifier::encoding::fr_from_decimal("--contributor-id", id)?;
+    }
+    let text = Zeroizing::new(crate::config::example(contributor_id));
+    files::write_private(out, text.as_bytes())?;
+    eprintln!(
+        "wrote {} (mode 0600) with fresh tokens for each role; hand each token to its holder \
+         over a private channel",
+        out.display()
+    );
+    Ok(())
+}
+
+/// The bearer token: `--token-file`, else `CREDENCE_TOKEN`, else none.
+fn client_token(server: &ServerArg) -> Result<BearerToken> {
+    if let Some(path) = &server.token_file {
+        let text = Zeroizing::new(
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?,
+        );
+        return BearerToken::new(&text);
+    }
+    match std::env::var(TOKEN_ENV) {
+        Ok(t) if !t.trim().is_empty() => BearerToken::new(&Zeroizing::new(t)),
+        _ => Ok(BearerToken::none()),
+    }
+}
+
+async fn channel(server: &ServerArg) -> Result<AuthChannel> {
+    let url = &server.server;
+    let mut endpoint =
+        tonic::transport::Endpoint::from_shared(url.clone()).context("bad --server URL")?;
+    if server.ca.is_some() || server.cert.is_some() || url.starts_with("https://") {
+        let mut tls = tonic::transport::ClientTlsConfig::new();
+        if let Some(ca) = &server.ca {
+            let pem = std::fs::read(ca).with_context(|| format!("reading {}", ca.display()))?;
+            tls = tls.ca_certificate(tonic::transport::Certificate::from_pem(pem));
+        }
+        if let (Some(cert), Some(key)) = (&server.cert, &server.key) {
+            let cert =
+                std::fs::read(cert).with_context(|| format!("reading {}", cert.display()))?;
+            let key = std::fs::read(key).with_context(|| format!("reading {}", key.display()))?;
+            tls = tls.identity(tonic::transport::Identity::from_pem(cert, key));
+        }
+        endpoint = endpoint.tls_config(tls).context("TLS configuration")?;
+    }
+    let channel = endpoint
         .connect()
         .await
-        .with_context(|| format!("connecting to {server}"))
+        .with_context(|| format!("connecting to {url}"))?;
+    Ok(tonic::service::interceptor::InterceptedService::new(
+        channel,
+        client_token(server)?,
+    ))
 }
 
 fn status(e: tonic::Status) -> anyhow::Error {
@@ -318,7 +468,7 @@ fn status(e: tonic::Status) -> anyhow::Error {
 
 async fn register(a: RegisterArgs) -> Result<()> {
     let mut openings = files::Openings::load(&a.openings)?;
-    let mut client = pb::datanet_client::DatanetClient::new(channel(&a.server.server).await?);
+    let mut client = pb::datanet_client::DatanetClient::new(channel(&a.server).await?);
     for o in openings
         .openings
         .iter_mut()
@@ -357,7 +507,7 @@ async fn snapshot(c: SnapshotCommand) -> Result<()> {
             depth,
             weights,
         } => {
-            let mut client = pb::datanet_client::DatanetClient::new(channel(&server.server).await?);
+            let mut client = pb::datanet_client::DatanetClient::new(channel(&server).await?);
             let s = client
                 .publish_snapshot(pb::PublishSnapshotRequest {
                     epoch,
@@ -374,7 +524,7 @@ async fn snapshot(c: SnapshotCommand) -> Result<()> {
             print_snapshot(&s);
         }
         SnapshotCommand::Show { server, epoch } => {
-            let mut client = pb::datanet_client::DatanetClient::new(channel(&server.server).await?);
+            let mut client = pb::datanet_client::DatanetClient::new(channel(&server).await?);
             let s = client
                 .get_snapshot(pb::GetSnapshotRequest { epoch })
                 .await
@@ -397,7 +547,7 @@ fn parse_range(s: &str) -> Result<(u64, u64)> {
 async fn claim(a: ClaimArgs) -> Result<()> {
     let secret = files::load_secret(&a.secret)?;
     let openings = files::Openings::load(&a.openings)?;
-    let ch = channel(&a.server.server).await?;
+    let ch = channel(&a.server).await?;
     // Which of our leaves carry weight in this snapshot.
     let mut datanet = pb::datanet_client::DatanetClient::new(ch.clone());
     let leaves = datanet
@@ -513,7 +663,7 @@ fn state_name(s: i32) -> &'static str {
 }
 
 async fn verify(a: VerifyArgs) -> Result<i32> {
-    let mut client = pb::verifier_client::VerifierClient::new(channel(&a.server.server).await?);
+    let mut client = pb::verifier_client::VerifierClient::new(channel(&a.server).await?);
     let mut all_valid = true;
     for path in &a.bundles {
         let json =

@@ -93,6 +93,15 @@ impl DatanetService {
                 format!("must be in {MIN_DEPTH}..={MAX_DEPTH} (or 0 for the server's)"),
             ));
         }
+        if depth > self.state.config.limits.max_depth {
+            return Err(ServiceError::invalid(
+                "depth",
+                format!(
+                    "above this server's maximum shape (depth {})",
+                    self.state.config.limits.max_depth
+                ),
+            ));
+        }
         if req.weights.is_empty() {
             return Err(ServiceError::invalid(
                 "weights",

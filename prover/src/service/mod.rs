@@ -49,8 +49,12 @@ pub struct State {
     pub idempotency_key: [u8; 32],
     /// Trees of recent snapshots, so paths are not rebuilt per request.
     pub trees: TreeCache,
-    /// Becomes `true` when the server shuts down.
+    /// Becomes `true` when the drain deadline has passed: running jobs stop writing.
     pub shutdown: watch::Receiver<bool>,
+    /// Becomes `true` when a shutdown begins: no new submission, no new proof.
+    pub draining: watch::Receiver<bool>,
+    /// The bounded queue and per-tenant quota.
+    pub admission: crate::jobs::Admission,
 }
 
 impl std::fmt::Debug for State {

@@ -79,6 +79,15 @@ impl ProverService {
                 {
                     return Err(ServiceError::invalid("snapshot.depth", "must be in 4..=32"));
                 }
+                if s.depth > self.state.config.limits.max_depth {
+                    return Err(ServiceError::invalid(
+                        "snapshot.depth",
+                        format!(
+                            "above this server's maximum shape (depth {})",
+                            self.state.config.limits.max_depth
+                        ),
+                    ));
+                }
                 if s.total_weight == 0 {
                     return Err(ServiceError::invalid(
                         "snapshot.total_weight",
@@ -237,14 +246,24 @@ impl ProverService {
         caller: Caller,
         req: pb::SubmitClaimRequest,
     ) -> Result<pb::Job, ServiceError> {
+        if *self.state.draining.borrow() {
+            return Err(ServiceError::Unavailable(
+                "the server is shutting down; submit to another server or later".into(),
+            ));
+        }
+        // Authorize before resolving: the claim's contributor id is H(secret), computed here,
+        // so a token can only claim for the contributor whose secret it holds *and* is bound to.
+        {
+            let secret = zeroize::Zeroizing::new(convert::fr("secret", &req.secret)?);
+            let contributor_id = commitment::contributor_id(&secret);
+            self.state.access.authorize(
+                &caller,
+                &Action::SubmitClaim {
+                    contributor_id: &contributor_id,
+                },
+            )?;
+        }
         let input = self.resolve(req).await?;
-        let contributor_id = commitment::contributor_id(&input.secret);
-        self.state.access.authorize(
-            &caller,
-            &Action::SubmitClaim {
-                contributor_id: &contributor_id,
-            },
-        )?;
         let depth = input.contributions[0].path.siblings.len() as u32;
         let depth = if input
             .contributions
@@ -287,6 +306,20 @@ impl ProverService {
             created_at: t,
             updated_at: t,
         };
+        // A place in the queue before the job exists: a job that is stored as queued always
+        // has one, so no accepted job is dropped for lack of room.
+        let slot = self
+            .state
+            .admission
+            .reserve(&caller.tenant)
+            .map_err(|refusal| {
+                ServiceError::ResourceExhausted(match refusal {
+                    jobs::Refusal::QueueFull => "the job queue is full; retry later".into(),
+                    jobs::Refusal::TenantQuota => {
+                        "this tenant has its quota of queued and running jobs; retry later".into()
+                    }
+                })
+            })?;
         let store = self.state.store.clone();
         let circuit_id = shape.circuit_id();
         let (record, start) = blocking(move || {
@@ -320,6 +353,7 @@ impl ProverService {
                     prover,
                     key: keys.vk.clone(),
                 },
+                slot,
             );
         }
         Ok(convert::job_to_pb(&record))
@@ -332,6 +366,12 @@ impl ProverService {
         cancel: bool,
     ) -> Result<JobRecord, ServiceError> {
         let id = convert::job_id("job_id", field_value)?;
+        // The role first (may this caller read or cancel jobs at all?), so a caller without
+        // the role learns nothing, not even whether the job exists; the owner check follows.
+        let own = Action::ReadJob {
+            owner: &caller.tenant,
+        };
+        self.state.access.authorize(caller, &own)?;
         let store = self.state.store.clone();
         let record = blocking(move || Ok(store.job(&id)?))
             .await?
