@@ -13,6 +13,8 @@ use ark_bn254::Fr;
 use credence_circuits::{Shape, commitment};
 use credence_proto::v1 as pb;
 use credence_prover::Config;
+use credence_prover::cli::{AuthChannel, BearerToken};
+use credence_prover::config::{RoleName, TokenConfig};
 use credence_prover::server::{App, Hooks, ServerError};
 use credence_verifier::encoding::fr_to_decimal;
 use tokio::sync::oneshot;
@@ -97,12 +99,50 @@ impl TestServer {
         (TestServer::start(config(dir.path())).await, dir)
     }
 
-    /// Stops the server and waits until it has.
-    pub async fn stop(mut self) {
+    /// Tells the server to shut down (it drains; see [`TestServer::stop`] to wait for it).
+    pub fn begin_stop(&mut self) {
         if let Some(s) = self.stop.take() {
             let _ = s.send(());
         }
+    }
+
+    /// Stops the server and waits until it has.
+    pub async fn stop(mut self) {
+        self.begin_stop();
         self.task.await.expect("join").expect("server ran");
+    }
+
+    /// A channel sending `token` (if any) as a bearer token with every call.
+    pub async fn channel_as(&self, token: Option<&str>) -> AuthChannel {
+        let auth = match token {
+            Some(t) => BearerToken::new(t).expect("token"),
+            None => BearerToken::none(),
+        };
+        tonic::service::interceptor::InterceptedService::new(self.channel().await, auth)
+    }
+
+    /// A Datanet client with `token`.
+    pub async fn datanet_as(
+        &self,
+        token: Option<&str>,
+    ) -> pb::datanet_client::DatanetClient<AuthChannel> {
+        pb::datanet_client::DatanetClient::new(self.channel_as(token).await)
+    }
+
+    /// A Prover client with `token`.
+    pub async fn prover_as(
+        &self,
+        token: Option<&str>,
+    ) -> pb::prover_client::ProverClient<AuthChannel> {
+        pb::prover_client::ProverClient::new(self.channel_as(token).await)
+    }
+
+    /// A Verifier client with `token`.
+    pub async fn verifier_as(
+        &self,
+        token: Option<&str>,
+    ) -> pb::verifier_client::VerifierClient<AuthChannel> {
+        pb::verifier_client::VerifierClient::new(self.channel_as(token).await)
     }
 
     /// A channel to the server.
@@ -298,4 +338,94 @@ pub async fn standard_setup(server: &TestServer) -> (Contributor, Contributor) {
     }
     publish(server, 1, 1000, &[(0, 30), (1, 20), (2, 50)]).await;
     (a, b)
+}
+
+/// The tokens of [`config_with_tokens`]: one per role, and two contributors in two tenants.
+#[derive(Clone, Debug)]
+pub struct Tokens {
+    /// Operator (tenant `operator`).
+    pub operator: String,
+    /// Contributor A (tenant `hospital-a`, A's contributor id).
+    pub a: String,
+    /// Contributor B (tenant `hospital-b`, B's contributor id).
+    pub b: String,
+    /// Verifier.
+    pub verifier: String,
+    /// Auditor.
+    pub auditor: String,
+}
+
+/// A test configuration with tokens: `a` and `b` are the contributors of the two contributor
+/// tokens.
+pub fn config_with_tokens(data_dir: &Path, a: &Contributor, b: &Contributor) -> (Config, Tokens) {
+    let fresh = credence_prover::config::fresh_token;
+    let tokens = Tokens {
+        operator: fresh(),
+        a: fresh(),
+        b: fresh(),
+        verifier: fresh(),
+        auditor: fresh(),
+    };
+    let entry = |token: &str, tenant: &str, role: RoleName, id: Option<&Fr>| TokenConfig {
+        token: token.to_owned(),
+        tenant: tenant.to_owned(),
+        role,
+        contributor_id: id.map(fr_to_decimal),
+    };
+    let mut c = config(data_dir);
+    c.tokens = vec![
+        entry(&tokens.operator, "operator", RoleName::Operator, None),
+        entry(&tokens.a, "hospital-a", RoleName::Contributor, Some(&a.id)),
+        entry(&tokens.b, "hospital-b", RoleName::Contributor, Some(&b.id)),
+        entry(&tokens.verifier, "verifier", RoleName::Verifier, None),
+        entry(&tokens.auditor, "auditor", RoleName::Auditor, None),
+    ];
+    (c, tokens)
+}
+
+/// [`standard_setup`] on a server with tokens: each contributor registers with its own token,
+/// the operator publishes.
+pub async fn standard_setup_with(
+    server: &TestServer,
+    tokens: &Tokens,
+    mut a: Contributor,
+    mut b: Contributor,
+) -> (Contributor, Contributor) {
+    for (who, i) in [(0, 0), (1, 0), (0, 1)] {
+        let (c, token) = if who == 0 {
+            (&mut a, &tokens.a)
+        } else {
+            (&mut b, &tokens.b)
+        };
+        let r = server
+            .datanet_as(Some(token))
+            .await
+            .register(pb::RegisterRequest {
+                contributor_id: fr_to_decimal(&c.id),
+                commitment: fr_to_decimal(&c.contributions[i].commitment),
+            })
+            .await
+            .expect("register")
+            .into_inner();
+        c.contributions[i].leaf_index = r.leaf_index;
+    }
+    server
+        .datanet_as(Some(&tokens.operator))
+        .await
+        .publish_snapshot(publish_request())
+        .await
+        .expect("publish");
+    (a, b)
+}
+
+/// The snapshot of [`standard_setup`]: epoch 1, leaves 0, 1, 2 weighing 30, 20, 50.
+pub fn publish_request() -> pb::PublishSnapshotRequest {
+    pb::PublishSnapshotRequest {
+        epoch: 1,
+        depth: 0,
+        revenue: 1000,
+        weights: [(0, 30), (1, 20), (2, 50)]
+            .map(|(leaf_index, weight)| pb::LeafWeight { leaf_index, weight })
+            .to_vec(),
+    }
 }

@@ -1,0 +1,147 @@
+//! P2: during a full flow (register, publish, claims, a false claim, watch, bundle, verify,
+//! shutdown), the server's log output at TRACE and every file of its data directory contain
+//! none of the secrets, digests or blindings the test fed in, as decimal, as hex, or as raw
+//! 32-byte encodings.
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use ark_bn254::Fr;
+use ark_ff::{BigInteger, PrimeField};
+use credence_proto::v1 as pb;
+use credence_tests::{TestServer, standard_setup, watch};
+use credence_verifier::encoding::fr_to_decimal;
+
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Every spelling of `x` a leak could take.
+fn spellings(x: &Fr) -> Vec<Vec<u8>> {
+    let le = x.into_bigint().to_bytes_le();
+    let mut be = le.clone();
+    be.reverse();
+    vec![
+        fr_to_decimal(x).into_bytes(),
+        hex::encode(&le).into_bytes(),
+        hex::encode(&be).into_bytes(),
+        hex::encode_upper(&be).into_bytes(),
+        le,
+        be,
+    ]
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_secret_in_logs_or_database() {
+    let captured = Captured::default();
+    let sink = captured.clone();
+    // arkworks' own spans are off, as in the binary (they make proving minutes slower).
+    let filter = tracing_subscriber::EnvFilter::new(
+        "trace,gr1cs=off,r1cs=off,ark_relations=off,ark_r1cs_std=off,ark_groth16=off,ark_crypto_primitives=off",
+    );
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(false)
+        .with_writer(move || sink.clone())
+        .init();
+
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(credence_tests::config(dir.path())).await;
+    let (a, b) = standard_setup(&server).await;
+    let mut prover = server.prover().await;
+    let mut bundles = vec![];
+    for req in [a.claim(1, &[0, 1]), b.claim(1, &[0])] {
+        let job = prover.submit_claim(req).await.unwrap().into_inner();
+        let (_, last) = watch(&server, &job.job_id).await;
+        assert_eq!(last.state, pb::JobState::Done as i32, "{last:?}");
+        bundles.push(
+            prover
+                .get_bundle(pb::JobRequest { job_id: job.job_id })
+                .await
+                .unwrap()
+                .into_inner()
+                .bundle_json,
+        );
+    }
+    // A false claim (a wrong blinding, itself a canary) and a malformed one.
+    let canary = Fr::from(0x5ec2e7_c0ffee_u64) * Fr::from(0x1234_5678_9abc_def1_u64);
+    let mut false_claim = a.claim(1, &[0]);
+    false_claim.contributions[0].blinding = fr_to_decimal(&canary);
+    let s = prover.submit_claim(false_claim).await.unwrap_err();
+    assert_eq!(s.code(), tonic::Code::FailedPrecondition);
+    let mut bad = a.claim(1, &[0]);
+    bad.contributions[0].digest_mut_for_test();
+    let _ = prover.submit_claim(bad).await.unwrap_err();
+    let verdicts = server
+        .verifier()
+        .await
+        .verify_batch(pb::VerifyBatchRequest {
+            bundle_json: bundles,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(verdicts.verdicts.iter().all(|v| v.valid));
+    server.stop().await;
+
+    let mut secrets: Vec<(String, Fr)> = vec![("canary blinding".into(), canary)];
+    for (name, c) in [("A", &a), ("B", &b)] {
+        secrets.push((format!("{name} secret"), c.secret));
+        for (i, k) in c.contributions.iter().enumerate() {
+            secrets.push((format!("{name} digest {i}"), k.digest));
+            secrets.push((format!("{name} blinding {i}"), k.blinding));
+        }
+    }
+    let log = captured.0.lock().unwrap().clone();
+    assert!(log.len() > 1000, "the capture saw almost nothing");
+    assert!(
+        find(&log, b"job done"),
+        "the capture missed the server's own events"
+    );
+    let mut files = vec![("log output".to_string(), log)];
+    for entry in std::fs::read_dir(dir.path()).unwrap() {
+        let p = entry.unwrap().path();
+        if p.is_file() {
+            files.push((p.display().to_string(), std::fs::read(&p).unwrap()));
+        }
+    }
+    assert!(files.iter().any(|(n, _)| n.ends_with("credence.db")));
+    let mut leaks = vec![];
+    for (what, x) in &secrets {
+        for s in spellings(x) {
+            for (name, bytes) in &files {
+                if find(bytes, &s) {
+                    leaks.push(format!("{what} found in {name}"));
+                }
+            }
+        }
+    }
+    assert!(leaks.is_empty(), "{}", leaks.join("\n"));
+}
+
+/// Makes a contribution's digest malformed (not a field element).
+trait Malform {
+    fn digest_mut_for_test(&mut self);
+}
+
+impl Malform for pb::ClaimContribution {
+    fn digest_mut_for_test(&mut self) {
+        self.data = Some(pb::claim_contribution::Data::Digest(format!(
+            "{}9",
+            "9".repeat(80)
+        )));
+    }
+}
