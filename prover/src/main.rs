@@ -4,11 +4,16 @@ use clap::Parser as _;
 
 fn main() {
     // Logs go to stderr; `RUST_LOG` selects (default `info`). Nothing secret is ever logged.
+    // arkworks instruments every gadget call with an INFO span (targets `gr1cs` and `r1cs`)
+    // whose fields are the call's arguments, witness values included. Enabled, they would put
+    // secrets into span records and make proving orders of magnitude slower, so they are off
+    // whatever RUST_LOG says.
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"))
+        .add_directive("gr1cs=off".parse().expect("a valid directive"))
+        .add_directive("r1cs=off".parse().expect("a valid directive"));
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
+        .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .init();
     let cli = credence_prover::cli::Cli::parse();

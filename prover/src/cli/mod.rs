@@ -49,6 +49,28 @@ pub enum Command {
     Claim(ClaimArgs),
     /// Verify claim bundles on a server.
     Verify(VerifyArgs),
+    /// Measure proving, verification and the gRPC verifier on this machine.
+    Bench(BenchArgs),
+}
+
+/// `credence bench`.
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// A circuit shape `N,D` to prove; repeat for several (default: 1,20 16,20 64,20).
+    #[arg(long = "shape", value_parser = parse_shape)]
+    pub shapes: Vec<credence_circuits::Shape>,
+    /// Print one JSON object on stdout instead of the table.
+    #[arg(long)]
+    pub json: bool,
+    /// Timed proofs per shape, after one warm-up (the median is reported).
+    #[arg(long, default_value_t = 3)]
+    pub runs: usize,
+    /// Concurrent clients of the gRPC verification measurement.
+    #[arg(long, default_value_t = 8)]
+    pub clients: usize,
+    /// Seconds the gRPC verification measurement runs.
+    #[arg(long, default_value_t = 5.0)]
+    pub grpc_seconds: f64,
 }
 
 /// `credence serve`.
@@ -196,7 +218,36 @@ pub async fn run(cli: Cli) -> Result<i32> {
         Command::Snapshot(c) => snapshot(c).await.map(|()| 0),
         Command::Claim(a) => claim(a).await.map(|()| 0),
         Command::Verify(a) => verify(a).await,
+        Command::Bench(a) => bench(a).await.map(|()| 0),
     }
+}
+
+async fn bench(a: BenchArgs) -> Result<()> {
+    let shapes = if a.shapes.is_empty() {
+        [1, 16, 64]
+            .into_iter()
+            .map(|n| credence_circuits::Shape::new(n, credence_circuits::claim::DEFAULT_DEPTH))
+            .collect::<Result<_, _>>()?
+    } else {
+        a.shapes
+    };
+    if a.runs == 0 || a.clients == 0 {
+        bail!("--runs and --clients must be at least 1");
+    }
+    let report = crate::bench::run(crate::bench::BenchOptions {
+        shapes,
+        runs: a.runs,
+        clients: a.clients,
+        grpc_seconds: a.grpc_seconds,
+        scratch: std::env::temp_dir(),
+    })
+    .await?;
+    if a.json {
+        println!("{}", serde_json::to_string(&report)?);
+    } else {
+        print!("{}", crate::bench::table(&report));
+    }
+    Ok(())
 }
 
 fn spinner(message: String) -> indicatif::ProgressBar {
