@@ -2,16 +2,26 @@
 
 use clap::Parser as _;
 
+/// arkworks instruments every gadget call with `tracing` spans (target `gr1cs` and module
+/// paths). With a subscriber enabled at their level, synthesizing a circuit records millions of
+/// spans: a depth-4 key setup went from milliseconds to minutes and gigabytes. They are turned
+/// off whatever `RUST_LOG` says.
+const QUIET_ARKWORKS: [&str; 6] = [
+    "gr1cs=off",
+    "r1cs=off",
+    "ark_relations=off",
+    "ark_r1cs_std=off",
+    "ark_groth16=off",
+    "ark_crypto_primitives=off",
+];
+
 fn main() {
     // Logs go to stderr; `RUST_LOG` selects (default `info`). Nothing secret is ever logged.
-    // arkworks instruments every gadget call with an INFO span (targets `gr1cs` and `r1cs`)
-    // whose fields are the call's arguments, witness values included. Enabled, they would put
-    // secrets into span records and make proving orders of magnitude slower, so they are off
-    // whatever RUST_LOG says.
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"))
-        .add_directive("gr1cs=off".parse().expect("a valid directive"))
-        .add_directive("r1cs=off".parse().expect("a valid directive"));
+    let mut filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    for d in QUIET_ARKWORKS {
+        filter = filter.add_directive(d.parse().expect("a valid directive"));
+    }
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

@@ -14,6 +14,8 @@
 //!   only way into
 //! * [`settlement`]: one snapshot's payout accumulator.
 //! * [`snarkjs`]: export to / import from snarkjs' JSON files.
+//! * [`log`]: the compliance log's offline checks; [`leaves`]: the operator's leaf table of a
+//!   snapshot, its Merkle-sum root (Poseidon via `light-poseidon`) and the registration check.
 //!
 //! Default features add only the `credence-verify` binary (`cli`); no tokio, tonic or r1cs crate.
 //! The `groth16` feature adds `From` conversions to and from `ark_groth16`'s proof and key.
@@ -26,6 +28,7 @@ pub mod encoding;
 pub mod error;
 pub mod groth16;
 pub mod keys;
+pub mod leaves;
 pub mod log;
 pub mod settlement;
 pub mod snarkjs;

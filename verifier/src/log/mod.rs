@@ -9,7 +9,8 @@
 //!   (RFC 9162 §2.1.3.2 and §2.1.4.2);
 //! - [`note`]: C2SP signed-note checkpoints signed with Ed25519, the verifier key text (`log.pub`)
 //!   and the signer (server side);
-//! - [`entry`]: the entries and their canonical bytes;
+//! - [`entry`]: the entries and their canonical bytes; a claim entry decodes as the claim bundle
+//!   it was issued as ([`LogEntry::claim_bundle`], [`LogEntry::verify_claim`]);
 //! - [`inclusion`]: the offline check of one entry in a claim bundle ([`LogInclusion`]);
 //! - [`audit`]: replaying a whole log against its checkpoints and the previous run's state;
 //! - [`export`]: the export file an auditor reads with no network.
@@ -18,6 +19,7 @@
 //! until a signature from the configured key covers it, and no input makes it panic.
 
 pub mod audit;
+mod claim;
 pub mod entry;
 pub mod export;
 pub mod inclusion;

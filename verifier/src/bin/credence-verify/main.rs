@@ -1,15 +1,18 @@
 //! `credence-verify`: check Credence claim bundles offline.
 //!
-//! Exit codes (a contract): 0 valid, 1 invalid (a well-formed claim that is false or refused),
+//! Exit codes (a contract): 0 valid, 1 invalid (a well-formed claim that is false or refused; for
+//! `audit`, a log that is not what its checkpoints sign),
 //! 2 malformed (an input that is not a valid encoding, or cannot be read; also usage errors).
 //! Every subcommand prints one line per verdict saying why, or JSON with `--json`.
 //!
 //! One module per subcommand: to add one, write `mod name;` with `Args` (clap) and
 //! `run(&Args) -> Exit`, and a variant in [`Command`].
 
+mod audit;
 mod batch;
 mod common;
 mod export_snarkjs;
+mod inclusion;
 mod proof;
 mod settle;
 
@@ -38,6 +41,11 @@ enum Command {
     Settle(settle::Args),
     /// Write a bundle and its key as snarkjs proof.json, public.json, verification_key.json.
     ExportSnarkjs(export_snarkjs::Args),
+    /// Audit the whole compliance log: roots, signatures, no fork since the last run, every
+    /// claim proof; exit 0 only if everything holds.
+    Audit(audit::Args),
+    /// Check offline that a claim bundle's `log` field proves it is in the compliance log.
+    Inclusion(inclusion::Args),
 }
 
 fn main() -> ExitCode {
@@ -47,6 +55,8 @@ fn main() -> ExitCode {
         Command::Batch(a) => batch::run(a),
         Command::Settle(a) => settle::run(a),
         Command::ExportSnarkjs(a) => export_snarkjs::run(a),
+        Command::Audit(a) => audit::run(a),
+        Command::Inclusion(a) => inclusion::run(a),
     };
     exit.into()
 }

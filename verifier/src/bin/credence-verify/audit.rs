@@ -1,0 +1,425 @@
+//! `credence-verify audit (--export FILE | --server ADDR) --log-key KEY [--state FILE]
+//! [--vk [CIRCUIT_ID=]PATH]... [--leaves LEAVES.json] [--json]`
+//!
+//! Replays the whole compliance log against its signed checkpoints (see
+//! `credence_verifier::log::audit`): signatures under the trusted `log.pub`, the recomputed root
+//! of every signed prefix, no fork or shrink since the state saved by the previous run, and every
+//! claim proof re-verified under a key given with `--vk` (selected by the entry's circuit id and
+//! key fingerprint). A claim whose key was not given is a problem, not a skipped entry: an audit
+//! that passes has checked every proof in the log. With `--leaves`, the operator's leaf table must
+//! have the root and total of the logged snapshot of its epoch, and every leaf must have been
+//! registered before that snapshot entry.
+//!
+//! Exit 0 only if everything holds; 1 if the log is not what it should be (the first problem is
+//! printed with its entry index when there is one); 2 if an input cannot be read or is malformed.
+//! The state file is replaced atomically, and only when the audit passed.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use credence_verifier::leaves::{LeafCheck, LeafSummary, LeafTable};
+use credence_verifier::log::{
+    AuditProblem, AuditReport, EntryKind, ExportError, LogEntry, LogEvent, LogExport, LogVerifier,
+    TreeState,
+};
+use credence_verifier::{Error, Invalid, KeyRing};
+use serde::Serialize;
+
+use crate::common::{Exit, load_ring, print_json, read_capped};
+
+/// The largest export file read (a claim entry is about 1 KiB).
+const MAX_EXPORT_BYTES: usize = 1 << 30;
+/// The largest leaf table read.
+const MAX_LEAVES_BYTES: usize = 1 << 30;
+
+#[derive(clap::Args)]
+#[command(group(clap::ArgGroup::new("source").required(true).multiple(false)))]
+pub struct Args {
+    /// A log export file (`credence log export --data-dir DIR --out FILE`).
+    #[arg(long, group = "source")]
+    export: Option<PathBuf>,
+    /// The log's public key file (`log.pub` from the server's data directory).
+    #[arg(long = "log-key")]
+    log_key: PathBuf,
+    /// The state file: read to check the log is consistent with the previous run, then replaced
+    /// with the audited checkpoint's size and root if the audit passes. A missing file is a
+    /// first run.
+    #[arg(long)]
+    state: Option<PathBuf>,
+    /// A trusted verifying key, `[CIRCUIT_ID=]PATH`; every claim in the log needs one. May be
+    /// repeated.
+    #[arg(long = "vk")]
+    vk: Vec<String>,
+    /// The operator's leaf table of one snapshot (JSON: epoch, depth, leaves).
+    #[arg(long)]
+    leaves: Option<PathBuf>,
+    /// Print the summary as one JSON object.
+    #[arg(long)]
+    json: bool,
+}
+
+/// The summary, as printed with `--json`.
+#[derive(Serialize, Default)]
+struct Summary {
+    ok: bool,
+    source: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    origin: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tree_size: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    root: Option<String>,
+    checkpoints_verified: usize,
+    entries_read: u64,
+    entries_by_kind: BTreeMap<&'static str, u64>,
+    claims: u64,
+    proofs_valid: u64,
+    verifications_valid: u64,
+    verifications_invalid: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    leaves: Option<LeavesJson>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    previous_state: Option<TreeState>,
+    state_updated: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    problem: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    problem_entry: Option<u64>,
+}
+
+#[derive(Serialize)]
+struct LeavesJson {
+    epoch: u64,
+    leaves: usize,
+    root: String,
+    total_weight: u64,
+    snapshot_entry: u64,
+}
+
+fn kind_name(kind: EntryKind) -> &'static str {
+    match kind {
+        EntryKind::Registration => "registration",
+        EntryKind::Snapshot => "snapshot",
+        EntryKind::Claim => "claim",
+        EntryKind::Verification => "verification",
+    }
+}
+
+/// What the audit hook checks on every entry besides the tree: claim proofs and the leaf table.
+pub struct EntryChecks {
+    ring: KeyRing,
+    leaves: Option<LeafCheck>,
+    claims: u64,
+    proofs_valid: u64,
+    verifications_valid: u64,
+    verifications_invalid: u64,
+}
+
+impl EntryChecks {
+    fn new(ring: KeyRing, leaves: Option<LeafCheck>) -> Self {
+        EntryChecks {
+            ring,
+            leaves,
+            claims: 0,
+            proofs_valid: 0,
+            verifications_valid: 0,
+            verifications_invalid: 0,
+        }
+    }
+
+    /// The `audit()` hook: rejects an entry with the reason.
+    pub fn check(&mut self, index: u64, entry: &LogEntry) -> Result<(), String> {
+        if let Some(leaves) = self.leaves.as_mut() {
+            leaves.observe(index, entry).map_err(|e| e.to_string())?;
+        }
+        match &entry.event {
+            LogEvent::Claim { .. } => {
+                self.claims += 1;
+                match entry.verify_claim(&self.ring) {
+                    Ok(_) => self.proofs_valid += 1,
+                    Err(Error::Invalid(Invalid::UntrustedKey { fingerprint })) => {
+                        let circuit = match &entry.event {
+                            LogEvent::Claim { circuit_id, .. } => circuit_id.as_str(),
+                            _ => "?",
+                        };
+                        return Err(format!(
+                            "claim of circuit {circuit} with key {fingerprint}: no such key was \
+                             given with --vk, so its proof cannot be re-verified"
+                        ));
+                    }
+                    Err(e) => return Err(format!("claim proof does not hold: {e}")),
+                }
+            }
+            LogEvent::Verification { verdict, .. } => {
+                if verdict == "valid" {
+                    self.verifications_valid += 1;
+                } else {
+                    self.verifications_invalid += 1;
+                }
+            }
+            LogEvent::Registration { .. } | LogEvent::Snapshot { .. } => {}
+        }
+        Ok(())
+    }
+}
+
+/// The inputs every source shares, read before touching the log.
+pub struct Prepared {
+    pub verifier: LogVerifier,
+    pub previous: Option<TreeState>,
+    pub checks: EntryChecks,
+}
+
+fn prepare(args: &Args) -> Result<Prepared, String> {
+    let verifier = read_log_key(&args.log_key)?;
+    let previous = match &args.state {
+        Some(path) => read_state(path)?,
+        None => None,
+    };
+    let ring = load_ring(&args.vk).map_err(|e| e.to_string())?;
+    let leaves = match &args.leaves {
+        Some(path) => {
+            let bytes = read_capped(path, MAX_LEAVES_BYTES).map_err(|e| e.to_string())?;
+            let table = LeafTable::from_json(&bytes)
+                .and_then(|t| LeafCheck::new(&t))
+                .map_err(|e| format!("{}: {e}", path.display()))?;
+            Some(table)
+        }
+        None => None,
+    };
+    Ok(Prepared {
+        verifier,
+        previous,
+        checks: EntryChecks::new(ring, leaves),
+    })
+}
+
+/// Reads a `log.pub` file: the verifier key text, one line.
+pub fn read_log_key(path: &Path) -> Result<LogVerifier, String> {
+    let bytes = read_capped(path, 4096).map_err(|e| e.to_string())?;
+    let text = std::str::from_utf8(&bytes).map_err(|_| format!("{}: not UTF-8", path.display()))?;
+    LogVerifier::parse(text.trim()).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn read_state(path: &Path) -> Result<Option<TreeState>, String> {
+    match std::fs::metadata(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(format!("{}: {e}", path.display())),
+        Ok(_) => {}
+    }
+    let bytes = read_capped(path, 4096).map_err(|e| e.to_string())?;
+    serde_json::from_slice(&bytes)
+        .map(Some)
+        .map_err(|e| format!("{}: not an audit state file: {e}", path.display()))
+}
+
+/// Replaces the state file atomically: a temporary file in the same directory, fsynced, renamed
+/// over the old one, then the directory fsynced, so a crash leaves the old or the new state.
+fn write_state(path: &Path, state: &TreeState) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map_or("state".into(), |n| n.to_string_lossy());
+    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    let mut json = serde_json::to_vec_pretty(state).map_err(std::io::Error::other)?;
+    json.push(b'\n');
+    let result = (|| {
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&tmp)?;
+        file.write_all(&json)?;
+        file.sync_all()?;
+        drop(file);
+        std::fs::rename(&tmp, path)?;
+        std::fs::File::open(dir)?.sync_all()
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+pub fn run(args: &Args) -> Exit {
+    let mut summary = Summary::default();
+    let exit = audit(args, &mut summary);
+    summary.ok = exit == Exit::Valid;
+    if args.json {
+        print_json(&summary);
+    } else {
+        print_text(&summary);
+    }
+    exit
+}
+
+fn audit(args: &Args, summary: &mut Summary) -> Exit {
+    let malformed = |summary: &mut Summary, reason: String| {
+        summary.problem = Some(reason);
+        Exit::Malformed
+    };
+    let prepared = match prepare(args) {
+        Ok(p) => p,
+        Err(e) => return malformed(summary, e),
+    };
+    summary.previous_state = prepared.previous;
+    let Prepared {
+        verifier,
+        previous,
+        mut checks,
+    } = prepared;
+
+    let report = match source(args) {
+        Source::Export(path) => {
+            summary.source = path.display().to_string();
+            let export = match read_capped(path, MAX_EXPORT_BYTES)
+                .map_err(|e| e.to_string())
+                .and_then(|b| {
+                    LogExport::from_json(&b).map_err(|e| format!("{}: {e}", path.display()))
+                }) {
+                Ok(e) => e,
+                Err(e) => return malformed(summary, e),
+            };
+            match export.audit(&verifier, previous, |i, e, _| checks.check(i, e)) {
+                Ok(report) => report,
+                Err(e @ ExportError::KeyMismatch { .. }) => {
+                    // Well-formed, but not the log the auditor trusts.
+                    summary.problem = Some(format!("{}: {e}", path.display()));
+                    return Exit::Invalid;
+                }
+                Err(e) => return malformed(summary, format!("{}: {e}", path.display())),
+            }
+        }
+    };
+    finish(args, summary, report, checks)
+}
+
+enum Source<'a> {
+    Export(&'a Path),
+}
+
+fn source(args: &Args) -> Source<'_> {
+    // clap's required group guarantees one source; without `grpc` it is `--export`.
+    Source::Export(args.export.as_deref().unwrap_or(Path::new("")))
+}
+
+fn finish(args: &Args, summary: &mut Summary, report: AuditReport, checks: EntryChecks) -> Exit {
+    if let Some(c) = &report.checkpoint {
+        summary.origin = Some(c.origin.clone());
+        summary.tree_size = Some(c.size);
+        summary.root = Some(hex::encode(c.root));
+    }
+    summary.checkpoints_verified = report.checkpoints_verified;
+    summary.entries_read = report.entries_read;
+    summary.entries_by_kind = report
+        .by_kind
+        .iter()
+        .map(|(k, n)| (kind_name(*k), *n))
+        .collect();
+    summary.claims = checks.claims;
+    summary.proofs_valid = checks.proofs_valid;
+    summary.verifications_valid = checks.verifications_valid;
+    summary.verifications_invalid = checks.verifications_invalid;
+
+    if let Some(problem) = &report.problem {
+        summary.problem_entry = problem.entry_index();
+        summary.problem = Some(describe(problem));
+        return Exit::Invalid;
+    }
+    let Some(state) = report.state() else {
+        summary.problem = Some("the audit did not reach a verified checkpoint".into());
+        return Exit::Invalid;
+    };
+    if let Some(leaves) = checks.leaves {
+        match leaves.finish() {
+            Ok(LeafSummary {
+                epoch,
+                leaves,
+                root,
+                total_weight,
+                snapshot_entry,
+            }) => {
+                summary.leaves = Some(LeavesJson {
+                    epoch,
+                    leaves,
+                    root,
+                    total_weight,
+                    snapshot_entry,
+                })
+            }
+            Err(e) => {
+                summary.problem_entry = e.entry_index();
+                summary.problem = Some(e.to_string());
+                return Exit::Invalid;
+            }
+        }
+    }
+    if let Some(path) = &args.state {
+        if let Err(e) = write_state(path, &state) {
+            summary.problem = Some(format!("{}: cannot save the state: {e}", path.display()));
+            return Exit::Malformed;
+        }
+        summary.state_updated = true;
+    }
+    Exit::Valid
+}
+
+/// The problem line; the entry index leads when the problem pinpoints one.
+fn describe(problem: &AuditProblem) -> String {
+    match problem {
+        AuditProblem::Fork { .. } | AuditProblem::Shrunk { .. } => {
+            format!("{problem} (compared with the --state of the previous run)")
+        }
+        _ => problem.to_string(),
+    }
+}
+
+fn print_text(s: &Summary) {
+    if let (Some(origin), Some(size), Some(root)) = (&s.origin, s.tree_size, &s.root) {
+        println!(
+            "log {origin}: {size} entries, root {root}; {} signed checkpoint(s) verified ({})",
+            s.checkpoints_verified, s.source
+        );
+    } else if !s.source.is_empty() {
+        println!("log {}", s.source);
+    }
+    if s.entries_read > 0 || s.tree_size.is_some() {
+        let kinds = ["registration", "snapshot", "claim", "verification"]
+            .iter()
+            .map(|k| format!("{} {k}", s.entries_by_kind.get(k).copied().unwrap_or(0)))
+            .collect::<Vec<_>>()
+            .join(", ");
+        println!("entries: {} read: {kinds}", s.entries_read);
+        println!(
+            "proofs: {} of {} claim(s) valid; verification verdicts: {} valid, {} invalid",
+            s.proofs_valid, s.claims, s.verifications_valid, s.verifications_invalid
+        );
+    }
+    if let Some(l) = &s.leaves {
+        println!(
+            "leaves: epoch {}: {} leaves, root {} and total {} match the snapshot at entry {}; \
+             every leaf was registered before it",
+            l.epoch, l.leaves, l.root, l.total_weight, l.snapshot_entry
+        );
+    }
+    if let Some(prev) = &s.previous_state {
+        println!(
+            "state: previous run verified size {} root {}",
+            prev.size,
+            hex::encode(prev.root)
+        );
+    }
+    if s.state_updated {
+        println!("state: saved size {}", s.tree_size.unwrap_or(0));
+    }
+    match (&s.problem, s.problem_entry) {
+        (Some(p), Some(i)) => println!("first problem at entry {i}: {p}"),
+        (Some(p), None) => println!("first problem: {p}"),
+        (None, _) => {}
+    }
+    println!("{}", if s.ok { "audit: ok" } else { "audit: FAILED" });
+}

@@ -1,0 +1,118 @@
+//! `credence-verify inclusion BUNDLE --log-key KEY [--vk [CIRCUIT_ID=]PATH]... [--json]`
+//!
+//! Checks offline that a claim bundle was logged: its `log` field (a `LogInclusion`: entry index,
+//! tree size, inclusion proof, signed checkpoint, entry bytes) must hold a checkpoint signed by
+//! the trusted log key for exactly `tree_size` entries, an inclusion proof from the carried
+//! entry's leaf hash at `index` to that checkpoint's root, and the entry must be a claim entry
+//! recording *this* bundle: same circuit id, key fingerprint, statement and proof. With `--vk`,
+//! the proof is also verified.
+//!
+//! Exit 0 if the bundle is in the log; 1 if the inclusion (or the proof) does not hold; 2 if an
+//! input cannot be read or is malformed, including a bundle with no `log` field.
+
+use std::path::PathBuf;
+
+use credence_verifier::log::{InclusionError, LogInclusion};
+use credence_verifier::{ClaimBundle, verify_bundle};
+
+use crate::audit::read_log_key;
+use crate::common::{Exit, Verdict, load_ring, print_json, read_bundle};
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The claim bundle (JSON) with its `log` field.
+    bundle: PathBuf,
+    /// The log's public key file (`log.pub`).
+    #[arg(long = "log-key")]
+    log_key: PathBuf,
+    /// Also verify the proof under this trusted key, `[CIRCUIT_ID=]PATH`. May be repeated.
+    #[arg(long = "vk")]
+    vk: Vec<String>,
+    /// Print a JSON verdict instead of a line.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(args: &Args) -> Exit {
+    let name = args.bundle.display().to_string();
+    let (exit, reason) = check(args);
+    let verdict = Verdict::new(&name, exit, reason);
+    if args.json {
+        print_json(&verdict);
+    } else {
+        println!("{}", verdict.line());
+    }
+    exit
+}
+
+fn check(args: &Args) -> (Exit, String) {
+    let malformed = |e: String| (Exit::Malformed, e);
+    let verifier = match read_log_key(&args.log_key) {
+        Ok(v) => v,
+        Err(e) => return malformed(e),
+    };
+    let ring = match load_ring(&args.vk) {
+        Ok(r) => r,
+        Err(e) => return malformed(e.to_string()),
+    };
+    let bundle = match read_bundle(&args.bundle) {
+        Ok(b) => b,
+        Err(e) => return malformed(e.to_string()),
+    };
+    let Some(log) = &bundle.log else {
+        return malformed(
+            "the bundle has no `log` field (it was not issued by a logging server)".into(),
+        );
+    };
+    let inclusion: LogInclusion = match serde_json::from_value(log.clone()) {
+        Ok(i) => i,
+        Err(e) => return malformed(format!("`log` is not a log inclusion: {e}")),
+    };
+    let (checkpoint, entry) = match inclusion.verify_carried(&verifier) {
+        Ok(found) => found,
+        // Absent or undecodable entry bytes are a malformed bundle; a bad signature, size or
+        // proof is a false claim of inclusion.
+        Err(e @ (InclusionError::MissingEntry | InclusionError::Entry(_))) => {
+            return malformed(e.to_string());
+        }
+        Err(e @ InclusionError::MalformedProof(_)) => return malformed(e.to_string()),
+        Err(e) => return (Exit::Invalid, format!("not in the log: {e}")),
+    };
+    let logged = match entry.claim_bundle() {
+        Ok(Some(b)) => b,
+        Ok(None) => {
+            return (
+                Exit::Invalid,
+                format!("log entry {} is not a claim", inclusion.index),
+            );
+        }
+        Err(e) => return (Exit::Invalid, format!("log entry {}: {e}", inclusion.index)),
+    };
+    let unlogged = ClaimBundle {
+        log: None,
+        ..bundle.clone()
+    };
+    if logged != unlogged {
+        return (
+            Exit::Invalid,
+            format!(
+                "log entry {} records another claim than this bundle",
+                inclusion.index
+            ),
+        );
+    }
+    let mut proof_note = "";
+    if !ring.is_empty() {
+        if let Err(e) = verify_bundle(&ring, &bundle) {
+            return (Exit::of(&e), format!("logged, but {e}"));
+        }
+        proof_note = "; the proof verifies";
+    }
+    (
+        Exit::Valid,
+        format!(
+            "claim is entry {} of log {} (tenant {}, time {}), included in its signed checkpoint of size {}{proof_note}",
+            inclusion.index, checkpoint.origin, entry.tenant, entry.time, checkpoint.size
+        ),
+    )
+}
