@@ -8,6 +8,7 @@
 //!
 //! The contributor's private files are described in [`files`].
 
+pub mod demo;
 pub mod files;
 
 use std::path::PathBuf;
@@ -51,6 +52,8 @@ pub enum Command {
     Verify(VerifyArgs),
     /// Measure proving, verification and the gRPC verifier on this machine.
     Bench(BenchArgs),
+    /// Run a realistic end-to-end demo on a loopback server (see `credence demo --help`).
+    Demo(demo::DemoArgs),
 }
 
 /// `credence bench`.
@@ -113,6 +116,9 @@ pub struct CommitArgs {
     /// The openings file (created or extended).
     #[arg(long, default_value = "openings.json")]
     pub openings: PathBuf,
+    /// Print no line per file.
+    #[arg(long)]
+    pub quiet: bool,
 }
 
 /// Where the server is.
@@ -132,6 +138,9 @@ pub struct RegisterArgs {
     /// The openings file whose unregistered commitments to register.
     #[arg(long, default_value = "openings.json")]
     pub openings: PathBuf,
+    /// Print no line per file.
+    #[arg(long)]
+    pub quiet: bool,
 }
 
 /// `credence snapshot`.
@@ -219,6 +228,7 @@ pub async fn run(cli: Cli) -> Result<i32> {
         Command::Claim(a) => claim(a).await.map(|()| 0),
         Command::Verify(a) => verify(a).await,
         Command::Bench(a) => bench(a).await.map(|()| 0),
+        Command::Demo(a) => demo::run(a).await.map(|()| 0),
     }
 }
 
@@ -348,7 +358,9 @@ fn commit(a: CommitArgs) -> Result<()> {
             commitment: fr_to_decimal(&cm),
             leaf_index: None,
         });
-        println!("{}  {}", fr_to_decimal(&cm), file.display());
+        if !a.quiet {
+            println!("{}  {}", fr_to_decimal(&cm), file.display());
+        }
     }
     openings.save(&a.openings)?;
     eprintln!("openings written to {} (mode 0600)", a.openings.display());
@@ -384,7 +396,9 @@ async fn register(a: RegisterArgs) -> Result<()> {
             .map_err(status)?
             .into_inner();
         o.leaf_index = Some(r.leaf_index);
-        println!("leaf {}  {}", r.leaf_index, o.file);
+        if !a.quiet {
+            println!("leaf {}  {}", r.leaf_index, o.file);
+        }
     }
     openings.save(&a.openings)?;
     Ok(())
