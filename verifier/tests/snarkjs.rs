@@ -106,7 +106,10 @@ fn snarkjs_verify(snarkjs: &str, dir: &Path) -> bool {
 fn snarkjs_cli_accepts_valid_and_rejects_changed_input() {
     let Ok(snarkjs) = std::env::var("SNARKJS") else {
         // CI installs snarkjs (.ci/run): there, a missing SNARKJS is a failure, not a skip.
-        assert!(std::env::var_os("CI").is_none(), "CI must set SNARKJS (see .ci/run)");
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must set SNARKJS (see .ci/run)"
+        );
         eprintln!("skipped: set SNARKJS to a snarkjs executable to run `snarkjs groth16 verify`");
         return;
     };
