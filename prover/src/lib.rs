@@ -11,7 +11,8 @@
 //! - [`error`]: [`error::ServiceError`], the one mapping to `tonic::Status`;
 //! - [`access`] and [`audit`]: the hooks for access control and the compliance log;
 //! - [`convert`]: wire <-> domain decoding with field-naming errors;
-//! - [`server`]: start-up and serving; [`cli`]: the `credence` command.
+//! - [`server`]: start-up and serving; [`cli`]: the `credence` command;
+//! - [`bench`]: `credence bench`, figures measured in-process.
 //!
 //! Secrets (contributor secret, digests, blindings) exist only in a job's memory, in zeroizing
 //! types; they are never stored, logged or returned.
@@ -21,6 +22,7 @@
 
 pub mod access;
 pub mod audit;
+pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod convert;

@@ -13,6 +13,7 @@
 //!
 //! The contributor's private files are described in [`files`].
 
+pub mod demo;
 pub mod files;
 
 use std::path::PathBuf;
@@ -57,6 +58,10 @@ pub enum Command {
     /// Server configuration files.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Measure proving, verification and the gRPC verifier on this machine.
+    Bench(BenchArgs),
+    /// Run a realistic end-to-end demo on a loopback server (see `credence demo --help`).
+    Demo(demo::DemoArgs),
 }
 
 /// `credence config`.
@@ -71,6 +76,26 @@ pub enum ConfigCommand {
         #[arg(long)]
         contributor_id: Option<String>,
     },
+}
+
+/// `credence bench`.
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// A circuit shape `N,D` to prove; repeat for several (default: 1,20 16,20 64,20).
+    #[arg(long = "shape", value_parser = parse_shape)]
+    pub shapes: Vec<credence_circuits::Shape>,
+    /// Print one JSON object on stdout instead of the table.
+    #[arg(long)]
+    pub json: bool,
+    /// Timed proofs per shape, after one warm-up (the median is reported).
+    #[arg(long, default_value_t = 3)]
+    pub runs: usize,
+    /// Concurrent clients of the gRPC verification measurement.
+    #[arg(long, default_value_t = 8)]
+    pub clients: usize,
+    /// Seconds the gRPC verification measurement runs.
+    #[arg(long, default_value_t = 5.0)]
+    pub grpc_seconds: f64,
 }
 
 /// `credence serve`.
@@ -113,6 +138,9 @@ pub struct CommitArgs {
     /// The openings file (created or extended).
     #[arg(long, default_value = "openings.json")]
     pub openings: PathBuf,
+    /// Print no line per file.
+    #[arg(long)]
+    pub quiet: bool,
 }
 
 /// Where the server is, and how to authenticate to it.
@@ -133,6 +161,20 @@ pub struct ServerArg {
     /// File holding the bearer token (otherwise `CREDENCE_TOKEN`, otherwise none).
     #[arg(long)]
     pub token_file: Option<PathBuf>,
+}
+
+impl ServerArg {
+    /// `url` without TLS options or token file (the token may still come from the
+    /// environment).
+    pub fn new(url: String) -> Self {
+        ServerArg {
+            server: url,
+            ca: None,
+            cert: None,
+            key: None,
+            token_file: None,
+        }
+    }
 }
 
 /// The environment variable a client reads its bearer token from.
@@ -190,6 +232,9 @@ pub struct RegisterArgs {
     /// The openings file whose unregistered commitments to register.
     #[arg(long, default_value = "openings.json")]
     pub openings: PathBuf,
+    /// Print no line per file.
+    #[arg(long)]
+    pub quiet: bool,
 }
 
 /// `credence snapshot`.
@@ -280,7 +325,37 @@ pub async fn run(cli: Cli) -> Result<i32> {
             out,
             contributor_id,
         }) => config_init(&out, contributor_id.as_deref()).map(|()| 0),
+        Command::Bench(a) => bench(a).await.map(|()| 0),
+        Command::Demo(a) => demo::run(a).await.map(|()| 0),
     }
+}
+
+async fn bench(a: BenchArgs) -> Result<()> {
+    let shapes = if a.shapes.is_empty() {
+        [1, 16, 64]
+            .into_iter()
+            .map(|n| credence_circuits::Shape::new(n, credence_circuits::claim::DEFAULT_DEPTH))
+            .collect::<Result<_, _>>()?
+    } else {
+        a.shapes
+    };
+    if a.runs == 0 || a.clients == 0 {
+        bail!("--runs and --clients must be at least 1");
+    }
+    let report = crate::bench::run(crate::bench::BenchOptions {
+        shapes,
+        runs: a.runs,
+        clients: a.clients,
+        grpc_seconds: a.grpc_seconds,
+        scratch: std::env::temp_dir(),
+    })
+    .await?;
+    if a.json {
+        println!("{}", serde_json::to_string(&report)?);
+    } else {
+        print!("{}", crate::bench::table(&report));
+    }
+    Ok(())
 }
 
 fn spinner(message: String) -> indicatif::ProgressBar {
@@ -396,7 +471,9 @@ fn commit(a: CommitArgs) -> Result<()> {
             commitment: fr_to_decimal(&cm),
             leaf_index: None,
         });
-        println!("{}  {}", fr_to_decimal(&cm), file.display());
+        if !a.quiet {
+            println!("{}  {}", fr_to_decimal(&cm), file.display());
+        }
     }
     openings.save(&a.openings)?;
     eprintln!("openings written to {} (mode 0600)", a.openings.display());
@@ -483,7 +560,9 @@ async fn register(a: RegisterArgs) -> Result<()> {
             .map_err(status)?
             .into_inner();
         o.leaf_index = Some(r.leaf_index);
-        println!("leaf {}  {}", r.leaf_index, o.file);
+        if !a.quiet {
+            println!("leaf {}  {}", r.leaf_index, o.file);
+        }
     }
     openings.save(&a.openings)?;
     Ok(())

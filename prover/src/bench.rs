@@ -1,0 +1,446 @@
+//! `credence bench`: how fast a claim is proven and checked, and how close proving is to the
+//! hardware floor. Figures are measured in this process, on this machine, in one run.
+//!
+//! Per shape: constraints, public inputs, witness variables, constraints per slot (marginal:
+//! the cost of one more slot); key setup time and proving-key size; prove time (median of
+//! `--runs` after a warm-up) split into witness generation (native check plus a synthesis that
+//! builds no matrices) and the Groth16 prover on cached matrices; the floor, the time of that
+//! proof's MSMs and FFTs alone on its own scalars; prove time over floor; peak RSS while
+//! proving. Then single verification, per-claim batch verification of 16 and 64 claims, and
+//! claims verified per second through the `Verifier` gRPC service with concurrent clients.
+//!
+//! All randomness (keys, claims, proofs, batch coefficients) comes from the OS.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use ark_serialize::CanonicalSerialize;
+use credence_circuits::{
+    ClaimProver, Shape,
+    bench::{measure_floor, synthetic_claim},
+    prover::{CircuitMatrices, full_assignment, os_rng},
+};
+use credence_proto::v1 as pb;
+use credence_verifier::{ClaimBundle, ClaimStatement, Proof, TrustedKey, verify, verify_batch};
+use serde::Serialize;
+
+use crate::config::Config;
+
+/// Options of `credence bench`.
+#[derive(Clone, Debug)]
+pub struct BenchOptions {
+    /// Shapes to prove (default: N in {1, 16, 64} at D = 20).
+    pub shapes: Vec<Shape>,
+    /// Timed proofs per shape, after one warm-up.
+    pub runs: usize,
+    /// Concurrent gRPC clients.
+    pub clients: usize,
+    /// How long the gRPC measurement runs.
+    pub grpc_seconds: f64,
+    /// Where the gRPC benchmark's temporary server keeps its data.
+    pub scratch: PathBuf,
+}
+
+/// One shape's figures (JSON names are a contract: see issue 8).
+#[derive(Clone, Debug, Serialize)]
+pub struct ShapeReport {
+    /// Slots.
+    pub n: usize,
+    /// Depth.
+    pub d: u32,
+    /// `claim-v1-n{n}-d{d}`.
+    pub circuit_id: String,
+    /// R1CS constraints.
+    pub constraints: usize,
+    /// Public inputs (without the constant one).
+    pub public_inputs: usize,
+    /// Witness variables.
+    pub witness_variables: usize,
+    /// Constraints one more slot costs.
+    pub constraints_per_slot: usize,
+    /// Groth16 key generation, seconds.
+    pub setup_s: f64,
+    /// Proving key, compressed, MiB.
+    pub proving_key_mb: f64,
+    /// Median prove time (witness + Groth16), seconds.
+    pub prove_s: f64,
+    /// Median witness time, seconds.
+    pub witness_s: f64,
+    /// Median Groth16 prover time on cached matrices, seconds.
+    pub groth16_s: f64,
+    /// Median floor (MSMs + FFTs on the proof's own scalars), seconds.
+    pub floor_s: f64,
+    /// Median FFT part of the floor.
+    pub floor_fft_s: f64,
+    /// Median G1 MSM part of the floor.
+    pub floor_msm_g1_s: f64,
+    /// Median G2 MSM part of the floor.
+    pub floor_msm_g2_s: f64,
+    /// Median over runs of prove time / floor of the same run.
+    pub prove_over_floor: f64,
+    /// Peak resident memory of the process while proving this shape, MiB.
+    pub peak_rss_mb: f64,
+    /// Timed runs.
+    pub runs: usize,
+}
+
+/// The whole report (JSON names are a contract: see issue 8).
+#[derive(Clone, Debug, Serialize)]
+pub struct BenchReport {
+    /// Logical CPUs available.
+    pub cores: usize,
+    /// Per-shape figures.
+    pub shapes: Vec<ShapeReport>,
+    /// One verification, milliseconds (median).
+    pub verify_single_ms: f64,
+    /// Batch of 16, per claim, milliseconds (median).
+    pub batch16_per_claim_ms: f64,
+    /// Batch of 64, per claim, milliseconds (median).
+    pub batch64_per_claim_ms: f64,
+    /// Single over batch-of-16 per-claim time.
+    pub batch16_speedup: f64,
+    /// Single over batch-of-64 per-claim time.
+    pub batch64_speedup: f64,
+    /// Claims verified per second through the `Verifier` service.
+    pub grpc_verify_per_s: f64,
+    /// Concurrent clients of that measurement.
+    pub grpc_clients: usize,
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    match v.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => v[n / 2],
+        n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
+    }
+}
+
+/// Peak RSS since the last [`reset_peak_rss`], in MiB (Linux; NaN elsewhere).
+fn peak_rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| {
+                l.split_whitespace()
+                    .nth(1)
+                    .and_then(|kb| kb.parse::<f64>().ok())
+            })
+        })
+        .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
+/// Resets the kernel's peak-RSS mark (writing 5 to `clear_refs`, Linux 4.0+).
+fn reset_peak_rss() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+fn progress(message: String) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new_spinner();
+    bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} {msg} [{elapsed}]")
+            .expect("a valid template"),
+    );
+    bar.set_message(message);
+    bar.enable_steady_tick(Duration::from_millis(120));
+    bar
+}
+
+/// Measures one shape.
+pub fn bench_shape(shape: Shape, runs: usize) -> Result<ShapeReport> {
+    let id = shape.circuit_id();
+    let bar = progress(format!("{id}: synthesizing"));
+    let matrices = CircuitMatrices::synthesize(shape)?;
+    // The marginal cost of a slot: the difference to the shape with one slot more or less.
+    let neighbour = Shape::new(if shape.n > 1 { shape.n - 1 } else { 2 }, shape.depth)?;
+    let per_slot = CircuitMatrices::synthesize(neighbour)?
+        .num_constraints
+        .abs_diff(matrices.num_constraints);
+
+    bar.set_message(format!("{id}: key setup"));
+    let mut rng = os_rng();
+    let start = Instant::now();
+    let prover = ClaimProver::setup(shape, &mut rng)?;
+    let setup_s = start.elapsed().as_secs_f64();
+    let pk_bytes = prover.proving_key().compressed_size();
+
+    let input = synthetic_claim(shape, &mut rng);
+    let (mut witness, mut groth16, mut total) = (vec![], vec![], vec![]);
+    let (mut floor, mut fft, mut g1, mut g2, mut ratio) = (vec![], vec![], vec![], vec![], vec![]);
+    reset_peak_rss();
+    for run in 0..=runs {
+        bar.set_message(format!("{id}: proof {run} of {runs} (0 is the warm-up)"));
+        let start = Instant::now();
+        let (_, assignment) = prover.prepare(&input)?;
+        let z = full_assignment(shape, assignment)?;
+        let w = start.elapsed();
+        let start = Instant::now();
+        let _proof = prover.prove_full_assignment(&z, &mut rng)?;
+        let g = start.elapsed();
+        bar.set_message(format!("{id}: floor {run} of {runs}"));
+        let f = measure_floor(&prover, &z);
+        if run == 0 {
+            continue;
+        }
+        let p = (w + g).as_secs_f64();
+        witness.push(w.as_secs_f64());
+        groth16.push(g.as_secs_f64());
+        total.push(p);
+        floor.push(f.total().as_secs_f64());
+        fft.push(f.fft.as_secs_f64());
+        g1.push(f.msm_g1.as_secs_f64());
+        g2.push(f.msm_g2.as_secs_f64());
+        ratio.push(p / f.total().as_secs_f64());
+    }
+    let peak = peak_rss_mb();
+    bar.finish_and_clear();
+    Ok(ShapeReport {
+        n: shape.n,
+        d: shape.depth,
+        circuit_id: id,
+        constraints: matrices.num_constraints,
+        public_inputs: matrices.num_instance_variables - 1,
+        witness_variables: matrices.num_witness_variables,
+        constraints_per_slot: per_slot,
+        setup_s,
+        proving_key_mb: pk_bytes as f64 / (1024.0 * 1024.0),
+        prove_s: median(total),
+        witness_s: median(witness),
+        groth16_s: median(groth16),
+        floor_s: median(floor),
+        floor_fft_s: median(fft),
+        floor_msm_g1_s: median(g1),
+        floor_msm_g2_s: median(g2),
+        prove_over_floor: median(ratio),
+        peak_rss_mb: peak,
+        runs,
+    })
+}
+
+/// Distinct valid claims of the smallest shape (verification cost does not depend on the
+/// circuit's size: every claim has the same nine public inputs).
+fn claims(prover: &ClaimProver, count: usize) -> Result<Vec<(ClaimStatement, Proof)>> {
+    let mut rng = os_rng();
+    (0..count)
+        .map(|_| {
+            let input = synthetic_claim(prover.shape(), &mut rng);
+            let (s, p) = prover.prove(&input, &mut rng)?;
+            Ok((s, Proof::from(p)))
+        })
+        .collect()
+}
+
+/// Verification figures: (single ms, batch16 per-claim ms, batch64 per-claim ms).
+fn bench_verify(key: &TrustedKey, claims: &[(ClaimStatement, Proof)]) -> Result<(f64, f64, f64)> {
+    let mut rng = os_rng();
+    let refs: Vec<_> = claims.iter().map(|(s, p)| (s, p)).collect();
+    let (mut single, mut b16, mut b64) = (vec![], vec![], vec![]);
+    // Interleaved rounds, so that load changes hit all three alike.
+    for _ in 0..15 {
+        let start = Instant::now();
+        for (s, p) in &refs {
+            verify(key, s, p).map_err(|e| anyhow::anyhow!("a valid claim failed: {e}"))?;
+        }
+        single.push(start.elapsed().as_secs_f64() * 1e3 / refs.len() as f64);
+        let start = Instant::now();
+        for chunk in refs.chunks(16) {
+            verify_batch(key, chunk, &mut rng)
+                .map_err(|e| anyhow::anyhow!("a valid batch failed: {e}"))?;
+        }
+        b16.push(start.elapsed().as_secs_f64() * 1e3 / refs.len() as f64);
+        let start = Instant::now();
+        verify_batch(key, &refs, &mut rng)
+            .map_err(|e| anyhow::anyhow!("a valid batch failed: {e}"))?;
+        b64.push(start.elapsed().as_secs_f64() * 1e3 / refs.len() as f64);
+    }
+    Ok((median(single), median(b16), median(b64)))
+}
+
+/// Claims per second verified through a real `Verifier` service on loopback by `clients`
+/// concurrent clients, each with its own connection.
+async fn bench_grpc(
+    bundles: Vec<String>,
+    config: Config,
+    clients: usize,
+    seconds: f64,
+) -> Result<f64> {
+    let app = tokio::task::spawn_blocking(move || {
+        crate::server::App::open(config, crate::server::Hooks::default(), |_| {})
+    })
+    .await??;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(app.serve(listener, async {
+        let _ = stop_rx.await;
+    }));
+    let bundles = Arc::new(bundles);
+    let done = Arc::new(AtomicU64::new(0));
+    let deadline = Instant::now() + Duration::from_secs_f64(seconds);
+    let mut tasks = Vec::new();
+    let start = Instant::now();
+    for c in 0..clients {
+        let (bundles, done) = (bundles.clone(), done.clone());
+        tasks.push(tokio::spawn(async move {
+            let channel = tonic::transport::Endpoint::new(format!("http://{addr}"))?
+                .connect()
+                .await?;
+            let mut client = pb::verifier_client::VerifierClient::new(channel);
+            let mut i = c;
+            while Instant::now() < deadline {
+                let bundle_json = bundles[i % bundles.len()].clone();
+                let verdict = client
+                    .verify_bundle(pb::VerifyBundleRequest { bundle_json })
+                    .await?
+                    .into_inner();
+                if !verdict.valid {
+                    bail!("the server refused a valid bundle: {}", verdict.reason);
+                }
+                done.fetch_add(1, Ordering::Relaxed);
+                i += clients;
+            }
+            Ok::<(), anyhow::Error>(())
+        }));
+    }
+    for t in tasks {
+        t.await??;
+    }
+    let elapsed = start.elapsed().as_secs_f64();
+    let _ = stop_tx.send(());
+    server.await??;
+    Ok(done.load(Ordering::Relaxed) as f64 / elapsed)
+}
+
+/// Runs every measurement and returns the report.
+pub async fn run(options: BenchOptions) -> Result<BenchReport> {
+    let mut shapes = Vec::new();
+    for shape in &options.shapes {
+        let (shape, runs) = (*shape, options.runs);
+        shapes.push(tokio::task::spawn_blocking(move || bench_shape(shape, runs)).await??);
+    }
+
+    // Verification: a server of the smallest shape, whose keys and proofs also feed the
+    // in-process figures.
+    let small = Shape::new(1, credence_circuits::merkle_sum::MIN_DEPTH)?;
+    let data_dir = options
+        .scratch
+        .join(format!("credence-bench-{}", std::process::id()));
+    let config = Config {
+        data_dir: data_dir.clone(),
+        shapes: vec![format!("{},{}", small.n, small.depth)],
+        ..Config::default()
+    };
+    let bar = progress("verification: keys and 64 claims".into());
+    let app_config = config.clone();
+    let (key, claims) = tokio::task::spawn_blocking(move || -> Result<_> {
+        let app = crate::server::App::open(app_config, crate::server::Hooks::default(), |_| {})?;
+        let keys = app.keys().get(&small).context("the bench shape's keys")?;
+        let prover = keys.prover.clone().context("the bench shape's prover")?;
+        Ok((keys.vk.clone(), claims(&prover, 64)?))
+    })
+    .await??;
+    bar.set_message("verification: single and batch".to_string());
+    let (single, b16, b64) = {
+        let (key, claims) = (key.clone(), claims.clone());
+        tokio::task::spawn_blocking(move || bench_verify(&key, &claims)).await??
+    };
+    bar.set_message(format!("verification: gRPC, {} clients", options.clients));
+    let bundles = claims
+        .iter()
+        .map(|(s, p)| ClaimBundle::new(&key, s.clone(), p.clone()).to_json())
+        .collect();
+    let per_s = bench_grpc(bundles, config, options.clients, options.grpc_seconds).await;
+    bar.finish_and_clear();
+    let _ = std::fs::remove_dir_all(&data_dir);
+    Ok(BenchReport {
+        cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        shapes,
+        verify_single_ms: single,
+        batch16_per_claim_ms: b16,
+        batch64_per_claim_ms: b64,
+        batch16_speedup: single / b16,
+        batch64_speedup: single / b64,
+        grpc_verify_per_s: per_s?,
+        grpc_clients: options.clients,
+    })
+}
+
+/// The report as a table a person reads.
+pub fn table(r: &BenchReport) -> String {
+    let mut out = String::new();
+    let mut line = |s: String| {
+        out.push_str(&s);
+        out.push('\n');
+    };
+    line(format!("credence bench ({} cores)", r.cores));
+    line(String::new());
+    let header = [
+        "circuit",
+        "constraints",
+        "per slot",
+        "witness vars",
+        "setup s",
+        "pk MiB",
+        "prove s",
+        "witness s",
+        "groth16 s",
+        "floor s",
+        "prove/floor",
+        "peak RSS MiB",
+    ];
+    line(header.join(" | "));
+    line(
+        header
+            .iter()
+            .map(|h| "-".repeat(h.len().max(3)))
+            .collect::<Vec<_>>()
+            .join(" | "),
+    );
+    for s in &r.shapes {
+        line(format!(
+            "{} | {} | {} | {} | {:.1} | {:.1} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} | {:.0}",
+            s.circuit_id,
+            s.constraints,
+            s.constraints_per_slot,
+            s.witness_variables,
+            s.setup_s,
+            s.proving_key_mb,
+            s.prove_s,
+            s.witness_s,
+            s.groth16_s,
+            s.floor_s,
+            s.prove_over_floor,
+            s.peak_rss_mb
+        ));
+    }
+    line(String::new());
+    line("floor by part (median s): circuit | FFT | G1 MSM | G2 MSM".into());
+    for s in &r.shapes {
+        line(format!(
+            "  {} | {:.3} | {:.3} | {:.3}",
+            s.circuit_id, s.floor_fft_s, s.floor_msm_g1_s, s.floor_msm_g2_s
+        ));
+    }
+    line(String::new());
+    line(format!(
+        "verify, single:          {:.3} ms",
+        r.verify_single_ms
+    ));
+    line(format!(
+        "verify, batch of 16:     {:.3} ms per claim ({:.1}x cheaper)",
+        r.batch16_per_claim_ms, r.batch16_speedup
+    ));
+    line(format!(
+        "verify, batch of 64:     {:.3} ms per claim ({:.1}x cheaper)",
+        r.batch64_per_claim_ms, r.batch64_speedup
+    ));
+    line(format!(
+        "gRPC Verifier service:   {:.0} claims/s with {} concurrent clients",
+        r.grpc_verify_per_s, r.grpc_clients
+    ));
+    out
+}
