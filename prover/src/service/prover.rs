@@ -45,6 +45,24 @@ impl Drop for Pending {
     }
 }
 
+/// A claim request whose secret fields are zeroized when it is dropped.
+struct WipeOnDrop(pb::SubmitClaimRequest);
+
+impl Drop for WipeOnDrop {
+    fn drop(&mut self) {
+        use zeroize::Zeroize;
+        self.0.secret.zeroize();
+        for c in &mut self.0.contributions {
+            c.blinding.zeroize();
+            match &mut c.data {
+                Some(pb::claim_contribution::Data::Digest(d)) => d.zeroize(),
+                Some(pb::claim_contribution::Data::RawData(b)) => b.zeroize(),
+                None => {}
+            }
+        }
+    }
+}
+
 impl ProverService {
     /// A service over shared state.
     pub fn new(state: Arc<State>) -> Self {
@@ -52,7 +70,7 @@ impl ProverService {
     }
 
     /// Decodes the request and resolves it against a snapshot into a claim input.
-    async fn resolve(&self, req: pb::SubmitClaimRequest) -> Result<ClaimInput, ServiceError> {
+    async fn resolve(&self, req: &pb::SubmitClaimRequest) -> Result<ClaimInput, ServiceError> {
         let max_slots = self.state.keys.keys().map(|s| s.n).max().unwrap_or(0);
         if req.contributions.is_empty() {
             return Err(ServiceError::invalid(
@@ -246,6 +264,9 @@ impl ProverService {
         caller: Caller,
         req: pb::SubmitClaimRequest,
     ) -> Result<pb::Job, ServiceError> {
+        // The request's own copies of the secrets (decimal strings, raw data) are wiped when
+        // the handler ends, on every path.
+        let req = WipeOnDrop(req);
         if *self.state.draining.borrow() {
             return Err(ServiceError::Unavailable(
                 "the server is shutting down; submit to another server or later".into(),
@@ -254,7 +275,7 @@ impl ProverService {
         // Authorize before resolving: the claim's contributor id is H(secret), computed here,
         // so a token can only claim for the contributor whose secret it holds *and* is bound to.
         {
-            let secret = zeroize::Zeroizing::new(convert::fr("secret", &req.secret)?);
+            let secret = zeroize::Zeroizing::new(convert::fr("secret", &req.0.secret)?);
             let contributor_id = commitment::contributor_id(&secret);
             self.state.access.authorize(
                 &caller,
@@ -263,7 +284,7 @@ impl ProverService {
                 },
             )?;
         }
-        let input = self.resolve(req).await?;
+        let input = self.resolve(&req.0).await?;
         let depth = input.contributions[0].path.siblings.len() as u32;
         let depth = if input
             .contributions
