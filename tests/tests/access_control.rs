@@ -340,3 +340,57 @@ async fn every_rpc_checks_every_role() {
     assert!(reflection.message().await.unwrap().is_some());
     f.server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_config_init_file_requires_tokens() {
+    let a = Contributor::new(1, 2);
+    let text = credence_prover::config::example(Some(&fr_to_decimal(&a.id)));
+    let mut c: credence_prover::Config = toml::from_str(&text).unwrap();
+    let operator = c.tokens[0].token.clone();
+    let contributor = c.tokens[1].token.clone();
+    assert_eq!(c.tokens.len(), 4);
+    let dir = tempfile::tempdir().unwrap();
+    let test = credence_tests::config(dir.path());
+    c.data_dir = test.data_dir;
+    c.keys_dir = test.keys_dir;
+    c.shapes = test.shapes;
+    c.datanet = test.datanet;
+    let server = TestServer::start(c).await;
+    let register = pb::RegisterRequest {
+        contributor_id: fr_to_decimal(&a.id),
+        commitment: fr_to_decimal(&a.contributions[0].commitment),
+    };
+    let s = server
+        .datanet_as(None)
+        .await
+        .register(register.clone())
+        .await
+        .unwrap_err();
+    assert_eq!(s.code(), Code::Unauthenticated);
+    server
+        .datanet_as(Some(&contributor))
+        .await
+        .register(register)
+        .await
+        .unwrap();
+    let s = server
+        .datanet_as(Some(&contributor))
+        .await
+        .publish_snapshot(publish_request())
+        .await
+        .unwrap_err();
+    assert_eq!(s.code(), Code::PermissionDenied);
+    let s = server
+        .datanet_as(Some(&operator))
+        .await
+        .publish_snapshot(pb::PublishSnapshotRequest {
+            weights: vec![pb::LeafWeight {
+                leaf_index: 0,
+                weight: 1,
+            }],
+            ..publish_request()
+        })
+        .await;
+    assert!(s.is_ok(), "{s:?}");
+    server.stop().await;
+}
