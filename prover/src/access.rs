@@ -74,6 +74,8 @@ pub enum Action<'a> {
     Verify,
     /// Read verifying keys.
     ReadKeys,
+    /// Read the compliance log: checkpoints, entries, proofs, its key (the auditor role).
+    ReadLog,
 }
 
 /// Decides whether a caller may perform an action.

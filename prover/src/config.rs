@@ -16,6 +16,9 @@
 //!
 //! [prover]
 //! concurrency = 1         # proofs running at once (each uses every core)
+//!
+//! [log]
+//! origin = "credence.local/log"   # the compliance log's name: checkpoint origin and key name
 //! ```
 //!
 //! Invariant: a [`Config`] that passed [`Config::validate`] names at least one shape, valid
@@ -48,6 +51,29 @@ pub struct Config {
     pub datanet: DatanetConfig,
     /// Prover settings.
     pub prover: ProverConfig,
+    /// Compliance log settings.
+    pub log: LogConfig,
+}
+
+/// The default compliance log origin.
+pub const DEFAULT_LOG_ORIGIN: &str = "credence.local/log";
+
+/// Compliance log settings. The log is always on: its database (`log.db`), signing key
+/// (`log.key`, 0600) and public key (`log.pub`) live in the data directory.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    /// The log's name: the first line of every checkpoint and the key's name. A data directory
+    /// whose key has another name is refused, so a log never changes identity.
+    pub origin: String,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig {
+            origin: DEFAULT_LOG_ORIGIN.into(),
+        }
+    }
 }
 
 /// Services on or off.
@@ -114,6 +140,7 @@ impl Default for Config {
             services: Services::default(),
             datanet: DatanetConfig::default(),
             prover: ProverConfig::default(),
+            log: LogConfig::default(),
         }
     }
 }

@@ -30,6 +30,8 @@ use crate::access::{AccessPolicy, AllowAll};
 use crate::audit::{AuditSink, NoAudit};
 use crate::config::{Config, ConfigError};
 use crate::keys::{self, KeyError, ShapeKeys};
+use crate::log::{LogSink, LogStore, LogThen};
+use crate::service::audit_log::AuditLogService;
 use crate::service::datanet::DatanetService;
 use crate::service::prover::ProverService;
 use crate::service::verifier::VerifierService;
@@ -57,6 +59,9 @@ pub enum ServerError {
     /// Reflection setup.
     #[error("reflection: {0}")]
     Reflection(String),
+    /// The compliance log could not be opened.
+    #[error("compliance log: {0}")]
+    Log(#[from] crate::log::StoreError),
 }
 
 /// The pluggable parts: access control and the compliance log.
@@ -129,6 +134,8 @@ pub fn idempotency_key(data_dir: &Path) -> Result<[u8; 32], ServerError> {
 pub struct App {
     state: Arc<State>,
     shutdown_tx: Arc<watch::Sender<bool>>,
+    /// The compliance log: every event goes to it before `hooks.audit`.
+    log: Arc<LogStore>,
 }
 
 impl App {
@@ -151,6 +158,14 @@ impl App {
             );
         }
         let idempotency_key = idempotency_key(&config.data_dir)?;
+        // The compliance log is always on: every event is appended (durably, under a signed
+        // checkpoint) before the embedder's own hook sees it.
+        let log = Arc::new(LogStore::open_data_dir(
+            &config.data_dir,
+            &config.log.origin,
+        )?);
+        let audit: Arc<dyn AuditSink> =
+            Arc::new(LogThen::new(LogSink::new(log.clone()), hooks.audit));
         let mut loaded = BTreeMap::new();
         let mut ring = KeyRing::new();
         if config.services.prover || config.services.verifier {
@@ -183,7 +198,7 @@ impl App {
             ring,
             store,
             access: hooks.access,
-            audit: hooks.audit,
+            audit,
             jobs: Default::default(),
             idempotency_key,
             trees: TreeCache::default(),
@@ -192,7 +207,13 @@ impl App {
         Ok(App {
             state,
             shutdown_tx: Arc::new(shutdown_tx),
+            log,
         })
+    }
+
+    /// The compliance log.
+    pub fn log(&self) -> &Arc<LogStore> {
+        &self.log
     }
 
     /// The shared state (for embedding and tests).
@@ -251,6 +272,13 @@ impl App {
                 .set_serving::<pb::verifier_server::VerifierServer<VerifierService>>()
                 .await;
         }
+        let audit_log = pb::audit_log_server::AuditLogServer::new(AuditLogService::new(
+            state.clone(),
+            self.log.clone(),
+        ));
+        health
+            .set_serving::<pb::audit_log_server::AuditLogServer<AuditLogService>>()
+            .await;
         let reflection = tonic_reflection::server::Builder::configure()
             .register_encoded_file_descriptor_set(credence_proto::FILE_DESCRIPTOR_SET)
             .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
@@ -266,6 +294,7 @@ impl App {
             .add_optional_service(datanet)
             .add_optional_service(prover)
             .add_optional_service(verifier)
+            .add_service(audit_log)
             .serve_with_incoming_shutdown(
                 tokio_stream::wrappers::TcpListenerStream::new(listener),
                 async move {
