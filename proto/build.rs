@@ -11,6 +11,7 @@ const FILES: &[&str] = &[
     "credence/v1/datanet.proto",
     "credence/v1/prover.proto",
     "credence/v1/verifier.proto",
+    "credence/v1/audit.proto",
 ];
 
 /// Messages that carry a contributor's secrets: their `Debug` must never print them.

@@ -55,7 +55,7 @@ mod tests {
             .iter()
             .flat_map(|f| f.service.iter().map(|s| s.name().to_owned()))
             .collect();
-        for s in ["Datanet", "Prover", "Verifier"] {
+        for s in ["Datanet", "Prover", "Verifier", "AuditLog"] {
             assert!(services.iter().any(|x| x == s), "{s} missing: {services:?}");
         }
     }

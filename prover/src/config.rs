@@ -36,6 +36,9 @@
 //! tenant = "hospital-a"
 //! role = "contributor"    # operator | contributor | verifier | auditor
 //! contributor_id = "123…" # contributors only: the decimal H(secret) it may act for
+//!
+//! [log]
+//! origin = "credence.local/log"   # the compliance log's name: checkpoint origin and key name
 //! ```
 //!
 //! Invariant: a [`Config`] that passed [`Config::validate`] names at least one shape, valid
@@ -76,6 +79,29 @@ pub struct Config {
     pub tls: Option<TlsConfig>,
     /// Bearer tokens; none means the development configuration (no access control).
     pub tokens: Vec<TokenConfig>,
+    /// Compliance log settings.
+    pub log: LogConfig,
+}
+
+/// The default compliance log origin.
+pub const DEFAULT_LOG_ORIGIN: &str = "credence.local/log";
+
+/// Compliance log settings. The log is always on: its database (`log.db`), signing key
+/// (`log.key`, 0600) and public key (`log.pub`) live in the data directory.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    /// The log's name: the first line of every checkpoint and the key's name. A data directory
+    /// whose key has another name is refused, so a log never changes identity.
+    pub origin: String,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig {
+            origin: DEFAULT_LOG_ORIGIN.into(),
+        }
+    }
 }
 
 /// Limits on requests, jobs and shutdown.
@@ -234,6 +260,7 @@ impl Default for Config {
             limits: Limits::default(),
             tls: None,
             tokens: Vec::new(),
+            log: LogConfig::default(),
         }
     }
 }

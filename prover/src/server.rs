@@ -41,6 +41,8 @@ use crate::access::{AccessPolicy, AllowAll, AuthLayer, Both, RolePolicy};
 use crate::audit::{AuditSink, NoAudit};
 use crate::config::{Config, ConfigError};
 use crate::keys::{self, KeyError, ShapeKeys};
+use crate::log::{LogSink, LogStore, LogThen};
+use crate::service::audit_log::AuditLogService;
 use crate::service::datanet::DatanetService;
 use crate::service::prover::ProverService;
 use crate::service::verifier::VerifierService;
@@ -68,6 +70,9 @@ pub enum ServerError {
     /// Reflection setup.
     #[error("reflection: {0}")]
     Reflection(String),
+    /// The compliance log could not be opened.
+    #[error("compliance log: {0}")]
+    Log(#[from] crate::log::StoreError),
 }
 
 /// The pluggable parts: access control and the compliance log.
@@ -142,6 +147,8 @@ pub struct App {
     shutdown_tx: Arc<watch::Sender<bool>>,
     draining_tx: Arc<watch::Sender<bool>>,
     auth: AuthLayer,
+    /// The compliance log: every event goes to it before `hooks.audit`.
+    log: Arc<LogStore>,
 }
 
 impl App {
@@ -164,6 +171,14 @@ impl App {
             );
         }
         let idempotency_key = idempotency_key(&config.data_dir)?;
+        // The compliance log is always on: every event is appended (durably, under a signed
+        // checkpoint) before the embedder's own hook sees it.
+        let log = Arc::new(LogStore::open_data_dir(
+            &config.data_dir,
+            &config.log.origin,
+        )?);
+        let audit: Arc<dyn AuditSink> =
+            Arc::new(LogThen::new(LogSink::new(log.clone()), hooks.audit));
         let mut loaded = BTreeMap::new();
         let mut ring = KeyRing::new();
         if config.services.prover || config.services.verifier {
@@ -208,7 +223,7 @@ impl App {
             ring,
             store,
             access,
-            audit: hooks.audit,
+            audit,
             jobs: Default::default(),
             idempotency_key,
             trees: TreeCache::default(),
@@ -221,7 +236,13 @@ impl App {
             shutdown_tx: Arc::new(shutdown_tx),
             draining_tx: Arc::new(draining_tx),
             auth,
+            log,
         })
+    }
+
+    /// The compliance log.
+    pub fn log(&self) -> &Arc<LogStore> {
+        &self.log
     }
 
     /// The shared state (for embedding and tests).
@@ -284,6 +305,14 @@ impl App {
                 .set_serving::<pb::verifier_server::VerifierServer<VerifierService>>()
                 .await;
         }
+        let audit_log = pb::audit_log_server::AuditLogServer::new(AuditLogService::new(
+            state.clone(),
+            self.log.clone(),
+        ))
+        .max_decoding_message_size(max);
+        health
+            .set_serving::<pb::audit_log_server::AuditLogServer<AuditLogService>>()
+            .await;
         let reflection = tonic_reflection::server::Builder::configure()
             .register_encoded_file_descriptor_set(credence_proto::FILE_DESCRIPTOR_SET)
             .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
@@ -304,7 +333,8 @@ impl App {
             .add_service(reflection)
             .add_optional_service(datanet)
             .add_optional_service(prover)
-            .add_optional_service(verifier);
+            .add_optional_service(verifier)
+            .add_service(audit_log);
         let mut server = tokio::spawn(router.serve_with_incoming_shutdown(
             tokio_stream::wrappers::TcpListenerStream::new(listener),
             async move {
@@ -338,6 +368,9 @@ impl App {
             .await;
         health
             .set_not_serving::<pb::verifier_server::VerifierServer<VerifierService>>()
+            .await;
+        health
+            .set_not_serving::<pb::audit_log_server::AuditLogServer<AuditLogService>>()
             .await;
         let _ = self.draining_tx.send(true);
         tracing::info!(

@@ -18,7 +18,9 @@
 //!   snapshot, its Merkle-sum root (Poseidon via `light-poseidon`) and the registration check.
 //!
 //! Default features add only the `credence-verify` binary (`cli`); no tokio, tonic or r1cs crate.
-//! The `groth16` feature adds `From` conversions to and from `ark_groth16`'s proof and key.
+//! The `groth16` feature adds `From` conversions to and from `ark_groth16`'s proof and key; the
+//! `grpc` feature adds the auditor's `AuditLog` client (`log::remote`, `audit --server`), the only
+//! place tokio and tonic appear.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]

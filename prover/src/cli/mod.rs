@@ -10,6 +10,8 @@
 //!   URL with `--ca`, and `--cert`/`--key` for mutual TLS). The bearer token comes from the
 //!   `CREDENCE_TOKEN` environment variable or `--token-file`, never from the command line
 //!   (shell history and process lists would show it).
+//! - `credence log export --data-dir DIR --out FILE`: the compliance log as one file for
+//!   `credence-verify audit --export` (read-only; works while the server runs).
 //!
 //! The contributor's private files are described in [`files`].
 
@@ -62,6 +64,9 @@ pub enum Command {
     Bench(BenchArgs),
     /// Run a realistic end-to-end demo on a loopback server (see `credence demo --help`).
     Demo(demo::DemoArgs),
+    /// The compliance log.
+    #[command(subcommand)]
+    Log(LogCommand),
 }
 
 /// `credence config`.
@@ -96,6 +101,20 @@ pub struct BenchArgs {
     /// Seconds the gRPC verification measurement runs.
     #[arg(long, default_value_t = 5.0)]
     pub grpc_seconds: f64,
+}
+
+/// `credence log`.
+#[derive(Debug, Subcommand)]
+pub enum LogCommand {
+    /// Write the whole log (entries, every signed checkpoint, the key) as one export file.
+    Export {
+        /// The server's data directory (holding `log.db`).
+        #[arg(long, default_value = "credence-data")]
+        data_dir: PathBuf,
+        /// The export file to write (replaced atomically).
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 /// `credence serve`.
@@ -327,6 +346,7 @@ pub async fn run(cli: Cli) -> Result<i32> {
         }) => config_init(&out, contributor_id.as_deref()).map(|()| 0),
         Command::Bench(a) => bench(a).await.map(|()| 0),
         Command::Demo(a) => demo::run(a).await.map(|()| 0),
+        Command::Log(c) => log(c).await.map(|()| 0),
     }
 }
 
@@ -356,6 +376,24 @@ async fn bench(a: BenchArgs) -> Result<()> {
         print!("{}", crate::bench::table(&report));
     }
     Ok(())
+}
+
+async fn log(c: LogCommand) -> Result<()> {
+    match c {
+        LogCommand::Export { data_dir, out } => {
+            let db = data_dir.join(crate::log::LOG_DB_FILE);
+            if !db.exists() {
+                bail!("{}: no compliance log here", db.display());
+            }
+            // A read-only snapshot through its own connection: safe while the server appends.
+            let shown = out.display().to_string();
+            let n = tokio::task::spawn_blocking(move || crate::log::export_db(&db, &out))
+                .await?
+                .with_context(|| format!("exporting the log to {shown}"))?;
+            eprintln!("credence: exported {n} log entries to {shown}");
+            Ok(())
+        }
+    }
 }
 
 fn spinner(message: String) -> indicatif::ProgressBar {

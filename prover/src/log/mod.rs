@@ -5,16 +5,18 @@
 //! `synchronous=FULL`, one transaction per append holding the entries and the checkpoint (a C2SP
 //! signed note, Ed25519) that covers them. The tree is RFC 6962 with BLAKE3, as checked by
 //! `credence_verifier::log`; the key pair lives in the data directory as `log.key` (0600) and
-//! `log.pub`.
+//! `log.pub`. [`LogSink`] is the service's [`AuditSink`](crate::audit::AuditSink) over it.
 //!
 //! Invariant: an index is returned only once its entry and a signed checkpoint covering it are
 //! durable, and every checkpoint the store ever signs is consistent with all earlier ones.
 
 mod files;
+mod sink;
 mod store;
 mod tree;
 
 pub use files::{LOG_KEY_FILE, LOG_PUB_FILE, load_or_create_signer, write_atomic};
+pub use sink::{LogSink, LogThen, entry_of};
 pub use store::{FsckReport, LOG_DB_FILE, LogStore, export_db};
 pub use tree::RangeError;
 

@@ -2,12 +2,14 @@
 //!
 //! - [`datanet::DatanetService`]: registrations and snapshots;
 //! - [`prover::ProverService`]: claim jobs (see [`crate::jobs`] for a job's life);
-//! - [`verifier::VerifierService`]: bundle verification and verifying keys.
+//! - [`verifier::VerifierService`]: bundle verification and verifying keys;
+//! - [`audit_log::AuditLogService`]: the compliance log, read-only, for auditors.
 //!
 //! Invariant: handlers do no blocking work on the async runtime: storage calls, tree building,
 //! witness checks and proving run on the blocking pool ([`blocking`]), and proving also holds a
 //! permit of the global semaphore.
 
+pub mod audit_log;
 pub mod datanet;
 pub mod prover;
 pub mod verifier;

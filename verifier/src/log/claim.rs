@@ -1,5 +1,6 @@
 //! Claim entries as claim bundles: how an auditor re-verifies a logged proof, and how
-//! `credence-verify inclusion` checks that a bundle is the logged claim.
+//! `credence-verify inclusion` checks that a bundle is the logged claim
+//! ([`check_bundle_inclusion`]).
 //!
 //! Invariant: [`LogEntry::claim_bundle`] decodes a claim entry with the same strict decoders as
 //! a bundle document ([`ClaimBundle::from_json_value`]), so a logged claim verifies exactly when
@@ -10,6 +11,8 @@ use crate::error::Malformed;
 use crate::{ClaimBundle, KeyRing, VerifiedClaim, verify_bundle};
 
 use super::entry::{LogEntry, LogEvent, LoggedStatement};
+use super::inclusion::{InclusionError, LogInclusion};
+use super::note::{Checkpoint, LogVerifier};
 
 impl LoggedStatement {
     /// The statement in the bundle's JSON form (the same nine decimal strings).
@@ -61,4 +64,78 @@ impl LogEntry {
             None => Ok(None),
         }
     }
+}
+
+/// Why a claim bundle's `log` field does not show that the bundle is in the log.
+#[derive(Debug, thiserror::Error)]
+pub enum BundleLogError {
+    /// The bundle has no `log` field.
+    #[error("the bundle has no `log` field (it was not issued by a logging server)")]
+    NoLog,
+    /// The `log` field is not a [`LogInclusion`].
+    #[error("`log` is not a log inclusion: {0}")]
+    NotInclusion(serde_json::Error),
+    /// The inclusion does not verify (or carries no valid entry).
+    #[error("{0}")]
+    Inclusion(#[from] InclusionError),
+    /// The included entry is not a claim.
+    #[error("log entry {0} is not a claim")]
+    NotAClaim(u64),
+    /// The included claim entry does not decode.
+    #[error("log entry {index}: {error}")]
+    Entry {
+        /// The entry's index.
+        index: u64,
+        /// Why.
+        error: Malformed,
+    },
+    /// The included entry records another claim than the bundle.
+    #[error("log entry {0} records another claim than this bundle")]
+    OtherClaim(u64),
+}
+
+impl BundleLogError {
+    /// True when the bundle is malformed rather than falsely claiming inclusion: no `log`, not an
+    /// inclusion, no or undecodable entry bytes, malformed proof hashes.
+    pub fn is_malformed(&self) -> bool {
+        matches!(
+            self,
+            BundleLogError::NoLog
+                | BundleLogError::NotInclusion(_)
+                | BundleLogError::Inclusion(
+                    InclusionError::MissingEntry
+                        | InclusionError::Entry(_)
+                        | InclusionError::MalformedProof(_)
+                )
+        )
+    }
+}
+
+/// What `credence-verify inclusion` checks: the bundle's `log` field is a [`LogInclusion`]
+/// whose checkpoint the trusted log key signed for exactly `tree_size` entries, whose inclusion
+/// proof leads from the carried entry bytes at `index` to that root, and whose entry is a claim
+/// entry recording this very bundle (circuit id, key fingerprint, statement, proof). It does not
+/// verify the Groth16 proof; [`verify_bundle`] does.
+pub fn check_bundle_inclusion(
+    bundle: &ClaimBundle,
+    verifier: &LogVerifier,
+) -> Result<(LogInclusion, Checkpoint, LogEntry), BundleLogError> {
+    let log = bundle.log.as_ref().ok_or(BundleLogError::NoLog)?;
+    let inclusion: LogInclusion =
+        serde_json::from_value(log.clone()).map_err(BundleLogError::NotInclusion)?;
+    let (checkpoint, entry) = inclusion.verify_carried(verifier)?;
+    let index = inclusion.index;
+    let logged = match entry.claim_bundle() {
+        Ok(Some(b)) => b,
+        Ok(None) => return Err(BundleLogError::NotAClaim(index)),
+        Err(error) => return Err(BundleLogError::Entry { index, error }),
+    };
+    let unlogged = ClaimBundle {
+        log: None,
+        ..bundle.clone()
+    };
+    if logged != unlogged {
+        return Err(BundleLogError::OtherClaim(index));
+    }
+    Ok((inclusion, checkpoint, entry))
 }

@@ -13,7 +13,8 @@
 //!   it was issued as ([`LogEntry::claim_bundle`], [`LogEntry::verify_claim`]);
 //! - [`inclusion`]: the offline check of one entry in a claim bundle ([`LogInclusion`]);
 //! - [`audit`]: replaying a whole log against its checkpoints and the previous run's state;
-//! - [`export`]: the export file an auditor reads with no network.
+//! - [`export`]: the export file an auditor reads with no network;
+//! - `remote` (feature `grpc`): the same audit over the server's `credence.v1.AuditLog` service.
 //!
 //! Invariant: everything here is a pure check over bytes the caller supplies; nothing is trusted
 //! until a signature from the configured key covers it, and no input makes it panic.
@@ -25,8 +26,11 @@ pub mod export;
 pub mod inclusion;
 pub mod merkle;
 pub mod note;
+#[cfg(feature = "grpc")]
+pub mod remote;
 
 pub use audit::{AuditInput, AuditProblem, AuditReport, TreeState, audit};
+pub use claim::{BundleLogError, check_bundle_inclusion};
 pub use entry::{EntryError, EntryKind, LogEntry, LogEvent, LoggedStatement};
 pub use export::{EXPORT_FORMAT, ExportError, LogExport};
 pub use inclusion::{InclusionError, LogInclusion};

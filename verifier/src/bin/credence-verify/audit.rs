@@ -11,7 +11,9 @@
 //! registered before that snapshot entry.
 //!
 //! Exit 0 only if everything holds; 1 if the log is not what it should be (the first problem is
-//! printed with its entry index when there is one); 2 if an input cannot be read or is malformed.
+//! printed with its entry index when there is one); 2 if an input cannot be read or is malformed
+//! (including a server that cannot be reached). `--server` needs the `grpc` feature
+//! (`cargo install credence-verifier --features grpc`).
 //! The state file is replaced atomically, and only when the audit passed.
 
 use std::collections::BTreeMap;
@@ -38,6 +40,10 @@ pub struct Args {
     /// A log export file (`credence log export --data-dir DIR --out FILE`).
     #[arg(long, group = "source")]
     export: Option<PathBuf>,
+    /// A running server's address (`http://host:port`): fetch the log over gRPC (`AuditLog`).
+    #[cfg(feature = "grpc")]
+    #[arg(long, group = "source")]
+    server: Option<String>,
     /// The log's public key file (`log.pub` from the server's data directory).
     #[arg(long = "log-key")]
     log_key: PathBuf,
@@ -294,15 +300,31 @@ fn audit(args: &Args, summary: &mut Summary) -> Exit {
                 Err(e) => return malformed(summary, format!("{}: {e}", path.display())),
             }
         }
+        #[cfg(feature = "grpc")]
+        Source::Server(addr) => {
+            summary.source = addr.to_owned();
+            let hook = |i, e: &LogEntry, _: &[u8]| checks.check(i, e);
+            match credence_verifier::log::remote::audit_server(addr, &verifier, previous, hook) {
+                Ok(report) => report,
+                // The server could not be asked: nothing was judged.
+                Err(e) => return malformed(summary, format!("{addr}: {e}")),
+            }
+        }
     };
     finish(args, summary, report, checks)
 }
 
 enum Source<'a> {
     Export(&'a Path),
+    #[cfg(feature = "grpc")]
+    Server(&'a str),
 }
 
 fn source(args: &Args) -> Source<'_> {
+    #[cfg(feature = "grpc")]
+    if let Some(addr) = &args.server {
+        return Source::Server(addr);
+    }
     // clap's required group guarantees one source; without `grpc` it is `--export`.
     Source::Export(args.export.as_deref().unwrap_or(Path::new("")))
 }

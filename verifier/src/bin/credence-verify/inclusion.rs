@@ -4,16 +4,16 @@
 //! tree size, inclusion proof, signed checkpoint, entry bytes) must hold a checkpoint signed by
 //! the trusted log key for exactly `tree_size` entries, an inclusion proof from the carried
 //! entry's leaf hash at `index` to that checkpoint's root, and the entry must be a claim entry
-//! recording *this* bundle: same circuit id, key fingerprint, statement and proof. With `--vk`,
-//! the proof is also verified.
+//! recording *this* bundle: same circuit id, key fingerprint, statement and proof
+//! (`credence_verifier::log::check_bundle_inclusion`). With `--vk`, the proof is also verified.
 //!
 //! Exit 0 if the bundle is in the log; 1 if the inclusion (or the proof) does not hold; 2 if an
 //! input cannot be read or is malformed, including a bundle with no `log` field.
 
 use std::path::PathBuf;
 
-use credence_verifier::log::{InclusionError, LogInclusion};
-use credence_verifier::{ClaimBundle, verify_bundle};
+use credence_verifier::log::{BundleLogError, check_bundle_inclusion};
+use credence_verifier::verify_bundle;
 
 use crate::audit::read_log_key;
 use crate::common::{Exit, Verdict, load_ring, print_json, read_bundle};
@@ -59,48 +59,14 @@ fn check(args: &Args) -> (Exit, String) {
         Ok(b) => b,
         Err(e) => return malformed(e.to_string()),
     };
-    let Some(log) = &bundle.log else {
-        return malformed(
-            "the bundle has no `log` field (it was not issued by a logging server)".into(),
-        );
-    };
-    let inclusion: LogInclusion = match serde_json::from_value(log.clone()) {
-        Ok(i) => i,
-        Err(e) => return malformed(format!("`log` is not a log inclusion: {e}")),
-    };
-    let (checkpoint, entry) = match inclusion.verify_carried(&verifier) {
+    let (inclusion, checkpoint, entry) = match check_bundle_inclusion(&bundle, &verifier) {
         Ok(found) => found,
-        // Absent or undecodable entry bytes are a malformed bundle; a bad signature, size or
-        // proof is a false claim of inclusion.
-        Err(e @ (InclusionError::MissingEntry | InclusionError::Entry(_))) => {
-            return malformed(e.to_string());
+        Err(e) if e.is_malformed() => return malformed(e.to_string()),
+        Err(e @ BundleLogError::Inclusion(_)) => {
+            return (Exit::Invalid, format!("not in the log: {e}"));
         }
-        Err(e @ InclusionError::MalformedProof(_)) => return malformed(e.to_string()),
-        Err(e) => return (Exit::Invalid, format!("not in the log: {e}")),
+        Err(e) => return (Exit::Invalid, e.to_string()),
     };
-    let logged = match entry.claim_bundle() {
-        Ok(Some(b)) => b,
-        Ok(None) => {
-            return (
-                Exit::Invalid,
-                format!("log entry {} is not a claim", inclusion.index),
-            );
-        }
-        Err(e) => return (Exit::Invalid, format!("log entry {}: {e}", inclusion.index)),
-    };
-    let unlogged = ClaimBundle {
-        log: None,
-        ..bundle.clone()
-    };
-    if logged != unlogged {
-        return (
-            Exit::Invalid,
-            format!(
-                "log entry {} records another claim than this bundle",
-                inclusion.index
-            ),
-        );
-    }
     let mut proof_note = "";
     if !ring.is_empty() {
         if let Err(e) = verify_bundle(&ring, &bundle) {

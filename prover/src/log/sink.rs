@@ -1,0 +1,163 @@
+//! The service's [`AuditSink`] backed by the [`LogStore`]: every event the service reports
+//! becomes one log entry, public data only.
+//!
+//! - registration: the leaf index and `H(contributor_id, commitment)`, never the contributor id
+//!   or the commitment in clear, so a log reader cannot count one contributor's registrations;
+//! - snapshot: epoch, depth, root, total weight, revenue;
+//! - claim: circuit id, key fingerprint, statement and proof, appended with
+//!   [`LogStore::append_and_prove`], so the returned `log` value (a [`LogInclusion`] with the
+//!   entry's bytes) is covered by a signed, durable checkpoint before the job is acknowledged;
+//! - verification: circuit id, key fingerprint, statement and the verdict (`valid`/`invalid`).
+//!
+//! Invariant: nothing but the values listed above reaches an entry (the events carry no secret,
+//! digest or blinding, and [`LogEntry::to_bytes`] refuses free text), and `record` returns only
+//! once the entry and a checkpoint covering it are durable.
+
+use std::sync::Arc;
+
+use credence_circuits::poseidon;
+use credence_verifier::bundle::StatementJson;
+use credence_verifier::encoding::fr_to_decimal;
+use credence_verifier::log::{LogEntry, LogEvent, LoggedStatement};
+use credence_verifier::{ClaimBundle, log::LogInclusion};
+
+use super::LogStore;
+use crate::audit::{AuditError, AuditEvent, AuditSink};
+
+/// Records the service's events in a [`LogStore`].
+#[derive(Clone, Debug)]
+pub struct LogSink {
+    store: Arc<LogStore>,
+}
+
+impl LogSink {
+    /// A sink appending to `store`.
+    pub fn new(store: Arc<LogStore>) -> Self {
+        LogSink { store }
+    }
+
+    /// The store it appends to.
+    pub fn store(&self) -> &Arc<LogStore> {
+        &self.store
+    }
+}
+
+fn statement(bundle: &ClaimBundle) -> LoggedStatement {
+    let s = StatementJson::encode(&bundle.statement);
+    LoggedStatement {
+        epoch: s.epoch,
+        root: s.root,
+        total_weight: s.total_weight,
+        revenue: s.revenue,
+        contributor_id: s.contributor_id,
+        claimed_weight: s.claimed_weight,
+        payout: s.payout,
+        range_start: s.range_start,
+        range_end: s.range_end,
+    }
+}
+
+/// The entry for an event (public data only; see the module docs).
+pub fn entry_of(event: &AuditEvent<'_>, time: u64) -> LogEntry {
+    let (tenant, event) = match *event {
+        AuditEvent::Registration {
+            tenant,
+            leaf_index,
+            contributor_id,
+            commitment,
+        } => (
+            tenant,
+            LogEvent::Registration {
+                leaf_index,
+                registration_hash: fr_to_decimal(&poseidon::hash(&[*contributor_id, *commitment])),
+            },
+        ),
+        AuditEvent::Snapshot { tenant, snapshot } => (
+            tenant,
+            LogEvent::Snapshot {
+                epoch: snapshot.epoch,
+                depth: snapshot.depth,
+                root: fr_to_decimal(&snapshot.root),
+                total_weight: snapshot.total_weight.to_string(),
+                revenue: snapshot.revenue.to_string(),
+            },
+        ),
+        AuditEvent::Claim { tenant, bundle } => (
+            tenant,
+            LogEvent::Claim {
+                circuit_id: bundle.circuit_id.to_string(),
+                vk_fingerprint: bundle.vk_fingerprint.to_hex(),
+                statement: statement(bundle),
+                proof: hex::encode(bundle.proof.to_bytes()),
+            },
+        ),
+        AuditEvent::Verification {
+            tenant,
+            bundle,
+            valid,
+        } => (
+            tenant,
+            LogEvent::Verification {
+                circuit_id: bundle.circuit_id.to_string(),
+                vk_fingerprint: bundle.vk_fingerprint.to_hex(),
+                statement: statement(bundle),
+                verdict: if valid { "valid" } else { "invalid" }.into(),
+            },
+        ),
+    };
+    LogEntry {
+        time,
+        tenant: tenant.to_owned(),
+        event,
+    }
+}
+
+fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+impl AuditSink for LogSink {
+    fn record(&self, event: AuditEvent<'_>) -> Result<Option<serde_json::Value>, AuditError> {
+        let entry = entry_of(&event, now());
+        let failed = |e: &dyn std::fmt::Display| AuditError(e.to_string());
+        match event {
+            AuditEvent::Claim { .. } => {
+                let inclusion: LogInclusion = self
+                    .store
+                    .append_and_prove(&entry)
+                    .map_err(|e| failed(&e))?;
+                serde_json::to_value(&inclusion)
+                    .map(Some)
+                    .map_err(|e| failed(&e))
+            }
+            _ => {
+                self.store.append(&entry).map_err(|e| failed(&e))?;
+                Ok(None)
+            }
+        }
+    }
+}
+
+/// Records in the log, then tells another sink (the embedder's own hook). The log's answer is
+/// the one returned: it is what a bundle's `log` field must hold.
+pub struct LogThen {
+    log: LogSink,
+    next: Arc<dyn AuditSink>,
+}
+
+impl LogThen {
+    /// Logs to `log`, then forwards every event to `next`.
+    pub fn new(log: LogSink, next: Arc<dyn AuditSink>) -> Self {
+        LogThen { log, next }
+    }
+}
+
+impl AuditSink for LogThen {
+    fn record(&self, event: AuditEvent<'_>) -> Result<Option<serde_json::Value>, AuditError> {
+        let logged = self.log.record(event)?;
+        self.next.record(event)?;
+        Ok(logged)
+    }
+}
