@@ -25,6 +25,12 @@ fn the_demo_runs_end_to_end_and_its_artifacts_check_out() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(stdout.contains("settlement of epoch 1"), "{stdout}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("4 claim proofs valid"), "{stderr}");
+    assert!(
+        stderr.contains("every bundle's inclusion proof holds"),
+        "{stderr}"
+    );
 
     let o = dir.join("out");
     for f in [

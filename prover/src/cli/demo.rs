@@ -19,7 +19,8 @@ use clap::Args;
 use credence_proto::v1 as pb;
 use credence_verifier::{
     CircuitId, ClaimBundle, KeyRing, TrustedKey,
-    leaves::{LeafRow, LeafTable},
+    leaves::{LeafCheck, LeafRow, LeafTable},
+    log::{LogEvent, LogExport, LogVerifier, check_bundle_inclusion},
     settlement::{Settlement, Snapshot},
     verify_bundles,
 };
@@ -83,7 +84,7 @@ pub async fn run(a: DemoArgs) -> Result<()> {
     std::fs::create_dir_all(&keys_dir)?;
 
     // 1. Contributors write their data and commit to it. The data never leaves their folder.
-    eprintln!("[1/6] contributors commit to their data");
+    eprintln!("[1/7] contributors commit to their data");
     let mut rng_bytes = [0u8; 48];
     for (name, count, what) in CONTRIBUTORS {
         let dir = people_dir.join(name);
@@ -173,7 +174,7 @@ async fn run_flow(
     server_arg: impl Fn() -> ServerArg,
 ) -> Result<()> {
     // 3. Registration: each contributor registers its commitments (ids and commitments only).
-    eprintln!("[3/6] contributors register their commitments with the datanet");
+    eprintln!("[3/7] contributors register their commitments with the datanet");
     for (name, _, _) in CONTRIBUTORS {
         super::register(RegisterArgs {
             server: server_arg(),
@@ -184,7 +185,7 @@ async fn run_flow(
     }
 
     // 4. The operator weighs every registered leaf and publishes the epoch's snapshot.
-    eprintln!("[4/6] the operator publishes epoch {EPOCH}'s snapshot (revenue {REVENUE})");
+    eprintln!("[4/7] the operator publishes epoch {EPOCH}'s snapshot (revenue {REVENUE})");
     let mut rows = Vec::new();
     let mut names = BTreeMap::new();
     for (name, _, _) in CONTRIBUTORS {
@@ -254,7 +255,7 @@ async fn run_flow(
     );
 
     // 5. Each contributor proves its claim through the Prover service.
-    eprintln!("[5/6] each contributor proves its claim (Groth16, on the server's prover)");
+    eprintln!("[5/7] each contributor proves its claim (Groth16, on the server's prover)");
     let bundles_dir = out.join("bundles");
     std::fs::create_dir_all(&bundles_dir)?;
     for (name, count, _) in CONTRIBUTORS {
@@ -273,7 +274,7 @@ async fn run_flow(
 
     // 6. A settlement verifier checks every bundle with the verifier crate and the .vk files
     //    only, and settles the epoch.
-    eprintln!("[6/6] verifying the bundles (verifier crate only) and settling");
+    eprintln!("[6/7] verifying the bundles (verifier crate only) and settling");
     let vk_dir = out.join("keys");
     std::fs::create_dir_all(&vk_dir)?;
     let mut ring = KeyRing::new();
@@ -311,6 +312,56 @@ async fn run_flow(
         &out.join("settlement.json"),
         &serde_json::to_string_pretty(&report)?,
     )?;
+
+    // 7. A compliance team exports the signed log and audits it offline: every signature and
+    //    the recomputed root, every claim proof re-verified, the operator's leaf table against
+    //    the logged snapshot and registrations, and each bundle's own inclusion proof.
+    eprintln!("[7/7] auditing the compliance log offline");
+    let server_dir = a.data_dir.join("server");
+    let export_path = out.join("log-export.json");
+    crate::log::export_db(&server_dir.join(crate::log::LOG_DB_FILE), &export_path)?;
+    std::fs::copy(
+        server_dir.join(crate::log::LOG_PUB_FILE),
+        out.join("log.pub"),
+    )?;
+    let log_key = LogVerifier::parse(std::fs::read_to_string(out.join("log.pub"))?.trim_end())?;
+    let export = LogExport::from_json(&std::fs::read(&export_path)?)?;
+    let mut leaf_check = LeafCheck::new(&table)?;
+    let mut proofs = 0u64;
+    let audit = export.audit(&log_key, None, |index, entry, _| {
+        leaf_check
+            .observe(index, entry)
+            .map_err(|e| e.to_string())?;
+        if matches!(entry.event, LogEvent::Claim { .. }) {
+            entry
+                .verify_claim(&ring)
+                .map_err(|e| format!("claim proof: {e}"))?;
+            proofs += 1;
+        }
+        Ok(())
+    })?;
+    if let Some(problem) = &audit.problem {
+        bail!("the log audit failed: {problem:?}");
+    }
+    let leaves_summary = leaf_check
+        .finish()
+        .map_err(|e| anyhow::anyhow!("leaf table: {e}"))?;
+    for (bundle, (name, _, _)) in bundles.iter().zip(CONTRIBUTORS) {
+        check_bundle_inclusion(bundle, &log_key)
+            .map_err(|e| anyhow::anyhow!("{name}'s bundle inclusion: {e}"))?;
+    }
+    let by_kind: Vec<String> = audit
+        .by_kind
+        .iter()
+        .map(|(k, n)| format!("{n} {k:?}"))
+        .collect();
+    eprintln!(
+        "      {} entries ({}), {proofs} claim proofs valid, {} signed checkpoints; leaf table: {} leaves registered before the snapshot; every bundle's inclusion proof holds",
+        audit.entries_read,
+        by_kind.join(", ").to_lowercase(),
+        audit.checkpoints_verified,
+        leaves_summary.leaves
+    );
 
     println!();
     println!(
@@ -355,6 +406,8 @@ async fn run_flow(
         ("claim bundles", out.join("bundles")),
         ("verifying keys", out.join("keys")),
         ("settlement", out.join("settlement.json")),
+        ("compliance log key", out.join("log.pub")),
+        ("compliance log export", out.join("log-export.json")),
         ("contributors' private files", people_dir.to_path_buf()),
     ] {
         println!("  {what:<28} {}", path.display());
@@ -366,6 +419,12 @@ async fn run_flow(
         out.display(),
         a.depth,
         out.display()
+    );
+    println!("audit the compliance log yourself:");
+    println!(
+        "  credence-verify audit --export {o}/log-export.json --log-key {o}/log.pub --leaves {o}/operator/leaves.json --vk {o}/keys/claim-v1-n16-d{d}.vk --vk {o}/keys/claim-v1-n64-d{d}.vk",
+        o = out.display(),
+        d = a.depth
     );
     Ok(())
 }
