@@ -15,7 +15,6 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use common::{CIRCUIT_ID, bundle, fixture, statement};
 use credence_verifier::ClaimBundle;
-use credence_verifier::bundle::StatementJson;
 use credence_verifier::encoding::fr_to_decimal;
 use credence_verifier::leaves::{LeafRow, LeafTable, registration_hash};
 use credence_verifier::log::{
@@ -106,18 +105,7 @@ fn entry(event: LogEvent) -> LogEntry {
 }
 
 fn logged_statement(b: &ClaimBundle) -> LoggedStatement {
-    let s = StatementJson::encode(&b.statement);
-    LoggedStatement {
-        epoch: s.epoch,
-        root: s.root,
-        total_weight: s.total_weight,
-        revenue: s.revenue,
-        contributor_id: s.contributor_id,
-        claimed_weight: s.claimed_weight,
-        payout: s.payout,
-        range_start: s.range_start,
-        range_end: s.range_end,
-    }
+    LoggedStatement::from_statement(&b.statement)
 }
 
 fn claim_entry(b: &ClaimBundle) -> LogEntry {

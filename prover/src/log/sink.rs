@@ -16,7 +16,6 @@
 use std::sync::Arc;
 
 use credence_circuits::poseidon;
-use credence_verifier::bundle::StatementJson;
 use credence_verifier::encoding::fr_to_decimal;
 use credence_verifier::log::{LogEntry, LogEvent, LoggedStatement};
 use credence_verifier::{ClaimBundle, log::LogInclusion};
@@ -43,18 +42,7 @@ impl LogSink {
 }
 
 fn statement(bundle: &ClaimBundle) -> LoggedStatement {
-    let s = StatementJson::encode(&bundle.statement);
-    LoggedStatement {
-        epoch: s.epoch,
-        root: s.root,
-        total_weight: s.total_weight,
-        revenue: s.revenue,
-        contributor_id: s.contributor_id,
-        claimed_weight: s.claimed_weight,
-        payout: s.payout,
-        range_start: s.range_start,
-        range_end: s.range_end,
-    }
+    LoggedStatement::from_statement(&bundle.statement)
 }
 
 /// The entry for an event (public data only; see the module docs).

@@ -143,6 +143,22 @@ pub struct LoggedStatement {
 }
 
 impl LoggedStatement {
+    /// The statement as logged: its nine public inputs as canonical decimal strings.
+    pub fn from_statement(statement: &crate::ClaimStatement) -> Self {
+        let s = crate::bundle::StatementJson::encode(statement);
+        LoggedStatement {
+            epoch: s.epoch,
+            root: s.root,
+            total_weight: s.total_weight,
+            revenue: s.revenue,
+            contributor_id: s.contributor_id,
+            claimed_weight: s.claimed_weight,
+            payout: s.payout,
+            range_start: s.range_start,
+            range_end: s.range_end,
+        }
+    }
+
     /// Builds the statement from the nine decimal inputs in instance order.
     pub fn from_inputs(inputs: [String; crate::statement::NUM_PUBLIC_INPUTS]) -> Self {
         let [
