@@ -25,18 +25,18 @@ impl Write for Captured {
     }
 }
 
-/// Every spelling of `x` a leak could take.
-fn spellings(x: &Fr) -> Vec<Vec<u8>> {
+/// Every spelling of `x` a leak could take, with its name.
+fn spellings(x: &Fr) -> Vec<(&'static str, Vec<u8>)> {
     let le = x.into_bigint().to_bytes_le();
     let mut be = le.clone();
     be.reverse();
     vec![
-        fr_to_decimal(x).into_bytes(),
-        hex::encode(&le).into_bytes(),
-        hex::encode(&be).into_bytes(),
-        hex::encode_upper(&be).into_bytes(),
-        le,
-        be,
+        ("decimal", fr_to_decimal(x).into_bytes()),
+        ("hex, little-endian", hex::encode(&le).into_bytes()),
+        ("hex, big-endian", hex::encode(&be).into_bytes()),
+        ("HEX, big-endian", hex::encode_upper(&be).into_bytes()),
+        ("32 bytes, little-endian", le),
+        ("32 bytes, big-endian", be),
     ]
 }
 
@@ -121,10 +121,10 @@ async fn no_secret_in_logs_or_database() {
     assert!(files.iter().any(|(n, _)| n.ends_with("credence.db")));
     let mut leaks = vec![];
     for (what, x) in &secrets {
-        for s in spellings(x) {
+        for (spelling, s) in spellings(x) {
             for (name, bytes) in &files {
                 if find(bytes, &s) {
-                    leaks.push(format!("{what} found in {name}"));
+                    leaks.push(format!("{what} ({spelling}) found in {name}"));
                 }
             }
         }
