@@ -138,22 +138,10 @@ fn reset_peak_rss() {
     let _ = std::fs::write("/proc/self/clear_refs", "5");
 }
 
-fn progress(message: String) -> indicatif::ProgressBar {
-    let bar = indicatif::ProgressBar::new_spinner();
-    bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
-    bar.set_style(
-        indicatif::ProgressStyle::with_template("{spinner} {msg} [{elapsed}]")
-            .expect("a valid template"),
-    );
-    bar.set_message(message);
-    bar.enable_steady_tick(Duration::from_millis(120));
-    bar
-}
-
 /// Measures one shape.
 pub fn bench_shape(shape: Shape, runs: usize) -> Result<ShapeReport> {
     let id = shape.circuit_id();
-    let bar = progress(format!("{id}: synthesizing"));
+    let bar = crate::cli::spinner(format!("{id}: synthesizing"));
     let matrices = CircuitMatrices::synthesize(shape)?;
     // The marginal cost of a slot: the difference to the shape with one slot more or less.
     let neighbour = Shape::new(if shape.n > 1 { shape.n - 1 } else { 2 }, shape.depth)?;
@@ -334,7 +322,7 @@ pub async fn run(options: BenchOptions) -> Result<BenchReport> {
         shapes: vec![format!("{},{}", small.n, small.depth)],
         ..Config::default()
     };
-    let bar = progress("verification: keys and 64 claims".into());
+    let bar = crate::cli::spinner("verification: keys and 64 claims".into());
     let app_config = config.clone();
     let (key, claims) = tokio::task::spawn_blocking(move || -> Result<_> {
         let app = crate::server::App::open(app_config, crate::server::Hooks::default(), |_| {})?;

@@ -115,7 +115,7 @@ pub async fn run(a: DemoArgs) -> Result<()> {
 
     // 2. The operator's datanet server, on loopback.
     eprintln!(
-        "[2/6] starting the server on loopback (keys cached in {})",
+        "[2/7] starting the server on loopback (keys cached in {})",
         keys_dir.display()
     );
     let depth = a.depth;
@@ -128,27 +128,11 @@ pub async fn run(a: DemoArgs) -> Result<()> {
         ..Config::default()
     };
     let app = tokio::task::spawn_blocking(move || {
-        let mut bar: Option<indicatif::ProgressBar> = None;
-        crate::server::App::open(config, crate::server::Hooks::default(), |p| match p {
-            crate::server::KeyProgress::Generating(s) => {
-                eprintln!("{}", crate::keys::SETUP_WARNING);
-                bar = Some(super::spinner(format!(
-                    "generating keys for {} (once; cached for the next run)",
-                    s.circuit_id()
-                )));
-            }
-            crate::server::KeyProgress::Loading(s) => {
-                bar = Some(super::spinner(format!(
-                    "loading keys for {}",
-                    s.circuit_id()
-                )));
-            }
-            crate::server::KeyProgress::Ready(s) => {
-                if let Some(b) = bar.take() {
-                    b.finish_with_message(format!("keys ready for {}", s.circuit_id()));
-                }
-            }
-        })
+        crate::server::App::open(
+            config,
+            crate::server::Hooks::default(),
+            super::key_progress(" (once; cached for the next run)"),
+        )
     })
     .await??;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
@@ -263,6 +247,7 @@ async fn run_flow(
         let dir = people_dir.join(name);
         super::claim(ClaimArgs {
             server: server_arg(),
+            datanet: Default::default(),
             epoch: EPOCH,
             secret: dir.join("secret.key"),
             openings: dir.join("openings.json"),

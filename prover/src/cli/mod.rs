@@ -18,7 +18,7 @@
 pub mod demo;
 pub mod files;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
@@ -194,10 +194,76 @@ impl ServerArg {
             token_file: None,
         }
     }
+
+    fn remote(&self) -> Remote<'_> {
+        Remote {
+            flag: "--server",
+            url: &self.server,
+            ca: self.ca.as_deref(),
+            identity: self.cert.as_deref().zip(self.key.as_deref()),
+            token_file: self.token_file.as_deref(),
+            token_env: TOKEN_ENV,
+        }
+    }
+}
+
+/// The operator's Datanet, when a claim is proven on another server than the one holding the
+/// snapshot (a contributor's own prover): the snapshot, the contributor's leaves and their
+/// Merkle-sum paths are read there and sent to the prover with the claim.
+#[derive(Debug, Default, Args)]
+pub struct DatanetArg {
+    /// The operator's Datanet URL (`https://` for TLS); without it, `--server` holds the
+    /// snapshot.
+    #[arg(long)]
+    pub datanet: Option<String>,
+    /// CA certificate (PEM) that signed the Datanet's certificate.
+    #[arg(long, requires = "datanet")]
+    pub datanet_ca: Option<PathBuf>,
+    /// Client certificate (PEM) for the Datanet, for mutual TLS.
+    #[arg(long, requires_all = ["datanet", "datanet_key"])]
+    pub datanet_cert: Option<PathBuf>,
+    /// Client private key (PEM) for the Datanet, for mutual TLS.
+    #[arg(long, requires = "datanet_cert")]
+    pub datanet_key: Option<PathBuf>,
+    /// File holding the Datanet's bearer token (otherwise `CREDENCE_DATANET_TOKEN`, otherwise
+    /// none).
+    #[arg(long, requires = "datanet")]
+    pub datanet_token_file: Option<PathBuf>,
+}
+
+impl DatanetArg {
+    fn remote(&self) -> Option<Remote<'_>> {
+        Some(Remote {
+            flag: "--datanet",
+            url: self.datanet.as_deref()?,
+            ca: self.datanet_ca.as_deref(),
+            identity: self
+                .datanet_cert
+                .as_deref()
+                .zip(self.datanet_key.as_deref()),
+            token_file: self.datanet_token_file.as_deref(),
+            token_env: DATANET_TOKEN_ENV,
+        })
+    }
+}
+
+/// A server to connect to, as one set of client flags names it.
+struct Remote<'a> {
+    /// The flag that gave the URL, for error messages.
+    flag: &'static str,
+    url: &'a str,
+    ca: Option<&'a Path>,
+    /// Client certificate and key, for mutual TLS.
+    identity: Option<(&'a Path, &'a Path)>,
+    token_file: Option<&'a Path>,
+    /// Where the token comes from without a token file.
+    token_env: &'static str,
 }
 
 /// The environment variable a client reads its bearer token from.
 pub const TOKEN_ENV: &str = "CREDENCE_TOKEN";
+/// The environment variable `credence claim --datanet` reads the Datanet's token from.
+pub const DATANET_TOKEN_ENV: &str = "CREDENCE_DATANET_TOKEN";
 
 /// Adds `authorization: Bearer <token>` to every call (nothing without a token).
 #[derive(Clone)]
@@ -299,9 +365,12 @@ fn parse_weight(s: &str) -> Result<(u64, u64), String> {
 /// `credence claim`.
 #[derive(Debug, Args)]
 pub struct ClaimArgs {
-    /// Server.
+    /// The server that proves (its Prover service).
     #[command(flatten)]
     server: ServerArg,
+    /// The operator's Datanet, when it is not `--server`.
+    #[command(flatten)]
+    pub datanet: DatanetArg,
     /// The snapshot's epoch.
     #[arg(long)]
     pub epoch: u64,
@@ -396,7 +465,31 @@ async fn log(c: LogCommand) -> Result<()> {
     }
 }
 
-fn spinner(message: String) -> indicatif::ProgressBar {
+/// What `serve` (and the demo) show while keys are loaded or generated: the setup warning, then
+/// a spinner per shape. `note` follows the "generating keys" message.
+fn key_progress(note: &'static str) -> impl FnMut(crate::server::KeyProgress) {
+    let mut bar: Option<indicatif::ProgressBar> = None;
+    move |p| match p {
+        crate::server::KeyProgress::Generating(s) => {
+            eprintln!("{}", crate::keys::SETUP_WARNING);
+            bar = Some(spinner(format!(
+                "generating keys for {}{note}",
+                s.circuit_id()
+            )));
+        }
+        crate::server::KeyProgress::Loading(s) => {
+            bar = Some(spinner(format!("loading keys for {}", s.circuit_id())));
+        }
+        crate::server::KeyProgress::Ready(s) => {
+            if let Some(b) = bar.take() {
+                b.finish_with_message(format!("keys ready for {}", s.circuit_id()));
+            }
+        }
+    }
+}
+
+/// A spinner on stderr with `message` and the time elapsed.
+pub(crate) fn spinner(message: String) -> indicatif::ProgressBar {
     let pb = indicatif::ProgressBar::new_spinner();
     pb.set_style(
         indicatif::ProgressStyle::with_template("{spinner} {msg} [{elapsed}]")
@@ -444,21 +537,7 @@ async fn serve(a: ServeArgs) -> Result<()> {
     config.validate()?;
     let listen = config.listen;
     let app = tokio::task::spawn_blocking(move || {
-        let mut bar: Option<indicatif::ProgressBar> = None;
-        crate::server::App::open(config, crate::server::Hooks::default(), |p| match p {
-            crate::server::KeyProgress::Generating(s) => {
-                eprintln!("{}", crate::keys::SETUP_WARNING);
-                bar = Some(spinner(format!("generating keys for {}", s.circuit_id())));
-            }
-            crate::server::KeyProgress::Loading(s) => {
-                bar = Some(spinner(format!("loading keys for {}", s.circuit_id())));
-            }
-            crate::server::KeyProgress::Ready(s) => {
-                if let Some(b) = bar.take() {
-                    b.finish_with_message(format!("keys ready for {}", s.circuit_id()));
-                }
-            }
-        })
+        crate::server::App::open(config, crate::server::Hooks::default(), key_progress(""))
     })
     .await??;
     let listener = tokio::net::TcpListener::bind(listen)
@@ -536,30 +615,34 @@ fn config_init(out: &std::path::Path, contributor_id: Option<&str>) -> Result<()
 }
 
 /// The bearer token: `--token-file`, else `CREDENCE_TOKEN`, else none.
-fn client_token(server: &ServerArg) -> Result<BearerToken> {
-    if let Some(path) = &server.token_file {
+fn client_token(remote: &Remote<'_>) -> Result<BearerToken> {
+    if let Some(path) = remote.token_file {
         let text = Zeroizing::new(
             std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?,
         );
         return BearerToken::new(&text);
     }
-    match std::env::var(TOKEN_ENV) {
+    match std::env::var(remote.token_env) {
         Ok(t) if !t.trim().is_empty() => BearerToken::new(&Zeroizing::new(t)),
         _ => Ok(BearerToken::none()),
     }
 }
 
 async fn channel(server: &ServerArg) -> Result<AuthChannel> {
-    let url = &server.server;
-    let mut endpoint =
-        tonic::transport::Endpoint::from_shared(url.clone()).context("bad --server URL")?;
-    if server.ca.is_some() || server.cert.is_some() || url.starts_with("https://") {
+    connect(&server.remote()).await
+}
+
+async fn connect(remote: &Remote<'_>) -> Result<AuthChannel> {
+    let url = remote.url;
+    let mut endpoint = tonic::transport::Endpoint::from_shared(url.to_owned())
+        .with_context(|| format!("bad {} URL", remote.flag))?;
+    if remote.ca.is_some() || remote.identity.is_some() || url.starts_with("https://") {
         let mut tls = tonic::transport::ClientTlsConfig::new();
-        if let Some(ca) = &server.ca {
+        if let Some(ca) = remote.ca {
             let pem = std::fs::read(ca).with_context(|| format!("reading {}", ca.display()))?;
             tls = tls.ca_certificate(tonic::transport::Certificate::from_pem(pem));
         }
-        if let (Some(cert), Some(key)) = (&server.cert, &server.key) {
+        if let Some((cert, key)) = remote.identity {
             let cert =
                 std::fs::read(cert).with_context(|| format!("reading {}", cert.display()))?;
             let key = std::fs::read(key).with_context(|| format!("reading {}", key.display()))?;
@@ -573,7 +656,7 @@ async fn channel(server: &ServerArg) -> Result<AuthChannel> {
         .with_context(|| format!("connecting to {url}"))?;
     Ok(tonic::service::interceptor::InterceptedService::new(
         channel,
-        client_token(server)?,
+        client_token(remote)?,
     ))
 }
 
@@ -665,9 +748,14 @@ async fn claim(a: ClaimArgs) -> Result<()> {
     let secret = files::load_secret(&a.secret)?;
     let openings = files::Openings::load(&a.openings)?;
     let ch = channel(&a.server).await?;
-    // Which of our leaves carry weight in this snapshot.
-    let mut datanet = pb::datanet_client::DatanetClient::new(ch.clone());
-    let leaves = datanet
+    // The snapshot and our leaves in it: on the prover's own server, or on the operator's
+    // Datanet, in which case they travel with the claim.
+    let foreign = a.datanet.remote();
+    let datanet_ch = match &foreign {
+        Some(remote) => connect(remote).await?,
+        None => ch.clone(),
+    };
+    let leaves = pb::datanet_client::DatanetClient::new(datanet_ch)
         .get_leaves(pb::GetLeavesRequest {
             epoch: a.epoch,
             contributor_id: openings.contributor_id.clone(),
@@ -675,20 +763,57 @@ async fn claim(a: ClaimArgs) -> Result<()> {
         .await
         .map_err(status)?
         .into_inner();
-    let weighted: std::collections::BTreeSet<u64> =
-        leaves.leaves.iter().map(|l| l.leaf_index).collect();
-    let mut mine: Vec<&files::Opening> = openings
+    let weighted: std::collections::BTreeMap<u64, &pb::Leaf> =
+        leaves.leaves.iter().map(|l| (l.leaf_index, l)).collect();
+    let mut mine: Vec<(&files::Opening, &pb::Leaf)> = openings
         .openings
         .iter()
-        .filter(|o| o.leaf_index.is_some_and(|i| weighted.contains(&i)))
+        .filter_map(|o| Some((o, *weighted.get(&o.leaf_index?)?)))
         .collect();
-    mine.sort_by_key(|o| o.leaf_index);
+    mine.sort_by_key(|(o, _)| o.leaf_index);
     if mine.is_empty() {
         bail!(
             "none of the registered openings has a weight in epoch {}",
             a.epoch
         );
     }
+    // A leaf that holds another commitment than our opening (an openings file registered
+    // elsewhere) cannot be proven: say which before anything is sent to the prover.
+    for (o, leaf) in &mine {
+        let ours = credence_verifier::encoding::fr_from_decimal("commitment", &o.commitment)?;
+        let theirs = credence_verifier::encoding::fr_from_decimal("commitment", &leaf.commitment)?;
+        if ours != theirs {
+            bail!(
+                "leaf {} of epoch {} holds commitment {}, not this opening's {} ({}): is {} the \
+                 openings file registered with this datanet?",
+                leaf.leaf_index,
+                a.epoch,
+                leaf.commitment,
+                o.commitment,
+                o.file,
+                a.openings.display()
+            );
+        }
+    }
+    let snapshot = match &foreign {
+        Some(remote) => {
+            let s = leaves
+                .snapshot
+                .clone()
+                .with_context(|| format!("{} sent no snapshot", remote.url))?;
+            eprintln!(
+                "snapshot of epoch {} read from {}: root {}, total weight {}, revenue {}",
+                s.epoch, remote.url, s.root, s.total_weight, s.revenue
+            );
+            Some(pb::SnapshotRef {
+                depth: s.depth,
+                root: s.root,
+                total_weight: s.total_weight,
+                revenue: s.revenue,
+            })
+        }
+        None => None,
+    };
     let (range_start, range_end) = match &a.range {
         Some(r) => {
             let (s, e) = parse_range(r)?;
@@ -701,16 +826,19 @@ async fn claim(a: ClaimArgs) -> Result<()> {
         epoch: a.epoch,
         contributions: mine
             .iter()
-            .map(|o| pb::ClaimContribution {
+            .map(|(o, leaf)| pb::ClaimContribution {
                 data: Some(pb::claim_contribution::Data::Digest(o.digest.clone())),
                 blinding: o.blinding.clone(),
-                leaf_index: o.leaf_index.unwrap_or_default(),
-                leaf: None,
+                leaf_index: leaf.leaf_index,
+                leaf: snapshot.is_some().then(|| pb::LeafProof {
+                    weight: leaf.weight,
+                    path: leaf.path.clone(),
+                }),
             })
             .collect(),
         range_start,
         range_end,
-        snapshot: None,
+        snapshot,
     };
     let mut prover = pb::prover_client::ProverClient::new(ch);
     let job = prover
