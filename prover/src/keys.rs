@@ -23,7 +23,7 @@
 //!   equal the `.vk` file byte for byte.
 
 use std::collections::BTreeMap;
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::io::{BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -150,8 +150,8 @@ impl Manifest {
     }
 }
 
-/// Writes `bytes` to `path` so that a crash leaves the old file or the complete new one: temp
-/// file in the same directory, fsync, rename, fsync of the directory.
+/// Writes `bytes` to `path` so that a crash leaves the old file or the complete new one
+/// ([`crate::durable`]).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), KeyError> {
     write_atomic_with(path, |f| f.write_all(bytes))
 }
@@ -160,30 +160,8 @@ fn write_atomic_with(
     path: &Path,
     fill: impl FnOnce(&mut std::io::BufWriter<&File>) -> std::io::Result<()>,
 ) -> Result<(), KeyError> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map_or("key".into(), |n| n.to_string_lossy());
-    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-    let result = (|| -> std::io::Result<()> {
-        let file = OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .open(&tmp)?;
-        {
-            let mut w = std::io::BufWriter::new(&file);
-            fill(&mut w)?;
-            w.flush()?;
-        }
-        file.sync_all()?;
-        fs::rename(&tmp, path)?;
-        File::open(dir)?.sync_all()
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result.map_err(io(path))
+    // Keys are public (the proving key is large, not secret); the manifest pins them.
+    crate::durable::write_atomic_with(path, 0o644, fill).map_err(io(path))
 }
 
 fn file_blake3(path: &Path) -> Result<([u8; 32], u64), KeyError> {

@@ -11,6 +11,7 @@
 //! - [`error`]: [`error::ServiceError`], the one mapping to `tonic::Status`;
 //! - [`access`] and [`audit`]: the hooks for access control and the compliance log;
 //! - [`convert`]: wire <-> domain decoding with field-naming errors;
+//! - [`durable`]: crash-safe file writes (temp file, fsync, rename, directory fsync);
 //! - [`server`]: start-up and serving; [`cli`]: the `credence` command;
 //! - [`bench`]: `credence bench`, figures measured in-process.
 //!
@@ -26,6 +27,7 @@ pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod convert;
+pub mod durable;
 pub mod error;
 pub mod jobs;
 pub mod keys;

@@ -24,7 +24,6 @@
 //! read if anyone but the owner can read them; `contributor_id` is checked against the secret on
 //! every read; secret text is held in zeroizing buffers.
 
-use std::io::Write as _;
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
@@ -90,29 +89,10 @@ pub struct Openings {
     pub openings: Vec<Opening>,
 }
 
-/// Writes `bytes` to `path` readable by its owner only, atomically.
+/// Writes `bytes` to `path` readable by its owner only, atomically ([`crate::durable`]).
 pub fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map_or("file".into(), |n| n.to_string_lossy());
-    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-    let _ = std::fs::remove_file(&tmp);
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut f = options
-        .open(&tmp)
-        .with_context(|| format!("creating {}", tmp.display()))?;
-    f.write_all(bytes)?;
-    f.sync_all()?;
-    drop(f);
-    std::fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))?;
-    Ok(())
+    crate::durable::write_atomic(path, bytes, 0o600)
+        .with_context(|| format!("writing {}", path.display()))
 }
 
 /// Reads a file that must be readable by its owner only.

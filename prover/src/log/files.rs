@@ -8,9 +8,9 @@
 //! `log.pub` without its `log.key` is an error, never a reason to mint a new log identity; the
 //! secret is only held in zeroizing buffers.
 
-use std::fs::{self, File, OpenOptions};
-use std::io::{Read as _, Write as _};
-use std::path::{Path, PathBuf};
+use std::fs::{self, File};
+use std::io::Read as _;
+use std::path::Path;
 
 use credence_verifier::log::LogSigner;
 use zeroize::Zeroizing;
@@ -29,37 +29,10 @@ fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
     }
 }
 
-/// Writes `bytes` to `path` atomically and durably with the given Unix mode.
+/// Writes `bytes` to `path` atomically and durably with the given Unix mode
+/// ([`crate::durable`]).
 pub fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> Result<(), StoreError> {
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map_or("file".into(), |n| n.to_string_lossy());
-    let tmp: PathBuf = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-    // A leftover from a crashed earlier attempt of this same pid is stale; remove it.
-    let _ = fs::remove_file(&tmp);
-    let result = (|| {
-        let mut options = OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, mode);
-        let mut file = options.open(&tmp).map_err(io_error(&tmp))?;
-        file.write_all(bytes).map_err(io_error(&tmp))?;
-        file.sync_all().map_err(io_error(&tmp))?;
-        drop(file);
-        fs::rename(&tmp, path).map_err(io_error(path))?;
-        // The rename is durable only once the directory entry is.
-        File::open(dir)
-            .and_then(|d| d.sync_all())
-            .map_err(io_error(dir))
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result
+    crate::durable::write_atomic(path, bytes, mode).map_err(io_error(path))
 }
 
 /// Loads the log's signer from `<data_dir>/log.key`, or creates the key pair on first start.
