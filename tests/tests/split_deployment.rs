@@ -13,9 +13,7 @@ use credence_proto::v1 as pb;
 use credence_prover::cli::{Cli, files::Openings};
 use credence_prover::config::{RoleName, TokenConfig, fresh_token};
 use credence_tests::{TestServer, config, vk_bytes};
-use credence_verifier::{
-    CircuitId, ClaimBundle, TrustedKey, encoding::fr_to_decimal, settlement::Snapshot, verify,
-};
+use credence_verifier::{CircuitId, ClaimBundle, TrustedKey, encoding::fr_to_decimal, verify};
 
 /// Runs `credence ARGS...` in this process; `Err` carries the command's error message.
 async fn credence(args: &[&str]) -> Result<i32, String> {
@@ -224,17 +222,7 @@ async fn a_hospital_proves_on_its_own_server_against_the_operators_datanet() {
         .await
         .unwrap()
         .into_inner();
-    let snapshot = Snapshot::from_json(
-        &serde_json::json!({
-            "epoch": published.epoch.to_string(),
-            "depth": published.depth,
-            "root": published.root,
-            "total_weight": published.total_weight.to_string(),
-            "revenue": published.revenue.to_string(),
-        })
-        .to_string(),
-    )
-    .unwrap();
+    let snapshot = credence_prover::cli::snapshot::from_pb(&published).unwrap();
     snapshot.check_statement(&bundle.statement).unwrap();
     let key = TrustedKey::from_bytes(
         CircuitId::new("claim-v1-n2-d4").unwrap(),

@@ -19,14 +19,16 @@ use clap::Args;
 use credence_proto::v1 as pb;
 use credence_verifier::{
     CircuitId, ClaimBundle, KeyRing, TrustedKey,
-    leaves::{LeafCheck, LeafRow, LeafTable},
+    encoding::fr_to_decimal,
+    leaves::LeafCheck,
     log::{LogEvent, LogExport, LogVerifier, check_bundle_inclusion},
-    settlement::{Settlement, Snapshot},
+    settlement::Settlement,
     verify_bundles,
 };
 
 use super::{ClaimArgs, CommitArgs, RegisterArgs, ServerArg, channel, files, status};
 use crate::config::Config;
+use crate::storage::Store as _;
 
 /// `credence demo`.
 #[derive(Debug, Args)]
@@ -144,7 +146,7 @@ pub async fn run(a: DemoArgs) -> Result<()> {
     let server_arg = || ServerArg::new(url.clone());
     eprintln!("      serving on {url}");
 
-    let result = run_flow(&a, &people_dir, &out, &keys_dir, server_arg).await;
+    let result = run_flow(&a, &server_dir, &people_dir, &out, &keys_dir, server_arg).await;
     let _ = stop_tx.send(());
     server.await??;
     result
@@ -152,6 +154,7 @@ pub async fn run(a: DemoArgs) -> Result<()> {
 
 async fn run_flow(
     a: &DemoArgs,
+    server_dir: &Path,
     people_dir: &Path,
     out: &Path,
     keys_dir: &Path,
@@ -168,72 +171,45 @@ async fn run_flow(
         .await?;
     }
 
-    // 4. The operator weighs every registered leaf and publishes the epoch's snapshot.
+    // 4. The operator weighs every registered leaf (read from its own database: it never sees
+    //    the contributors' files) and publishes the epoch's snapshot; then it exports the
+    //    public snapshot and its leaf table for auditors (`credence snapshot export`'s code).
     eprintln!("[4/7] the operator publishes epoch {EPOCH}'s snapshot (revenue {REVENUE})");
-    let mut rows = Vec::new();
     let mut names = BTreeMap::new();
     for (name, _, _) in CONTRIBUTORS {
         let openings = files::Openings::load(&people_dir.join(name).join("openings.json"))?;
         names.insert(openings.contributor_id.clone(), name);
-        for o in &openings.openings {
-            let index = o.leaf_index.context("an unregistered opening")?;
-            rows.push((index, openings.contributor_id.clone(), o.commitment.clone()));
-        }
     }
-    rows.sort();
-    let weights: Vec<(u64, u64)> = rows
-        .iter()
-        .map(|(i, _, cm)| (*i, attribution_weight(cm)))
-        .collect();
+    let registered: u64 = CONTRIBUTORS.iter().map(|(_, n, _)| *n as u64).sum();
+    let registrations = crate::storage::SqliteStore::open_read_only(server_dir)?
+        .contributions(&(0..registered).collect::<Vec<_>>())?;
     let mut datanet = pb::datanet_client::DatanetClient::new(channel(&server_arg()).await?);
     let published = datanet
         .publish_snapshot(pb::PublishSnapshotRequest {
             epoch: EPOCH,
             depth: a.depth,
             revenue: REVENUE,
-            weights: weights
+            weights: registrations
                 .iter()
-                .map(|(leaf_index, weight)| pb::LeafWeight {
-                    leaf_index: *leaf_index,
-                    weight: *weight,
+                .map(|r| pb::LeafWeight {
+                    leaf_index: r.leaf_index,
+                    weight: attribution_weight(&fr_to_decimal(&r.commitment)),
                 })
                 .collect(),
         })
         .await
         .map_err(status)?
         .into_inner();
-    let snapshot = Snapshot::from_json(
-        &serde_json::json!({
-            "epoch": published.epoch.to_string(),
-            "depth": published.depth,
-            "root": published.root,
-            "total_weight": published.total_weight.to_string(),
-            "revenue": published.revenue.to_string(),
-        })
-        .to_string(),
-    )?;
-    write_json(&out.join("snapshot.json"), &snapshot.to_json())?;
-    let table = LeafTable {
-        epoch: EPOCH.to_string(),
-        depth: a.depth,
-        leaves: rows
-            .iter()
-            .zip(&weights)
-            .map(|((index, id, cm), (_, w))| LeafRow {
-                index: index.to_string(),
-                contributor_id: id.clone(),
-                commitment: cm.clone(),
-                weight: w.to_string(),
-            })
-            .collect(),
-    };
-    write_json(
-        &out.join("operator").join("leaves.json"),
-        &serde_json::to_string_pretty(&table)?,
-    )?;
+    let (snapshot, table) = super::snapshot::read_published(server_dir, Some(EPOCH))?;
+    if super::snapshot::from_pb(&published)? != snapshot {
+        bail!("the published snapshot differs from the one stored");
+    }
+    super::snapshot::write_snapshot(&out.join("snapshot.json"), &snapshot)?;
+    std::fs::create_dir_all(out.join("operator"))?;
+    super::snapshot::write_leaves(&out.join("operator").join("leaves.json"), &table)?;
     eprintln!(
         "      {} leaves, total weight {}, root {}…",
-        rows.len(),
+        table.leaves.len(),
         published.total_weight,
         &published.root[..16.min(published.root.len())]
     );
@@ -302,7 +278,6 @@ async fn run_flow(
     //    the recomputed root, every claim proof re-verified, the operator's leaf table against
     //    the logged snapshot and registrations, and each bundle's own inclusion proof.
     eprintln!("[7/7] auditing the compliance log offline");
-    let server_dir = a.data_dir.join("server");
     let export_path = out.join("log-export.json");
     crate::log::export_db(&server_dir.join(crate::log::LOG_DB_FILE), &export_path)?;
     std::fs::copy(

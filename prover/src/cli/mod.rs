@@ -17,6 +17,7 @@
 
 pub mod demo;
 pub mod files;
+pub mod snapshot;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -52,7 +53,7 @@ pub enum Command {
     Register(RegisterArgs),
     /// Publish or read an epoch snapshot.
     #[command(subcommand)]
-    Snapshot(SnapshotCommand),
+    Snapshot(snapshot::SnapshotCommand),
     /// Prove a claim on a server and write its bundle.
     Claim(ClaimArgs),
     /// Verify claim bundles on a server.
@@ -322,46 +323,6 @@ pub struct RegisterArgs {
     pub quiet: bool,
 }
 
-/// `credence snapshot`.
-#[derive(Debug, Subcommand)]
-pub enum SnapshotCommand {
-    /// Publish an epoch's snapshot (operator).
-    Publish {
-        /// Server.
-        #[command(flatten)]
-        server: ServerArg,
-        /// The epoch.
-        #[arg(long)]
-        epoch: u64,
-        /// Revenue to distribute.
-        #[arg(long)]
-        revenue: u64,
-        /// Tree depth (default: the server's).
-        #[arg(long, default_value_t = 0)]
-        depth: u32,
-        /// Leaf weights, `LEAF=WEIGHT` (repeatable).
-        #[arg(long = "weight", value_parser = parse_weight)]
-        weights: Vec<(u64, u64)>,
-    },
-    /// Show a snapshot (default: the latest).
-    Show {
-        /// Server.
-        #[command(flatten)]
-        server: ServerArg,
-        /// The epoch.
-        #[arg(long)]
-        epoch: Option<u64>,
-    },
-}
-
-fn parse_weight(s: &str) -> Result<(u64, u64), String> {
-    let (l, w) = s.split_once('=').ok_or("expected LEAF=WEIGHT")?;
-    Ok((
-        l.parse().map_err(|_| "LEAF is not a number")?,
-        w.parse().map_err(|_| "WEIGHT is not a number")?,
-    ))
-}
-
 /// `credence claim`.
 #[derive(Debug, Args)]
 pub struct ClaimArgs {
@@ -406,7 +367,7 @@ pub async fn run(cli: Cli) -> Result<i32> {
         Command::Setup(a) => setup(a).await.map(|()| 0),
         Command::Commit(a) => commit(a).map(|()| 0),
         Command::Register(a) => register(a).await.map(|()| 0),
-        Command::Snapshot(c) => snapshot(c).await.map(|()| 0),
+        Command::Snapshot(c) => snapshot::run(c).await.map(|()| 0),
         Command::Claim(a) => claim(a).await.map(|()| 0),
         Command::Verify(a) => verify(a).await,
         Command::Config(ConfigCommand::Init {
@@ -686,53 +647,6 @@ async fn register(a: RegisterArgs) -> Result<()> {
         }
     }
     openings.save(&a.openings)?;
-    Ok(())
-}
-
-fn print_snapshot(s: &pb::Snapshot) {
-    println!("epoch        {}", s.epoch);
-    println!("depth        {}", s.depth);
-    println!("root         {}", s.root);
-    println!("total_weight {}", s.total_weight);
-    println!("revenue      {}", s.revenue);
-    println!("leaves       {}", s.leaf_count);
-}
-
-async fn snapshot(c: SnapshotCommand) -> Result<()> {
-    match c {
-        SnapshotCommand::Publish {
-            server,
-            epoch,
-            revenue,
-            depth,
-            weights,
-        } => {
-            let mut client = pb::datanet_client::DatanetClient::new(channel(&server).await?);
-            let s = client
-                .publish_snapshot(pb::PublishSnapshotRequest {
-                    epoch,
-                    depth,
-                    revenue,
-                    weights: weights
-                        .into_iter()
-                        .map(|(leaf_index, weight)| pb::LeafWeight { leaf_index, weight })
-                        .collect(),
-                })
-                .await
-                .map_err(status)?
-                .into_inner();
-            print_snapshot(&s);
-        }
-        SnapshotCommand::Show { server, epoch } => {
-            let mut client = pb::datanet_client::DatanetClient::new(channel(&server).await?);
-            let s = client
-                .get_snapshot(pb::GetSnapshotRequest { epoch })
-                .await
-                .map_err(status)?
-                .into_inner();
-            print_snapshot(&s);
-        }
-    }
     Ok(())
 }
 

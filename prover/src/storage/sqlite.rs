@@ -118,6 +118,25 @@ impl SqliteStore {
         Self::open_file(&data_dir.join(DB_FILE))
     }
 
+    /// Opens an existing `<data_dir>/credence.db` read-only, for exports beside a running
+    /// server (WAL lets it read while the server writes). A missing database is an error,
+    /// never a new empty one.
+    pub fn open_read_only(data_dir: &Path) -> Result<Self, StorageError> {
+        let path = data_dir.join(DB_FILE);
+        if !path.is_file() {
+            return Err(StorageError::Database(format!(
+                "{}: no database here (is {} a server's data directory?)",
+                path.display(),
+                data_dir.display()
+            )));
+        }
+        let conn = Connection::open_with_flags(&path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        Ok(SqliteStore {
+            conn: Mutex::new(conn),
+        })
+    }
+
     /// Opens a database file.
     pub fn open_file(path: &Path) -> Result<Self, StorageError> {
         let conn = Connection::open(path)?;

@@ -1,0 +1,227 @@
+//! `credence snapshot publish|show|export`: an epoch's snapshot, and the files that leave the
+//! operator with it.
+//!
+//! - `snapshot.json` (public): what settlement verifiers check bundles against
+//!   (`credence-verify proof --snapshot`, `settle --snapshot`). `show --out` writes it from any
+//!   server; `export` from the operator's own data directory.
+//! - `leaves.json` (the operator's leaf table, for auditors: `credence-verify audit --leaves`):
+//!   which leaf holds whose commitment with what weight. Only the operator can write it, since
+//!   the snapshot and the log hide exactly that; it is written mode 0600.
+//!
+//! Invariant: `export` writes nothing unless the stored leaves give the stored root and total
+//! weight, recomputed with the verifier crate's own Merkle-sum code (`light-poseidon`,
+//! independent of the circuits crate), so an auditor is never handed a table that the
+//! operator's database contradicts. Both files are written by temp file, fsync, rename.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use clap::Subcommand;
+use credence_proto::v1 as pb;
+use credence_verifier::encoding::fr_from_decimal;
+use credence_verifier::leaves::{Leaf, LeafTable, snapshot_root};
+use credence_verifier::settlement::Snapshot;
+
+use super::{ServerArg, channel, files, status};
+use crate::storage::{SqliteStore, Store};
+
+/// `credence snapshot`.
+#[derive(Debug, Subcommand)]
+pub enum SnapshotCommand {
+    /// Publish an epoch's snapshot (operator).
+    Publish {
+        /// Server.
+        #[command(flatten)]
+        server: ServerArg,
+        /// The epoch.
+        #[arg(long)]
+        epoch: u64,
+        /// Revenue to distribute.
+        #[arg(long)]
+        revenue: u64,
+        /// Tree depth (default: the server's).
+        #[arg(long, default_value_t = 0)]
+        depth: u32,
+        /// Leaf weights, `LEAF=WEIGHT` (repeatable).
+        #[arg(long = "weight", value_parser = parse_weight)]
+        weights: Vec<(u64, u64)>,
+    },
+    /// Show a snapshot (default: the latest), and optionally write it as `snapshot.json`.
+    Show {
+        /// Server.
+        #[command(flatten)]
+        server: ServerArg,
+        /// The epoch.
+        #[arg(long)]
+        epoch: Option<u64>,
+        /// Also write the snapshot here, in the format `credence-verify --snapshot` reads.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Write a published snapshot and the operator's leaf table from the server's data
+    /// directory (read-only; safe while the server runs).
+    Export {
+        /// The operator server's data directory (holding `credence.db`).
+        #[arg(long, default_value = "credence-data")]
+        data_dir: PathBuf,
+        /// The epoch (default: the latest published).
+        #[arg(long)]
+        epoch: Option<u64>,
+        /// Write the public snapshot here (`snapshot.json`).
+        #[arg(long, required_unless_present = "leaves")]
+        snapshot: Option<PathBuf>,
+        /// Write the leaf table here (`leaves.json`, mode 0600: it shows whose each leaf is).
+        #[arg(long)]
+        leaves: Option<PathBuf>,
+    },
+}
+
+fn parse_weight(s: &str) -> Result<(u64, u64), String> {
+    let (l, w) = s.split_once('=').ok_or("expected LEAF=WEIGHT")?;
+    Ok((
+        l.parse().map_err(|_| "LEAF is not a number")?,
+        w.parse().map_err(|_| "WEIGHT is not a number")?,
+    ))
+}
+
+fn print_snapshot(s: &pb::Snapshot) {
+    println!("epoch        {}", s.epoch);
+    println!("depth        {}", s.depth);
+    println!("root         {}", s.root);
+    println!("total_weight {}", s.total_weight);
+    println!("revenue      {}", s.revenue);
+    println!("leaves       {}", s.leaf_count);
+}
+
+/// A snapshot as a server sent it, checked as the verifier crate checks `snapshot.json`.
+pub fn from_pb(s: &pb::Snapshot) -> Result<Snapshot> {
+    Ok(Snapshot::new(
+        s.epoch,
+        s.depth,
+        fr_from_decimal("root", &s.root)?,
+        s.total_weight,
+        s.revenue,
+    )?)
+}
+
+/// Reads a published snapshot (`epoch`, or the latest) and its leaf table from an operator's
+/// data directory, and checks that the leaves give the snapshot's root and total.
+pub fn read_published(data_dir: &Path, epoch: Option<u64>) -> Result<(Snapshot, LeafTable)> {
+    let store = SqliteStore::open_read_only(data_dir)?;
+    let Some(record) = store.snapshot(epoch)? else {
+        match epoch {
+            Some(e) => bail!("no snapshot of epoch {e} in {}", data_dir.display()),
+            None => bail!("no snapshot has been published in {}", data_dir.display()),
+        }
+    };
+    let leaves: Vec<Leaf> = store
+        .snapshot_leaves(record.epoch)?
+        .into_iter()
+        .map(|l| Leaf {
+            index: l.leaf_index,
+            contributor_id: l.contributor_id,
+            commitment: l.commitment,
+            weight: l.weight,
+        })
+        .collect();
+    let table = LeafTable::new(record.epoch, record.depth, &leaves);
+    let (root, total) = snapshot_root(&table.decode()?)?;
+    if root != record.root || total != record.total_weight {
+        bail!(
+            "the stored leaves of epoch {} do not give its stored root and total weight: the \
+             database in {} is damaged; nothing was written",
+            record.epoch,
+            data_dir.display()
+        );
+    }
+    let snapshot = Snapshot::new(
+        record.epoch,
+        record.depth,
+        record.root,
+        record.total_weight,
+        record.revenue,
+    )?;
+    Ok((snapshot, table))
+}
+
+/// Writes `snapshot.json` (public, mode 0644).
+pub fn write_snapshot(path: &Path, snapshot: &Snapshot) -> Result<()> {
+    crate::durable::write_atomic(path, snapshot.to_json().as_bytes(), 0o644)
+        .with_context(|| format!("writing {}", path.display()))
+}
+
+/// Writes the leaf table (mode 0600).
+pub fn write_leaves(path: &Path, table: &LeafTable) -> Result<()> {
+    files::write_private(path, table.to_json()?.as_bytes())
+}
+
+pub(super) async fn run(c: SnapshotCommand) -> Result<()> {
+    match c {
+        SnapshotCommand::Publish {
+            server,
+            epoch,
+            revenue,
+            depth,
+            weights,
+        } => {
+            let mut client = pb::datanet_client::DatanetClient::new(channel(&server).await?);
+            let s = client
+                .publish_snapshot(pb::PublishSnapshotRequest {
+                    epoch,
+                    depth,
+                    revenue,
+                    weights: weights
+                        .into_iter()
+                        .map(|(leaf_index, weight)| pb::LeafWeight { leaf_index, weight })
+                        .collect(),
+                })
+                .await
+                .map_err(status)?
+                .into_inner();
+            print_snapshot(&s);
+        }
+        SnapshotCommand::Show { server, epoch, out } => {
+            let mut client = pb::datanet_client::DatanetClient::new(channel(&server).await?);
+            let s = client
+                .get_snapshot(pb::GetSnapshotRequest { epoch })
+                .await
+                .map_err(status)?
+                .into_inner();
+            print_snapshot(&s);
+            if let Some(out) = out {
+                let snapshot = from_pb(&s).context("the server's snapshot")?;
+                write_snapshot(&out, &snapshot)?;
+                eprintln!("credence: wrote {}", out.display());
+            }
+        }
+        SnapshotCommand::Export {
+            data_dir,
+            epoch,
+            snapshot,
+            leaves,
+        } => {
+            let dir = data_dir.clone();
+            let (s, table) =
+                tokio::task::spawn_blocking(move || read_published(&dir, epoch)).await??;
+            if let Some(path) = &snapshot {
+                write_snapshot(path, &s)?;
+                eprintln!(
+                    "credence: wrote the snapshot of epoch {} to {}",
+                    s.epoch,
+                    path.display()
+                );
+            }
+            if let Some(path) = &leaves {
+                write_leaves(path, &table)?;
+                eprintln!(
+                    "credence: wrote the leaf table of epoch {} ({} leaves, root and total \
+                     checked) to {}",
+                    s.epoch,
+                    table.leaves.len(),
+                    path.display()
+                );
+            }
+        }
+    }
+    Ok(())
+}
