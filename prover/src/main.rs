@@ -1,6 +1,9 @@
 //! `credence`: the server and the command line (see [`credence_prover::cli`]).
 
+use std::io::IsTerminal as _;
+
 use clap::Parser as _;
+use credence_prover::cli::Command;
 
 /// arkworks instruments every gadget call with `tracing` spans (target `gr1cs` and module
 /// paths). With a subscriber enabled at their level, synthesizing a circuit records millions of
@@ -16,17 +19,25 @@ const QUIET_ARKWORKS: [&str; 6] = [
 ];
 
 fn main() {
-    // Logs go to stderr; `RUST_LOG` selects (default `info`). Nothing secret is ever logged.
+    let cli = credence_prover::cli::Cli::parse();
+    // Logs go to stderr; `RUST_LOG` selects. The default is `info`, except for the demo and
+    // the benchmark: they run a server in this process, whose INFO lines (one per
+    // registration) would drown their own report. Nothing secret is ever logged.
+    let default = match cli.command {
+        Command::Demo(_) | Command::Bench(_) => "warn",
+        _ => "info",
+    };
     let mut filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     for d in QUIET_ARKWORKS {
         filter = filter.add_directive(d.parse().expect("a valid directive"));
     }
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        // Colours only for a person at a terminal, not in files or CI logs.
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
-    let cli = credence_prover::cli::Cli::parse();
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(r) => r,
         Err(e) => {

@@ -13,6 +13,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
@@ -75,6 +76,49 @@ fn write_json(path: &Path, text: &str) -> Result<()> {
     std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))
 }
 
+/// The demo's steps: each prints its numbered header, and what each took is reported at the
+/// end (so a reader sees where the minutes go: key setup and proving).
+struct Steps {
+    current: Option<(&'static str, Instant)>,
+    done: Vec<(&'static str, Duration)>,
+}
+
+impl Steps {
+    const TOTAL: usize = 7;
+
+    fn new() -> Self {
+        Steps {
+            current: None,
+            done: Vec::new(),
+        }
+    }
+
+    /// Ends the running step and starts the next; `name` is its name in the final report.
+    fn begin(&mut self, name: &'static str, header: std::fmt::Arguments<'_>) {
+        self.end();
+        eprintln!("[{}/{}] {header}", self.done.len() + 1, Self::TOTAL);
+        self.current = Some((name, Instant::now()));
+    }
+
+    fn end(&mut self) {
+        if let Some((name, started)) = self.current.take() {
+            self.done.push((name, started.elapsed()));
+        }
+    }
+
+    /// `name 1.2 s, ...; total 3.4 s`.
+    fn report(&mut self) -> String {
+        self.end();
+        let total: Duration = self.done.iter().map(|(_, d)| *d).sum();
+        let parts: Vec<String> = self
+            .done
+            .iter()
+            .map(|(name, d)| format!("{name} {:.1} s", d.as_secs_f64()))
+            .collect();
+        format!("{}; total {:.1} s", parts.join(", "), total.as_secs_f64())
+    }
+}
+
 /// Runs the demo.
 pub async fn run(a: DemoArgs) -> Result<()> {
     let root = a.data_dir.clone();
@@ -86,7 +130,8 @@ pub async fn run(a: DemoArgs) -> Result<()> {
     std::fs::create_dir_all(&keys_dir)?;
 
     // 1. Contributors write their data and commit to it. The data never leaves their folder.
-    eprintln!("[1/7] contributors commit to their data");
+    let mut steps = Steps::new();
+    steps.begin("commit", format_args!("contributors commit to their data"));
     let mut rng_bytes = [0u8; 48];
     for (name, count, what) in CONTRIBUTORS {
         let dir = people_dir.join(name);
@@ -116,9 +161,12 @@ pub async fn run(a: DemoArgs) -> Result<()> {
     }
 
     // 2. The operator's datanet server, on loopback.
-    eprintln!(
-        "[2/7] starting the server on loopback (keys cached in {})",
-        keys_dir.display()
+    steps.begin(
+        "server and keys",
+        format_args!(
+            "starting the server on loopback (keys cached in {})",
+            keys_dir.display()
+        ),
     );
     let depth = a.depth;
     let config = Config {
@@ -146,7 +194,16 @@ pub async fn run(a: DemoArgs) -> Result<()> {
     let server_arg = || ServerArg::new(url.clone());
     eprintln!("      serving on {url}");
 
-    let result = run_flow(&a, &server_dir, &people_dir, &out, &keys_dir, server_arg).await;
+    let result = run_flow(
+        &a,
+        &mut steps,
+        &server_dir,
+        &people_dir,
+        &out,
+        &keys_dir,
+        server_arg,
+    )
+    .await;
     let _ = stop_tx.send(());
     server.await??;
     result
@@ -154,6 +211,7 @@ pub async fn run(a: DemoArgs) -> Result<()> {
 
 async fn run_flow(
     a: &DemoArgs,
+    steps: &mut Steps,
     server_dir: &Path,
     people_dir: &Path,
     out: &Path,
@@ -161,7 +219,10 @@ async fn run_flow(
     server_arg: impl Fn() -> ServerArg,
 ) -> Result<()> {
     // 3. Registration: each contributor registers its commitments (ids and commitments only).
-    eprintln!("[3/7] contributors register their commitments with the datanet");
+    steps.begin(
+        "register",
+        format_args!("contributors register their commitments with the datanet"),
+    );
     for (name, _, _) in CONTRIBUTORS {
         super::register(RegisterArgs {
             server: server_arg(),
@@ -174,7 +235,10 @@ async fn run_flow(
     // 4. The operator weighs every registered leaf (read from its own database: it never sees
     //    the contributors' files) and publishes the epoch's snapshot; then it exports the
     //    public snapshot and its leaf table for auditors (`credence snapshot export`'s code).
-    eprintln!("[4/7] the operator publishes epoch {EPOCH}'s snapshot (revenue {REVENUE})");
+    steps.begin(
+        "snapshot",
+        format_args!("the operator publishes epoch {EPOCH}'s snapshot (revenue {REVENUE})"),
+    );
     let mut names = BTreeMap::new();
     for (name, _, _) in CONTRIBUTORS {
         let openings = files::Openings::load(&people_dir.join(name).join("openings.json"))?;
@@ -215,7 +279,10 @@ async fn run_flow(
     );
 
     // 5. Each contributor proves its claim through the Prover service.
-    eprintln!("[5/7] each contributor proves its claim (Groth16, on the server's prover)");
+    steps.begin(
+        "proofs",
+        format_args!("each contributor proves its claim (Groth16, on the server's prover)"),
+    );
     let bundles_dir = out.join("bundles");
     std::fs::create_dir_all(&bundles_dir)?;
     for (name, count, _) in CONTRIBUTORS {
@@ -235,7 +302,10 @@ async fn run_flow(
 
     // 6. A settlement verifier checks every bundle with the verifier crate and the .vk files
     //    only, and settles the epoch.
-    eprintln!("[6/7] verifying the bundles (verifier crate only) and settling");
+    steps.begin(
+        "verify and settle",
+        format_args!("verifying the bundles (verifier crate only) and settling"),
+    );
     let vk_dir = out.join("keys");
     std::fs::create_dir_all(&vk_dir)?;
     let mut ring = KeyRing::new();
@@ -277,7 +347,7 @@ async fn run_flow(
     // 7. A compliance team exports the signed log and audits it offline: every signature and
     //    the recomputed root, every claim proof re-verified, the operator's leaf table against
     //    the logged snapshot and registrations, and each bundle's own inclusion proof.
-    eprintln!("[7/7] auditing the compliance log offline");
+    steps.begin("audit", format_args!("auditing the compliance log offline"));
     let export_path = out.join("log-export.json");
     crate::log::export_db(&server_dir.join(crate::log::LOG_DB_FILE), &export_path)?;
     std::fs::copy(
@@ -333,7 +403,14 @@ async fn run_flow(
         "contributor", "claims", "weight", "payout", "share"
     );
     let paid: u128 = report.paid.parse()?;
-    for line in &report.payouts {
+    // In the order the contributors were introduced, not by contributor id.
+    let mut lines: Vec<_> = report.payouts.iter().collect();
+    lines.sort_by_key(|l| {
+        names
+            .get(&l.contributor_id)
+            .and_then(|n| CONTRIBUTORS.iter().position(|(c, _, _)| c == n))
+    });
+    for line in lines {
         let payout: u128 = line.payout.parse()?;
         println!(
             "{:<14} {:>7} {:>14} {:>14} {:>7.2}%",
@@ -355,6 +432,8 @@ async fn run_flow(
     if paid > REVENUE as u128 {
         bail!("payouts exceed the revenue");
     }
+    println!();
+    println!("time: {}", steps.report());
     println!();
     println!("artifacts:");
     for (what, path) in [

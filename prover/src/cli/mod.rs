@@ -426,13 +426,17 @@ async fn log(c: LogCommand) -> Result<()> {
     }
 }
 
-/// What `serve` (and the demo) show while keys are loaded or generated: the setup warning, then
-/// a spinner per shape. `note` follows the "generating keys" message.
+/// What `serve` (and the demo) show while keys are loaded or generated: the setup warning (once;
+/// the server also logs it for each circuit), then a spinner per shape. `note` follows the
+/// "generating keys" message.
 fn key_progress(note: &'static str) -> impl FnMut(crate::server::KeyProgress) {
     let mut bar: Option<indicatif::ProgressBar> = None;
+    let mut warned = false;
     move |p| match p {
         crate::server::KeyProgress::Generating(s) => {
-            eprintln!("{}", crate::keys::SETUP_WARNING);
+            if !std::mem::replace(&mut warned, true) {
+                eprintln!("{}", crate::keys::SETUP_WARNING);
+            }
             bar = Some(spinner(format!(
                 "generating keys for {}{note}",
                 s.circuit_id()
