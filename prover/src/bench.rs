@@ -63,7 +63,7 @@ pub struct ShapeReport {
     pub constraints_per_slot: usize,
     /// Groth16 key generation, seconds.
     pub setup_s: f64,
-    /// Proving key, compressed, MiB.
+    /// Proving key as `credence setup` stores it (uncompressed), MiB.
     pub proving_key_mb: f64,
     /// Median prove time (witness + Groth16), seconds.
     pub prove_s: f64,
@@ -154,7 +154,8 @@ pub fn bench_shape(shape: Shape, runs: usize) -> Result<ShapeReport> {
     let start = Instant::now();
     let prover = ClaimProver::setup(shape, &mut rng)?;
     let setup_s = start.elapsed().as_secs_f64();
-    let pk_bytes = prover.proving_key().compressed_size();
+    // What `credence setup` writes to disk (uncompressed: see `keys`).
+    let pk_bytes = prover.proving_key().uncompressed_size();
 
     let input = synthetic_claim(shape, &mut rng);
     let (mut witness, mut groth16, mut total) = (vec![], vec![], vec![]);

@@ -1,11 +1,17 @@
-//! Groth16 keys on disk: `<keys_dir>/<circuit_id>.pk` and `.vk` (canonical compressed) and a
-//! manifest, `<keys_dir>/manifest.json`, with the blake3 fingerprint of both files.
+//! Groth16 keys on disk: `<keys_dir>/<circuit_id>.pk` (arkworks' canonical uncompressed
+//! encoding, so loading needs no square root per point) and `.vk` (canonical compressed, what
+//! verifiers are handed), and a manifest, `<keys_dir>/manifest.json`, with the blake3
+//! fingerprint of both files.
 //!
 //! ```json
 //! { "format": "credence-keys/v1",
 //!   "keys": { "claim-v1-n4-d20": { "pk_blake3": "<hex>", "vk_fingerprint": "<hex>",
-//!                                   "pk_bytes": 123, "setup": "single-party, OS randomness" } } }
+//!                                   "pk_bytes": 123, "setup": "single-party, OS randomness",
+//!                                   "pk_encoding": "uncompressed" } } }
 //! ```
+//!
+//! An entry without `pk_encoding` (written before it existed) has a compressed `.pk`, and
+//! still loads.
 //!
 //! Invariants:
 //! - keys are generated only from OS randomness ([`credence_circuits::prover::os_rng`]); a
@@ -101,6 +107,21 @@ pub struct ManifestEntry {
     pub pk_bytes: u64,
     /// How the keys were made.
     pub setup: String,
+    /// How the `.pk` file encodes points: [`PK_UNCOMPRESSED`] (written since the load-time
+    /// fix) or [`PK_COMPRESSED`] (the default, for manifests written before it).
+    #[serde(default = "pk_compressed")]
+    pub pk_encoding: String,
+}
+
+/// `pk_encoding` of a proving key in arkworks' canonical uncompressed encoding: twice the bytes
+/// of the compressed one, but loading it takes no square root per point (the N = 64, D = 20
+/// key has about 2.2 million points; decompressing them took most of a minute on 2 cores).
+pub const PK_UNCOMPRESSED: &str = "uncompressed";
+/// `pk_encoding` of a proving key in the canonical compressed encoding.
+pub const PK_COMPRESSED: &str = "compressed";
+
+fn pk_compressed() -> String {
+    PK_COMPRESSED.into()
 }
 
 /// The manifest file.
@@ -235,7 +256,7 @@ pub fn setup(dir: &Path, shape: Shape) -> Result<ShapeKeys, KeyError> {
     write_atomic_with(&pk_path, |w| {
         prover
             .proving_key()
-            .serialize_compressed(w)
+            .serialize_uncompressed(w)
             .map_err(std::io::Error::other)
     })?;
     write_atomic(&vk_path, &vk_bytes)?;
@@ -248,6 +269,7 @@ pub fn setup(dir: &Path, shape: Shape) -> Result<ShapeKeys, KeyError> {
             vk_fingerprint: vk.fingerprint().to_hex(),
             pk_bytes,
             setup: "single-party, OS randomness".into(),
+            pk_encoding: PK_UNCOMPRESSED.into(),
         },
     );
     manifest.write(dir)?;
@@ -302,8 +324,17 @@ pub fn load(dir: &Path, shape: Shape, with_prover: bool) -> Result<ShapeKeys, Ke
     if blake3::hash(&bytes).as_bytes() != &pk_hash {
         return Err(KeyError::FingerprintMismatch { path: pk_path });
     }
-    let pk = ProvingKey::<Bn254>::deserialize_compressed_unchecked(&bytes[..])
-        .map_err(|e| invalid(e.to_string()))?;
+    let pk = match entry.pk_encoding.as_str() {
+        PK_UNCOMPRESSED => ProvingKey::<Bn254>::deserialize_uncompressed_unchecked(&bytes[..]),
+        PK_COMPRESSED => ProvingKey::<Bn254>::deserialize_compressed_unchecked(&bytes[..]),
+        other => {
+            return Err(KeyError::Manifest {
+                path: dir.join(MANIFEST_FILE),
+                reason: format!("{id}: unknown pk_encoding `{other}`"),
+            });
+        }
+    }
+    .map_err(|e| invalid(e.to_string()))?;
     let mut embedded_vk = Vec::new();
     pk.vk
         .serialize_compressed(&mut embedded_vk)
@@ -361,6 +392,49 @@ mod tests {
                 .unwrap_err()
                 .to_string()
                 .contains("credence setup")
+        );
+    }
+
+    #[test]
+    fn keys_written_before_pk_encoding_existed_still_load() {
+        let dir = tempfile::tempdir().unwrap();
+        let shape = Shape::new(1, 4).unwrap();
+        let made = setup(dir.path(), shape).unwrap();
+        let (pk_path, _) = key_paths(dir.path(), shape);
+        let pk = made.prover.as_ref().unwrap().proving_key();
+        let entry = &Manifest::read(dir.path()).unwrap().keys[&shape.circuit_id()];
+        assert_eq!(entry.pk_encoding, PK_UNCOMPRESSED);
+        assert_eq!(entry.pk_bytes, pk.uncompressed_size() as u64);
+
+        // Rewrite the directory as the earlier code did: a compressed .pk, no pk_encoding.
+        let mut compressed = Vec::new();
+        pk.serialize_compressed(&mut compressed).unwrap();
+        fs::write(&pk_path, &compressed).unwrap();
+        let manifest_path = dir.path().join(MANIFEST_FILE);
+        let mut json: serde_json::Value =
+            serde_json::from_str(&fs::read_to_string(&manifest_path).unwrap()).unwrap();
+        let e = &mut json["keys"][shape.circuit_id()];
+        e.as_object_mut().unwrap().remove("pk_encoding");
+        e["pk_blake3"] = hex::encode(blake3::hash(&compressed).as_bytes()).into();
+        e["pk_bytes"] = compressed.len().into();
+        fs::write(&manifest_path, json.to_string()).unwrap();
+
+        let loaded = load(dir.path(), shape, true).unwrap();
+        let mut again = Vec::new();
+        loaded
+            .prover
+            .unwrap()
+            .proving_key()
+            .serialize_compressed(&mut again)
+            .unwrap();
+        assert_eq!(again, compressed, "the same proving key");
+
+        json["keys"][shape.circuit_id()]["pk_encoding"] = "zstd".into();
+        fs::write(&manifest_path, json.to_string()).unwrap();
+        let e = load(dir.path(), shape, true).unwrap_err();
+        assert!(
+            matches!(e, KeyError::Manifest { .. }) && e.to_string().contains("zstd"),
+            "{e}"
         );
     }
 }
