@@ -78,6 +78,19 @@ pub enum KeyError {
         /// The file.
         path: PathBuf,
     },
+    /// A server that does not prove found no keys for a shape. It never generates its own:
+    /// keys it made would be trusted by it alone, and no prover's proofs would verify.
+    #[error(
+        "no keys for {circuit_id} in {}: a server that only verifies never generates keys; copy \
+         there the keys directory of the party that ran `credence setup`",
+        dir.display()
+    )]
+    NotHandedOut {
+        /// The circuit.
+        circuit_id: String,
+        /// The keys directory.
+        dir: PathBuf,
+    },
     /// A key does not decode, or is not a key for this circuit.
     #[error("key for {circuit_id}: {reason}")]
     Invalid {

@@ -187,6 +187,12 @@ impl App {
                 let k = if keys::has_keys(&dir, shape)? {
                     progress(KeyProgress::Loading(shape));
                     keys::load(&dir, shape, config.services.prover)?
+                } else if !config.services.prover {
+                    return Err(KeyError::NotHandedOut {
+                        circuit_id: shape.circuit_id(),
+                        dir,
+                    }
+                    .into());
                 } else {
                     progress(KeyProgress::Generating(shape));
                     tracing::warn!(circuit = %shape.circuit_id(), "{}", keys::SETUP_WARNING);

@@ -299,3 +299,25 @@ async fn datanet_client_flags_need_a_datanet() {
         assert!(e.contains("required"), "{args:?}: {e}");
     }
 }
+
+#[test]
+fn a_server_that_only_verifies_never_makes_its_own_keys() {
+    let data = tempfile::tempdir().unwrap();
+    let empty = tempfile::tempdir().unwrap();
+    let mut c = config(data.path());
+    c.keys_dir = Some(empty.path().to_owned());
+    c.services.prover = false;
+    let open = |c: credence_prover::Config| {
+        credence_prover::App::open(c, credence_prover::Hooks::default(), |_| {})
+    };
+    let Err(e) = open(c.clone()) else {
+        panic!("a server that only verifies started without keys");
+    };
+    let e = e.to_string();
+    assert!(e.contains("never generates keys"), "{e}");
+    assert!(e.contains("claim-v1-n1-d4"), "{e}");
+    assert_eq!(std::fs::read_dir(empty.path()).unwrap().count(), 0);
+    // Handed the keys directory, it starts.
+    c.keys_dir = Some(credence_tests::keys_dir().to_owned());
+    assert!(open(c).is_ok());
+}
