@@ -20,6 +20,19 @@ use credence_verifier::encoding::fr_to_decimal;
 use tokio::sync::oneshot;
 use tonic::transport::Channel;
 
+/// Runs `credence ARGS...` in this process, through the same parse and `run` as the binary's
+/// `main`; `Err` carries the command's error message (or clap's usage error).
+pub async fn credence_cli(args: &[&str]) -> Result<i32, String> {
+    use clap::Parser as _;
+    let cli = credence_prover::cli::Cli::try_parse_from(
+        std::iter::once("credence").chain(args.iter().copied()),
+    )
+    .map_err(|e| e.to_string())?;
+    credence_prover::cli::run(cli)
+        .await
+        .map_err(|e| format!("{e:#}"))
+}
+
 /// Depth of every test snapshot.
 pub const DEPTH: u32 = 4;
 /// The test shapes.

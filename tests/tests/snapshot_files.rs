@@ -6,21 +6,11 @@
 
 use std::path::Path;
 
-use clap::Parser as _;
 use credence_proto::v1 as pb;
-use credence_prover::cli::Cli;
-use credence_tests::{TestServer, standard_setup};
+use credence_tests::{TestServer, credence_cli, standard_setup};
 use credence_verifier::leaves::{LeafCheck, LeafTable};
 use credence_verifier::log::{LogExport, LogVerifier};
 use credence_verifier::settlement::Snapshot;
-
-async fn credence(args: &[&str]) -> Result<i32, String> {
-    let cli = Cli::try_parse_from(std::iter::once("credence").chain(args.iter().copied()))
-        .map_err(|e| e.to_string())?;
-    credence_prover::cli::run(cli)
-        .await
-        .map_err(|e| format!("{e:#}"))
-}
 
 fn s(p: &Path) -> String {
     p.display().to_string()
@@ -47,7 +37,7 @@ async fn show_and_export_write_the_published_snapshot_and_an_auditable_leaf_tabl
 
     let url = format!("http://{}", server.addr);
     let show = ["snapshot", "show", "--server", &url, "--out", &s(&shown)];
-    assert_eq!(credence(&show).await, Ok(0));
+    assert_eq!(credence_cli(&show).await, Ok(0));
     let export = [
         "snapshot",
         "export",
@@ -60,7 +50,7 @@ async fn show_and_export_write_the_published_snapshot_and_an_auditable_leaf_tabl
         "--leaves",
         &s(&leaves),
     ];
-    assert_eq!(credence(&export).await, Ok(0));
+    assert_eq!(credence_cli(&export).await, Ok(0));
     for f in [&shown, &exported] {
         let read = Snapshot::from_json(&std::fs::read_to_string(f).unwrap()).unwrap();
         assert_eq!(read, published, "{}", f.display());
@@ -122,7 +112,7 @@ async fn export_refuses_what_it_cannot_stand_behind_and_writes_nothing() {
         ]
     };
     let run = |args: [String; 10]| async move {
-        credence(&args.iter().map(String::as_str).collect::<Vec<_>>()).await
+        credence_cli(&args.iter().map(String::as_str).collect::<Vec<_>>()).await
     };
 
     let e = run(export(data.path(), "9")).await.unwrap_err();
@@ -146,7 +136,7 @@ async fn export_refuses_what_it_cannot_stand_behind_and_writes_nothing() {
     assert!(e.contains("damaged; nothing was written"), "{e}");
     assert!(!snapshot.exists() && !leaves.exists());
 
-    let e = credence(&["snapshot", "export", "--data-dir", "x"])
+    let e = credence_cli(&["snapshot", "export", "--data-dir", "x"])
         .await
         .unwrap_err();
     assert!(e.contains("required"), "{e}");

@@ -7,22 +7,12 @@
 
 use std::path::{Path, PathBuf};
 
-use clap::Parser as _;
 use credence_circuits::Shape;
 use credence_proto::v1 as pb;
-use credence_prover::cli::{Cli, files::Openings};
+use credence_prover::cli::files::Openings;
 use credence_prover::config::{RoleName, TokenConfig, fresh_token};
-use credence_tests::{TestServer, config, vk_bytes};
+use credence_tests::{TestServer, config, credence_cli, vk_bytes};
 use credence_verifier::{CircuitId, ClaimBundle, TrustedKey, encoding::fr_to_decimal, verify};
-
-/// Runs `credence ARGS...` in this process; `Err` carries the command's error message.
-async fn credence(args: &[&str]) -> Result<i32, String> {
-    let cli = Cli::try_parse_from(std::iter::once("credence").chain(args.iter().copied()))
-        .map_err(|e| e.to_string())?;
-    credence_prover::cli::run(cli)
-        .await
-        .map_err(|e| format!("{e:#}"))
-}
 
 fn token_entry(token: &str, tenant: &str, role: RoleName, id: Option<&str>) -> TokenConfig {
     TokenConfig {
@@ -73,7 +63,7 @@ async fn site() -> Site {
     let (s, o) = (secret.display().to_string(), openings.display().to_string());
     args.extend([s.as_str(), "--openings", o.as_str()]);
     args.extend(files.iter().map(String::as_str));
-    assert_eq!(credence(&args).await, Ok(0));
+    assert_eq!(credence_cli(&args).await, Ok(0));
     let id = Openings::load(&openings).unwrap().contributor_id.clone();
 
     let (operator_token, contributor_at_operator, contributor_at_prover) =
@@ -131,7 +121,7 @@ async fn site() -> Site {
         "--openings",
         &o,
     ];
-    assert_eq!(credence(&register).await, Ok(0));
+    assert_eq!(credence_cli(&register).await, Ok(0));
     let publish = [
         "snapshot",
         "publish",
@@ -150,7 +140,7 @@ async fn site() -> Site {
         "--weight",
         "3=35",
     ];
-    assert_eq!(credence(&publish).await, Ok(0));
+    assert_eq!(credence_cli(&publish).await, Ok(0));
     site
 }
 
@@ -193,7 +183,7 @@ async fn a_hospital_proves_on_its_own_server_against_the_operators_datanet() {
         args
     };
     let run = |args: Vec<String>| async move {
-        credence(&args.iter().map(String::as_str).collect::<Vec<_>>()).await
+        credence_cli(&args.iter().map(String::as_str).collect::<Vec<_>>()).await
     };
 
     // The hospital's own server holds no snapshot: without --datanet there is nothing to prove
@@ -269,7 +259,7 @@ async fn an_openings_file_that_disagrees_with_the_datanet_is_refused_before_prov
         "--out".into(),
         site.path("bundle.json"),
     ];
-    let e = credence(&args.iter().map(String::as_str).collect::<Vec<_>>())
+    let e = credence_cli(&args.iter().map(String::as_str).collect::<Vec<_>>())
         .await
         .unwrap_err();
     assert!(e.contains("leaf 1 of epoch 1 holds commitment"), "{e}");
@@ -295,7 +285,7 @@ async fn datanet_client_flags_need_a_datanet() {
             "c.pem",
         ][..],
     ] {
-        let e = credence(args).await.unwrap_err();
+        let e = credence_cli(args).await.unwrap_err();
         assert!(e.contains("required"), "{args:?}: {e}");
     }
 }
