@@ -323,18 +323,14 @@ pub fn load(dir: &Path, shape: Shape, with_prover: bool) -> Result<ShapeKeys, Ke
             vk,
         });
     }
-    // Hash first, decode second: the unchecked decoder only ever sees the pinned bytes.
-    let (pk_hash, _) = file_blake3(&pk_path)?;
-    if hex::encode(pk_hash) != entry.pk_blake3 {
-        return Err(KeyError::FingerprintMismatch { path: pk_path });
-    }
+    // Hash first, decode second, over the same bytes in memory: the unchecked decoder only
+    // ever sees bytes that match the manifest (a file that changes after a check is no risk).
     let invalid = |reason: String| KeyError::Invalid {
         circuit_id: id.clone(),
         reason,
     };
     let bytes = fs::read(&pk_path).map_err(io(&pk_path))?;
-    // The file could change between hashing and reading; hash the bytes actually decoded.
-    if blake3::hash(&bytes).as_bytes() != &pk_hash {
+    if hex::encode(blake3::hash(&bytes).as_bytes()) != entry.pk_blake3 {
         return Err(KeyError::FingerprintMismatch { path: pk_path });
     }
     let pk = match entry.pk_encoding.as_str() {
