@@ -1,35 +1,48 @@
 //! `credence-circuits`: the meaning of a Credence claim (protocol v1, `docs/protocol.md`).
 //!
-//! Every primitive comes as a native twin (`mod.rs`) beside its R1CS gadget
-//! (`constraints.rs`), and tests check that both agree on random inputs:
+//! Everything a claim *means* is defined here once, and every other crate builds on it: the
+//! verifier crate uses the native part, the server crate the native part and the circuit.
 //!
-//! - [`poseidon`]: circomlib-compatible Poseidon over BN254 `Fr` (native via `light-poseidon`).
-//! - [`commitment`]: contributor ids, blake3 digests, blinded commitments and leaf hashes.
-//! - [`merkle_sum`]: the Merkle-sum snapshot tree, its paths and the path gadget.
-//! - [`range`]: bit-decomposition range checks.
-//! - [`payout`]: the integer payout rule.
-//! - [`claim`]: the claim witness, its named checks, and the [`claim::ClaimCircuit`].
-//! - [`prover`]: Groth16 keys and proving from cached matrices.
+//! Native part (default features, no R1CS dependency):
 //!
-//! The public-input order is not defined here: it lives in
-//! [`credence_verifier::statement`], which the circuit uses to allocate its instance.
+//! - [`statement`]: the nine public inputs and their one canonical order;
+//! - [`poseidon`]: circomlib-compatible Poseidon over BN254 `Fr` (via `light-poseidon`);
+//! - [`commitment`]: contributor ids, blake3 digests, blinded commitments, leaf and
+//!   registration hashes;
+//! - [`merkle_sum`]: the Merkle-sum snapshot tree (with paths, or its root alone) and the
+//!   depth limits;
+//! - [`range`]: range checks; [`payout`]: the integer payout rule;
+//! - [`claim`]: shapes and their limits, the claim input, its assignment and the named
+//!   witness checks.
+//!
+//! Behind the `r1cs` feature, every primitive's gadget sits in a `constraints` module beside
+//! its native twin (the arkworks crypto-primitives layout), and tests check that both agree
+//! on random inputs; [`claim`] gains the `ClaimCircuit`. Behind `prove` (which implies
+//! `r1cs`): `prover` (Groth16 keys and proving from cached matrices) and `bench` (building
+//! blocks of `credence bench`). `parallel` turns on arkworks' threads.
 //!
 //! This crate does no file or network I/O.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+#[cfg(feature = "prove")]
 pub mod bench;
 pub mod claim;
 pub mod commitment;
 pub mod merkle_sum;
 pub mod payout;
 pub mod poseidon;
+#[cfg(feature = "prove")]
 pub mod prover;
 pub mod range;
+pub mod statement;
 
 pub use ark_bn254::{Bn254, Fr};
-pub use claim::{ClaimAssignment, ClaimCircuit, ClaimError, ClaimInput, Contribution, Shape};
-pub use credence_verifier::statement::{ClaimStatement, NUM_PUBLIC_INPUTS, PublicInput};
+#[cfg(feature = "r1cs")]
+pub use claim::ClaimCircuit;
+pub use claim::{ClaimAssignment, ClaimError, ClaimInput, Contribution, Shape};
 pub use merkle_sum::{MerkleSumPath, MerkleSumTree, SumNode};
-pub use prover::{ClaimProver, ProveError};
+#[cfg(feature = "prove")]
+pub use prover::{ClaimProver, PreparedClaim, ProveError, Witness};
+pub use statement::{ClaimStatement, NUM_PUBLIC_INPUTS, PublicInput};

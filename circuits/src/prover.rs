@@ -13,6 +13,7 @@
 use crate::claim::{
     ClaimAssignment, ClaimCircuit, ClaimError, ClaimInput, Shape, check_assignment,
 };
+use crate::statement::ClaimStatement;
 use ark_bn254::{Bn254, Fr};
 use ark_ff::PrimeField;
 use ark_ff::UniformRand;
@@ -30,7 +31,6 @@ use ark_relations::{
     utils::matrix::Matrix,
 };
 use ark_std::rand::{CryptoRng, RngCore};
-use credence_verifier::statement::ClaimStatement;
 
 /// Why a proof could not be made.
 #[derive(Debug, thiserror::Error)]
@@ -110,6 +110,58 @@ pub fn full_assignment(
     Ok([cs.instance_assignment()?, cs.witness_assignment()?].concat())
 }
 
+/// A claim checked against every condition of one shape's circuit, with its statement and full
+/// assignment. Only [`ClaimProver::prepare`] makes one; its secrets are zeroized on drop.
+pub struct PreparedClaim {
+    shape: Shape,
+    statement: ClaimStatement,
+    assignment: ClaimAssignment,
+}
+
+impl PreparedClaim {
+    /// The public statement the proof will have.
+    pub fn statement(&self) -> &ClaimStatement {
+        &self.statement
+    }
+
+    /// The shape it was checked for.
+    pub fn shape(&self) -> Shape {
+        self.shape
+    }
+
+    /// The checked assignment (secret: for the benchmark's and tests' witness computations).
+    pub fn into_assignment(self) -> ClaimAssignment {
+        self.assignment.clone()
+    }
+}
+
+impl std::fmt::Debug for PreparedClaim {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PreparedClaim")
+            .field("shape", &self.shape)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The full witness `z = [1, public..., witness...]` of a claim: secret, wiped on drop.
+pub struct Witness {
+    z: Vec<Fr>,
+}
+
+impl Drop for Witness {
+    fn drop(&mut self) {
+        self.z.iter_mut().for_each(|v| *v = Fr::zero());
+    }
+}
+
+impl std::fmt::Debug for Witness {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Witness")
+            .field("len", &self.z.len())
+            .finish_non_exhaustive()
+    }
+}
+
 /// Proves claims of one shape with one proving key and the shape's cached matrices.
 pub struct ClaimProver {
     shape: Shape,
@@ -164,37 +216,72 @@ impl ClaimProver {
         &self.matrices
     }
 
-    /// Checks a claim and returns its statement and assignment, or the first failed condition.
-    pub fn prepare(
-        &self,
-        input: &ClaimInput,
-    ) -> Result<(ClaimStatement, ClaimAssignment), ProveError> {
-        Ok(input.assign(self.shape)?)
+    /// Checks a claim against every condition of this prover's circuit and builds its statement
+    /// and full assignment, once; or names the first failed condition (no value).
+    pub fn prepare(&self, input: &ClaimInput) -> Result<PreparedClaim, ClaimError> {
+        let (statement, assignment) = input.assign(self.shape)?;
+        Ok(PreparedClaim {
+            shape: self.shape,
+            statement,
+            assignment,
+        })
     }
 
-    /// Proves a claim: checks it, computes the witness, checks it against the matrices, and
-    /// runs the Groth16 prover with fresh `r, s` from `rng` (OS randomness outside tests).
+    /// Proves a claim: [`prepare`](Self::prepare), then [`prove_prepared`](Self::prove_prepared).
     pub fn prove<R: RngCore + CryptoRng>(
         &self,
         input: &ClaimInput,
         rng: &mut R,
     ) -> Result<(ClaimStatement, Proof<Bn254>), ProveError> {
-        let (statement, assignment) = self.prepare(input)?;
-        let proof = self.prove_assignment(assignment, rng)?;
+        let prepared = self.prepare(input)?;
+        let statement = prepared.statement.clone();
+        let proof = self.prove_prepared(prepared, rng)?;
         Ok((statement, proof))
     }
 
-    /// Proves a prepared assignment (see [`ClaimProver::prove`]).
+    /// Proves a prepared claim: [`witness`](Self::witness), then
+    /// [`prove_witness`](Self::prove_witness).
+    pub fn prove_prepared<R: RngCore + CryptoRng>(
+        &self,
+        claim: PreparedClaim,
+        rng: &mut R,
+    ) -> Result<Proof<Bn254>, ProveError> {
+        self.prove_witness(&self.witness(claim)?, rng)
+    }
+
+    /// The full witness of a prepared claim. The native check is not repeated: a
+    /// [`PreparedClaim`] passed it when it was made.
+    pub fn witness(&self, claim: PreparedClaim) -> Result<Witness, ProveError> {
+        if claim.shape != self.shape {
+            return Err(ProveError::KeyMismatch);
+        }
+        Ok(Witness {
+            z: full_assignment(self.shape, claim.assignment.clone())?,
+        })
+    }
+
+    /// Proves a full witness: checks it against the matrices while reducing to the QAP, and runs
+    /// the Groth16 prover with fresh `r, s` from `rng` (OS randomness outside tests).
+    pub fn prove_witness<R: RngCore + CryptoRng>(
+        &self,
+        witness: &Witness,
+        rng: &mut R,
+    ) -> Result<Proof<Bn254>, ProveError> {
+        self.prove_full_assignment(&witness.z, rng)
+    }
+
+    /// Proves any assignment, checking it natively first (for assignments not made by
+    /// [`prepare`](Self::prepare), such as tests' hand-changed witnesses).
     pub fn prove_assignment<R: RngCore + CryptoRng>(
         &self,
         assignment: ClaimAssignment,
         rng: &mut R,
     ) -> Result<Proof<Bn254>, ProveError> {
         check_assignment(self.shape, &assignment)?;
-        let mut z = full_assignment(self.shape, assignment)?;
-        let result = self.prove_full_assignment(&z, rng);
-        z.iter_mut().for_each(|v| *v = Fr::zero());
-        result
+        let witness = Witness {
+            z: full_assignment(self.shape, assignment)?,
+        };
+        self.prove_witness(&witness, rng)
     }
 
     /// The Groth16 prover proper, on a full witness `z` (exposed for benchmarks).

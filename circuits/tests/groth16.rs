@@ -129,7 +129,7 @@ fn an_unsatisfying_full_witness_is_never_proven() {
     let mut rng = ChaCha20Rng::seed_from_u64(5);
     let shape = Shape::new(2, 4).unwrap();
     let prover = ClaimProver::setup(shape, &mut rng).unwrap();
-    let (_, assignment) = prover.prepare(&claim(4)).unwrap();
+    let assignment = prover.prepare(&claim(4)).unwrap().into_assignment();
     let mut z = credence_circuits::prover::full_assignment(shape, assignment).unwrap();
     assert!(prover.matrices().first_unsatisfied(&z).is_none());
     assert!(prover.prove_full_assignment(&z, &mut rng).is_ok());

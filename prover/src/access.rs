@@ -286,15 +286,17 @@ impl TokenTable {
     }
 
     /// The caller of a request with these headers, or why not.
-    pub fn authenticate(&self, headers: &http::HeaderMap) -> Result<Caller, tonic::Status> {
+    pub fn authenticate(&self, headers: &http::HeaderMap) -> Result<Caller, ServiceError> {
+        let unauthenticated = |why: &str| ServiceError::Unauthenticated(why.into());
         let value = headers
             .get(http::header::AUTHORIZATION)
-            .ok_or_else(|| tonic::Status::unauthenticated("a bearer token is required"))?;
-        let token = value.as_bytes().strip_prefix(b"Bearer ").ok_or_else(|| {
-            tonic::Status::unauthenticated("the authorization header is not `Bearer <token>`")
-        })?;
+            .ok_or_else(|| unauthenticated("a bearer token is required"))?;
+        let token = value
+            .as_bytes()
+            .strip_prefix(b"Bearer ")
+            .ok_or_else(|| unauthenticated("the authorization header is not `Bearer <token>`"))?;
         self.lookup(token)
-            .ok_or_else(|| tonic::Status::unauthenticated("unknown token"))
+            .ok_or_else(|| unauthenticated("unknown token"))
     }
 }
 
@@ -367,8 +369,9 @@ where
             Some(_) if is_public_path(request.uri().path()) => Caller::local(),
             Some(tokens) => match tokens.authenticate(request.headers()) {
                 Ok(caller) => caller,
-                Err(status) => {
+                Err(refused) => {
                     tracing::debug!(path = request.uri().path(), "unauthenticated request");
+                    let status = tonic::Status::from(refused);
                     return Box::pin(async move { Ok(status.into_http()) });
                 }
             },

@@ -6,10 +6,10 @@
 //! errors name the *condition* (see [`credence_circuits::ClaimError`]), internal errors are
 //! logged here and answered with a generic message.
 
-use credence_circuits::ClaimError;
+use credence_circuits::{ClaimError, ProveError};
 use tonic::Status;
 
-use crate::storage::StorageError;
+use crate::store::StorageError;
 
 /// Why an RPC failed.
 #[derive(Debug, thiserror::Error)]
@@ -46,12 +46,37 @@ pub enum ServiceError {
     /// The service is turned off or shutting down (UNAVAILABLE).
     #[error("{0}")]
     Unavailable(String),
+    /// An index or size is outside what exists, e.g. of the compliance log (OUT_OF_RANGE).
+    #[error("{0}")]
+    OutOfRange(String),
+    /// A proof could not be made (FAILED_PRECONDITION for a false claim, else INTERNAL).
+    #[error(transparent)]
+    Prove(#[from] ProveError),
+    /// The compliance log failed (INTERNAL; detail logged, not returned).
+    #[error("compliance log: {0}")]
+    Log(String),
     /// The database failed (INTERNAL; detail logged, not returned).
     #[error(transparent)]
     Storage(#[from] StorageError),
     /// Anything else that is the server's fault (INTERNAL; detail logged, not returned).
     #[error("internal error: {0}")]
     Internal(String),
+}
+
+impl From<tokio::task::JoinError> for ServiceError {
+    fn from(e: tokio::task::JoinError) -> Self {
+        ServiceError::Internal(format!("blocking task failed: {e}"))
+    }
+}
+
+impl From<crate::log::StoreError> for ServiceError {
+    fn from(e: crate::log::StoreError) -> Self {
+        match e {
+            // A range the caller asked for is outside the log: its fault, not the log's.
+            crate::log::StoreError::Range(r) => ServiceError::OutOfRange(r.to_string()),
+            other => ServiceError::Log(other.to_string()),
+        }
+    }
 }
 
 impl ServiceError {
@@ -68,7 +93,9 @@ impl From<ServiceError> for Status {
     fn from(e: ServiceError) -> Status {
         match &e {
             ServiceError::InvalidArgument { .. } => Status::invalid_argument(e.to_string()),
-            ServiceError::FalseClaim(_) | ServiceError::FailedPrecondition(_) => {
+            ServiceError::FalseClaim(_)
+            | ServiceError::FailedPrecondition(_)
+            | ServiceError::Prove(ProveError::Claim(_)) => {
                 Status::failed_precondition(e.to_string())
             }
             ServiceError::NotFound(_) => Status::not_found(e.to_string()),
@@ -77,7 +104,11 @@ impl From<ServiceError> for Status {
             ServiceError::Unauthenticated(_) => Status::unauthenticated(e.to_string()),
             ServiceError::PermissionDenied(_) => Status::permission_denied(e.to_string()),
             ServiceError::Unavailable(_) => Status::unavailable(e.to_string()),
-            ServiceError::Storage(_) | ServiceError::Internal(_) => {
+            ServiceError::OutOfRange(_) => Status::out_of_range(e.to_string()),
+            ServiceError::Storage(_)
+            | ServiceError::Internal(_)
+            | ServiceError::Log(_)
+            | ServiceError::Prove(_) => {
                 // The detail may name files or SQL; it goes to the operator's log only.
                 tracing::error!(error = %e, "internal error");
                 Status::internal("internal error (see the server log)")
@@ -117,6 +148,16 @@ mod tests {
                 Code::PermissionDenied,
             ),
             (ServiceError::Unavailable("x".into()), Code::Unavailable),
+            (ServiceError::OutOfRange("x".into()), Code::OutOfRange),
+            (
+                ServiceError::Prove(ProveError::Claim(ClaimError::PayoutMismatch)),
+                Code::FailedPrecondition,
+            ),
+            (ServiceError::Prove(ProveError::KeyMismatch), Code::Internal),
+            (
+                ServiceError::Log("disk /secret/path".into()),
+                Code::Internal,
+            ),
             (
                 ServiceError::Internal("disk /secret/path".into()),
                 Code::Internal,

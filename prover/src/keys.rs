@@ -185,7 +185,7 @@ impl Manifest {
 }
 
 /// Writes `bytes` to `path` so that a crash leaves the old file or the complete new one
-/// ([`crate::durable`]).
+/// ([`credence_verifier::durable`]).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), KeyError> {
     write_atomic_with(path, |f| f.write_all(bytes))
 }
@@ -195,7 +195,7 @@ fn write_atomic_with(
     fill: impl FnOnce(&mut std::io::BufWriter<&File>) -> std::io::Result<()>,
 ) -> Result<(), KeyError> {
     // Keys are public (the proving key is large, not secret); the manifest pins them.
-    crate::durable::write_atomic_with(path, 0o644, fill).map_err(io(path))
+    credence_verifier::durable::write_atomic_with(path, 0o644, fill).map_err(io(path))
 }
 
 fn file_blake3(path: &Path) -> Result<([u8; 32], u64), KeyError> {

@@ -1,9 +1,9 @@
-//! `credence`: the server and the command line (see [`credence_prover::cli`]).
+//! `credence`: the server and the command line (see [`credence_server::cli`]).
 
 use std::io::IsTerminal as _;
 
 use clap::Parser as _;
-use credence_prover::cli::Command;
+use credence_server::cli::Command;
 
 /// arkworks instruments every gadget call with `tracing` spans (target `gr1cs` and module
 /// paths). With a subscriber enabled at their level, synthesizing a circuit records millions of
@@ -19,7 +19,7 @@ const QUIET_ARKWORKS: [&str; 6] = [
 ];
 
 fn main() {
-    let cli = credence_prover::cli::Cli::parse();
+    let cli = credence_server::cli::Cli::parse();
     // Logs go to stderr; `RUST_LOG` selects. The default is `info`, except for the demo and
     // the benchmark: they run a server in this process, whose INFO lines (one per
     // registration) would drown their own report. Nothing secret is ever logged.
@@ -46,7 +46,7 @@ fn main() {
         }
     };
     let code = runtime.block_on(async {
-        match credence_prover::cli::run(cli).await {
+        match credence_server::cli::run(cli).await {
             Ok(code) => code,
             Err(e) => {
                 eprintln!("credence: {e:#}");

@@ -1,4 +1,4 @@
-//! Crash safety of the compliance log (issue 6): the `credence` binary is killed with SIGKILL
+//! Crash safety of the compliance log: the `credence` binary is killed with SIGKILL
 //! while registrations are being appended, three times; after every kill the log on disk passes
 //! `fsck` (every entry hashes to its leaf, every stored checkpoint is signed and matches), and a
 //! restarted server serves a log that passes the auditor's full check over gRPC and as an export,
@@ -16,8 +16,8 @@ use std::time::{Duration, Instant};
 
 use ark_bn254::Fr;
 use credence_proto::v1 as pb;
-use credence_prover::config::DEFAULT_LOG_ORIGIN;
-use credence_prover::log::{LOG_DB_FILE, LogStore, export_db};
+use credence_server::config::DEFAULT_LOG_ORIGIN;
+use credence_server::log::{LOG_DB_FILE, LogStore, export_db};
 use credence_verifier::encoding::fr_to_decimal;
 use credence_verifier::log::remote::audit_server;
 use credence_verifier::log::{LogEvent, LogExport, LogVerifier};

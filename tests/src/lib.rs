@@ -1,5 +1,5 @@
 //! Shared helpers for the end-to-end tests: a real server on `127.0.0.1:0` built from the
-//! `credence-prover` library, clients, and contributor fixtures.
+//! `credence-server` library, clients, and contributor fixtures.
 //!
 //! Keys for the test shapes (N = 1 and 2 at depth 4) are generated once per test binary, with OS
 //! randomness like production, into a temporary directory every server of the binary shares.
@@ -12,10 +12,10 @@ use std::time::Duration;
 use ark_bn254::Fr;
 use credence_circuits::{Shape, commitment};
 use credence_proto::v1 as pb;
-use credence_prover::Config;
-use credence_prover::cli::{AuthChannel, BearerToken};
-use credence_prover::config::{RoleName, TokenConfig};
-use credence_prover::server::{App, Hooks, ServerError};
+use credence_server::Config;
+use credence_server::cli::{AuthChannel, BearerToken};
+use credence_server::config::{RoleName, TokenConfig};
+use credence_server::server::{App, Hooks, ServerError};
 use credence_verifier::encoding::fr_to_decimal;
 use tokio::sync::oneshot;
 use tonic::transport::Channel;
@@ -24,11 +24,11 @@ use tonic::transport::Channel;
 /// `main`; `Err` carries the command's error message (or clap's usage error).
 pub async fn credence_cli(args: &[&str]) -> Result<i32, String> {
     use clap::Parser as _;
-    let cli = credence_prover::cli::Cli::try_parse_from(
+    let cli = credence_server::cli::Cli::try_parse_from(
         std::iter::once("credence").chain(args.iter().copied()),
     )
     .map_err(|e| e.to_string())?;
-    credence_prover::cli::run(cli)
+    credence_server::cli::run(cli)
         .await
         .map_err(|e| format!("{e:#}"))
 }
@@ -44,8 +44,8 @@ pub fn keys_dir() -> &'static Path {
     DIR.get_or_init(|| {
         let dir = tempfile::tempdir().expect("tempdir").keep();
         for s in SHAPES {
-            let shape = credence_prover::config::parse_shape(s).expect("test shape");
-            credence_prover::keys::setup(&dir, shape).expect("test key setup");
+            let shape = credence_server::config::parse_shape(s).expect("test shape");
+            credence_server::keys::setup(&dir, shape).expect("test key setup");
         }
         dir
     })
@@ -53,7 +53,7 @@ pub fn keys_dir() -> &'static Path {
 
 /// The verifying key file of a shape (what an independent verifier would be handed).
 pub fn vk_bytes(shape: Shape) -> Vec<u8> {
-    std::fs::read(credence_prover::keys::key_paths(keys_dir(), shape).1).expect("vk file")
+    std::fs::read(credence_server::keys::key_paths(keys_dir(), shape).1).expect("vk file")
 }
 
 /// A test configuration over `data_dir`.
@@ -63,7 +63,7 @@ pub fn config(data_dir: &Path) -> Config {
         data_dir: data_dir.to_owned(),
         keys_dir: Some(keys_dir().to_owned()),
         shapes: SHAPES.map(String::from).to_vec(),
-        datanet: credence_prover::config::DatanetConfig { depth: DEPTH },
+        datanet: credence_server::config::DatanetConfig { depth: DEPTH },
         ..Config::default()
     }
 }
@@ -377,7 +377,7 @@ pub struct Tokens {
 /// A test configuration with tokens: `a` and `b` are the contributors of the two contributor
 /// tokens.
 pub fn config_with_tokens(data_dir: &Path, a: &Contributor, b: &Contributor) -> (Config, Tokens) {
-    let fresh = credence_prover::config::fresh_token;
+    let fresh = credence_server::config::fresh_token;
     let tokens = Tokens {
         operator: fresh(),
         a: fresh(),

@@ -1,5 +1,5 @@
 //! Access control over real gRPC: every RPC × every caller (no token, an unknown token, each
-//! role, the other contributor), against the table in `credence_prover::access::allowed`.
+//! role, the other contributor), against the table in `credence_server::access::allowed`.
 //! Health and reflection answer without a token.
 
 use credence_proto::v1 as pb;
@@ -36,7 +36,7 @@ const EVERYONE: [Who; 7] = [
 fn token(who: Who, t: &Tokens) -> Option<String> {
     match who {
         Who::NoToken => None,
-        Who::UnknownToken => Some(credence_prover::config::fresh_token()),
+        Who::UnknownToken => Some(credence_server::config::fresh_token()),
         Who::Operator => Some(t.operator.clone()),
         Who::A => Some(t.a.clone()),
         Who::B => Some(t.b.clone()),
@@ -344,8 +344,8 @@ async fn every_rpc_checks_every_role() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_config_init_file_requires_tokens() {
     let a = Contributor::new(1, 2);
-    let text = credence_prover::config::example(Some(&fr_to_decimal(&a.id)));
-    let mut c: credence_prover::Config = toml::from_str(&text).unwrap();
+    let text = credence_server::config::example(Some(&fr_to_decimal(&a.id)));
+    let mut c: credence_server::Config = toml::from_str(&text).unwrap();
     let operator = c.tokens[0].token.clone();
     let contributor = c.tokens[1].token.clone();
     assert_eq!(c.tokens.len(), 4);

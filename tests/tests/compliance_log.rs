@@ -1,4 +1,4 @@
-//! The compliance log end to end (issue 6): every registration, snapshot, issued claim and
+//! The compliance log end to end: every registration, snapshot, issued claim and
 //! verification verdict of a real flow is logged; the issued bundle carries its inclusion, which
 //! passes exactly the check `credence-verify inclusion` runs; the live log passes the same audit
 //! `credence-verify audit --server` runs (with claim proofs re-verified and the operator's leaf
@@ -22,7 +22,7 @@ use credence_verifier::{CircuitId, ClaimBundle, KeyRing, TrustedKey};
 fn ring() -> KeyRing {
     let mut ring = KeyRing::new();
     for s in credence_tests::SHAPES {
-        let shape: Shape = credence_prover::config::parse_shape(s).unwrap();
+        let shape: Shape = credence_server::config::parse_shape(s).unwrap();
         let id = CircuitId::new(&shape.circuit_id()).unwrap();
         ring.insert(TrustedKey::from_bytes(id, &vk_bytes(shape)).unwrap())
             .unwrap();
@@ -183,7 +183,7 @@ async fn a_full_flow_is_logged_included_and_audits_live() {
 
     // The export of the live log says the same.
     let out = dir.path().join("export.json");
-    credence_prover::log::export_db(&dir.path().join(credence_prover::log::LOG_DB_FILE), &out)
+    credence_server::log::export_db(&dir.path().join(credence_server::log::LOG_DB_FILE), &out)
         .unwrap();
     let export = LogExport::from_json(&std::fs::read(&out).unwrap()).unwrap();
     let ring = ring();

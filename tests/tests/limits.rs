@@ -86,7 +86,7 @@ async fn a_full_queue_is_resource_exhausted_and_loses_no_accepted_job() {
     let full = prover.submit_claim(a.claim(1, &[1])).await.unwrap_err();
     assert_eq!(full.code(), Code::ResourceExhausted, "{full:?}");
     // Refused means not stored: no job exists for it.
-    assert_eq!(server.app.state().admission.live(), 2);
+    assert_eq!(server.app.state().jobs.admission().live(), 2);
 
     drop(pause);
     for job in [&first, &second] {

@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use credence_proto::v1 as pb;
-use credence_prover::storage::JobState;
+use credence_server::store::JobState;
 use credence_tests::{TestServer, config, standard_setup, watch};
 use tonic::Code;
 use tonic_health::pb::{HealthCheckRequest, health_check_response::ServingStatus};

@@ -27,7 +27,7 @@ async fn show_and_export_write_the_published_snapshot_and_an_auditable_leaf_tabl
         .await
         .unwrap()
         .into_inner();
-    let published = credence_prover::cli::snapshot::from_pb(&published).unwrap();
+    let published = credence_server::cli::snapshot::from_pb(&published).unwrap();
     let out = tempfile::tempdir().unwrap();
     let (shown, exported, leaves) = (
         out.path().join("shown.json"),
@@ -68,13 +68,13 @@ async fn show_and_export_write_the_published_snapshot_and_an_auditable_leaf_tabl
     assert_eq!(table.leaves.len(), 3);
     server.stop().await;
     let log_export = out.path().join("log-export.json");
-    credence_prover::log::export_db(
-        &data.path().join(credence_prover::log::LOG_DB_FILE),
+    credence_server::log::export_db(
+        &data.path().join(credence_server::log::LOG_DB_FILE),
         &log_export,
     )
     .unwrap();
     let key = LogVerifier::parse(
-        std::fs::read_to_string(data.path().join(credence_prover::log::LOG_PUB_FILE))
+        std::fs::read_to_string(data.path().join(credence_server::log::LOG_PUB_FILE))
             .unwrap()
             .trim_end(),
     )

@@ -1,6 +1,6 @@
 //! The deployment the README describes: the operator's server holds the datanet and the
 //! snapshot; a hospital proves on its own server, which has never seen either. Driven through
-//! the `credence` command line (`credence_prover::cli::run`, what the binary's `main` calls)
+//! the `credence` command line (`credence_server::cli::run`, what the binary's `main` calls)
 //! with a bearer token for each server: `commit`, `register` and `snapshot publish` against the
 //! operator, then `claim --server <own prover> --datanet <operator>`. The bundle must verify
 //! with the verifier crate alone against the operator's snapshot.
@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 
 use credence_circuits::Shape;
 use credence_proto::v1 as pb;
-use credence_prover::cli::files::Openings;
-use credence_prover::config::{RoleName, TokenConfig, fresh_token};
+use credence_server::cli::files::Openings;
+use credence_server::config::{RoleName, TokenConfig, fresh_token};
 use credence_tests::{TestServer, config, credence_cli, vk_bytes};
 use credence_verifier::{CircuitId, ClaimBundle, TrustedKey, encoding::fr_to_decimal, verify};
 
@@ -212,7 +212,7 @@ async fn a_hospital_proves_on_its_own_server_against_the_operators_datanet() {
         .await
         .unwrap()
         .into_inner();
-    let snapshot = credence_prover::cli::snapshot::from_pb(&published).unwrap();
+    let snapshot = credence_server::cli::snapshot::from_pb(&published).unwrap();
     snapshot.check_statement(&bundle.statement).unwrap();
     let key = TrustedKey::from_bytes(
         CircuitId::new("claim-v1-n2-d4").unwrap(),
@@ -297,8 +297,8 @@ fn a_server_that_only_verifies_never_makes_its_own_keys() {
     let mut c = config(data.path());
     c.keys_dir = Some(empty.path().to_owned());
     c.services.prover = false;
-    let open = |c: credence_prover::Config| {
-        credence_prover::App::open(c, credence_prover::Hooks::default(), |_| {})
+    let open = |c: credence_server::Config| {
+        credence_server::App::open(c, credence_server::Hooks::default(), |_| {})
     };
     let Err(e) = open(c.clone()) else {
         panic!("a server that only verifies started without keys");

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use credence_prover::config::TlsConfig;
+use credence_server::config::TlsConfig;
 use credence_tests::{TestServer, config};
 use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
 use tonic::transport::{Certificate, ClientTlsConfig, Endpoint, Identity};

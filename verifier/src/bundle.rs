@@ -23,7 +23,7 @@ use crate::encoding::{fr_from_decimal, fr_to_decimal, hex_decode, u64_from_decim
 use crate::error::Malformed;
 use crate::groth16::Proof;
 use crate::keys::{CircuitId, Fingerprint, TrustedKey};
-use crate::statement::{ClaimStatement, PublicInput};
+use crate::statement::{ClaimStatement, NUM_PUBLIC_INPUTS, PublicInput};
 
 /// The format tag of this version of the bundle.
 pub const BUNDLE_FORMAT: &str = "credence-claim-bundle/v1";
@@ -31,7 +31,9 @@ pub const BUNDLE_FORMAT: &str = "credence-claim-bundle/v1";
 /// The largest bundle document read (a v1 bundle is well under 2 KiB plus its `log`).
 pub const MAX_BUNDLE_BYTES: usize = 1 << 20;
 
-/// The statement as it appears in JSON: nine decimal strings.
+/// The statement as it appears in JSON, in bundles and in the compliance log's claim and
+/// verification entries: the nine public inputs as canonical decimal strings, named and ordered
+/// as [`PublicInput::ALL`].
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StatementJson {
@@ -69,6 +71,47 @@ impl StatementJson {
             range_start: s.range_start.to_string(),
             range_end: s.range_end.to_string(),
         }
+    }
+
+    /// Builds the statement from the nine decimal inputs in instance order.
+    pub fn from_inputs(inputs: [String; NUM_PUBLIC_INPUTS]) -> Self {
+        let [
+            epoch,
+            root,
+            total_weight,
+            revenue,
+            contributor_id,
+            claimed_weight,
+            payout,
+            range_start,
+            range_end,
+        ] = inputs;
+        StatementJson {
+            epoch,
+            root,
+            total_weight,
+            revenue,
+            contributor_id,
+            claimed_weight,
+            payout,
+            range_start,
+            range_end,
+        }
+    }
+
+    /// The nine decimal inputs in instance order.
+    pub fn inputs(&self) -> [&str; NUM_PUBLIC_INPUTS] {
+        [
+            &self.epoch,
+            &self.root,
+            &self.total_weight,
+            &self.revenue,
+            &self.contributor_id,
+            &self.claimed_weight,
+            &self.payout,
+            &self.range_start,
+            &self.range_end,
+        ]
     }
 
     /// Decodes strictly.

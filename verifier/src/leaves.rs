@@ -18,8 +18,8 @@
 //! indices are empty leaves `(0, 0)`. A leaf of weight 0 is still a leaf (`H(id, commitment, 0)`),
 //! exactly as in the snapshot the service builds.
 //!
-//! The root is computed here against `light-poseidon` (circomlib parameters, `docs/protocol.md`
-//! §1 and §3), independently of `credence-circuits`, and tested against the protocol vectors.
+//! The root and the registration hashes are the protocol's own, from `credence-circuits`
+//! (`docs/protocol.md` §1 and §3); the tests check them against the protocol vectors.
 //!
 //! Invariants: a [`DecodedTable`] exists only for a table whose every value decoded strictly
 //! (canonical decimals, field elements `< r`), whose depth is in `4..=32`, whose indices are
@@ -28,10 +28,12 @@
 //! exactly the table's depth, root and total, and every leaf of the table has a registration
 //! entry (same leaf index, `registration_hash = H(contributor_id, commitment)`) *before* it.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use ark_bn254::Fr;
-use light_poseidon::{Poseidon, PoseidonHasher};
+use credence_circuits::commitment::{self, registration_hash};
+use credence_circuits::merkle_sum::{self, TreeError};
+pub use credence_circuits::merkle_sum::{MAX_DEPTH, MIN_DEPTH};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
@@ -39,10 +41,6 @@ use crate::encoding::{fr_from_decimal, fr_to_decimal, u64_from_decimal};
 use crate::error::Malformed;
 use crate::log::{LogEntry, LogEvent};
 
-/// The shallowest snapshot tree the protocol allows.
-pub const MIN_DEPTH: u32 = 4;
-/// The deepest snapshot tree the protocol allows.
-pub const MAX_DEPTH: u32 = 32;
 /// The most leaves a table may list (a depth-20 tree has about a million; this bounds memory).
 pub const MAX_LEAVES: usize = 1 << 22;
 
@@ -126,9 +124,9 @@ pub enum LeafTableError {
     /// The total weight reaches 2^64.
     #[error("leaf table: the total weight overflows 64 bits")]
     TotalOverflow,
-    /// The Poseidon implementation refused its input (not reachable with the fixed arities used).
-    #[error("poseidon: {0}")]
-    Poseidon(String),
+    /// The tree refused the leaves (not reachable for a decoded table, which is checked first).
+    #[error("leaf table: {0}")]
+    Tree(#[from] TreeError),
 }
 
 /// A strictly decoded table, leaves sorted by index.
@@ -206,88 +204,19 @@ impl LeafTable {
     }
 }
 
-/// circomlib Poseidon for the three arities the snapshot uses; built once (building parses
-/// thousands of constants).
-struct Hasher {
-    h2: Poseidon<Fr>,
-    h3: Poseidon<Fr>,
-    h4: Poseidon<Fr>,
-}
-
-fn poseidon_error(e: light_poseidon::PoseidonError) -> LeafTableError {
-    LeafTableError::Poseidon(e.to_string())
-}
-
-impl Hasher {
-    fn new() -> Result<Self, LeafTableError> {
-        Ok(Hasher {
-            h2: Poseidon::<Fr>::new_circom(2).map_err(poseidon_error)?,
-            h3: Poseidon::<Fr>::new_circom(3).map_err(poseidon_error)?,
-            h4: Poseidon::<Fr>::new_circom(4).map_err(poseidon_error)?,
-        })
-    }
-
-    fn hash2(&mut self, a: Fr, b: Fr) -> Result<Fr, LeafTableError> {
-        self.h2.hash(&[a, b]).map_err(poseidon_error)
-    }
-
-    fn leaf(&mut self, leaf: &Leaf) -> Result<Fr, LeafTableError> {
-        self.h3
-            .hash(&[leaf.contributor_id, leaf.commitment, Fr::from(leaf.weight)])
-            .map_err(poseidon_error)
-    }
-
-    /// `(H(h_l, s_l, h_r, s_r), s_l + s_r)`; sums are bounded by the table's checked total.
-    fn parent(&mut self, l: (Fr, u64), r: (Fr, u64)) -> Result<(Fr, u64), LeafTableError> {
-        let hash = self
-            .h4
-            .hash(&[l.0, Fr::from(l.1), r.0, Fr::from(r.1)])
-            .map_err(poseidon_error)?;
-        Ok((
-            hash,
-            l.1.checked_add(r.1).ok_or(LeafTableError::TotalOverflow)?,
-        ))
-    }
-}
-
-/// `H(contributor_id, commitment)`: how the log records a registration.
-pub fn registration_hash(contributor_id: &Fr, commitment: &Fr) -> Result<Fr, LeafTableError> {
-    Hasher::new()?.hash2(*contributor_id, *commitment)
-}
-
-/// The root `(hash, sum)` of the snapshot tree of a decoded table: a sparse computation that
-/// only hashes the ancestors of listed leaves, with precomputed empty subtrees elsewhere.
+/// The root `(hash, sum)` of the snapshot tree of a decoded table, by the protocol's one tree
+/// ([`merkle_sum::sparse_root`]: only the ancestors of listed leaves are hashed).
 pub fn snapshot_root(table: &DecodedTable) -> Result<(Fr, u64), LeafTableError> {
-    let mut hasher = Hasher::new()?;
-    sparse_root(&mut hasher, table)
-}
-
-fn sparse_root(hasher: &mut Hasher, table: &DecodedTable) -> Result<(Fr, u64), LeafTableError> {
-    let zero = Fr::from(0u64);
-    let mut empty = (zero, 0u64);
-    let mut level: BTreeMap<u64, (Fr, u64)> = BTreeMap::new();
-    for leaf in &table.leaves {
-        level.insert(leaf.index, (hasher.leaf(leaf)?, leaf.weight));
-    }
-    for _ in 0..table.depth {
-        let mut next = BTreeMap::new();
-        for (&index, &node) in &level {
-            let parent = index >> 1;
-            if next.contains_key(&parent) {
-                continue;
-            }
-            // `level` is visited in index order, so a left child is seen before its sibling.
-            let (left, right) = if index & 1 == 0 {
-                (node, level.get(&(index | 1)).copied().unwrap_or(empty))
-            } else {
-                (empty, node)
-            };
-            next.insert(parent, hasher.parent(left, right)?);
-        }
-        empty = hasher.parent(empty, empty)?;
-        level = next;
-    }
-    Ok(level.get(&0).copied().unwrap_or(empty))
+    let root = merkle_sum::sparse_root(
+        table.depth,
+        table.leaves.iter().map(|l| {
+            (
+                l.index,
+                commitment::leaf(&l.contributor_id, &l.commitment, l.weight),
+            )
+        }),
+    )?;
+    Ok((root.hash, root.sum))
 }
 
 /// Why a log does not back the leaf table.
@@ -389,18 +318,17 @@ impl LeafCheck {
     /// Decodes the table and computes its root and every leaf's registration hash.
     pub fn new(table: &LeafTable) -> Result<Self, LeafTableError> {
         let decoded = table.decode()?;
-        let mut hasher = Hasher::new()?;
-        let (root, total_weight) = sparse_root(&mut hasher, &decoded)?;
+        let (root, total_weight) = snapshot_root(&decoded)?;
         let expected = decoded
             .leaves
             .iter()
             .map(|l| {
-                Ok((
+                (
                     l.index,
-                    fr_to_decimal(&hasher.hash2(l.contributor_id, l.commitment)?),
-                ))
+                    fr_to_decimal(&registration_hash(&l.contributor_id, &l.commitment)),
+                )
             })
-            .collect::<Result<Vec<_>, LeafTableError>>()?;
+            .collect();
         Ok(LeafCheck {
             epoch: decoded.epoch,
             depth: decoded.depth,

@@ -1,8 +1,9 @@
 //! `credence-verifier`: the small, dependable piece a settlement verifier embeds.
 //!
-//! It owns the *encodings* of the Credence protocol (see `docs/protocol.md`): the claim
-//! statement and the one function that orders its public inputs, which the circuit in
-//! `credence-circuits` also uses, so the order lives in exactly one place.
+//! It owns the *encodings* and the *checks* of the Credence protocol (see `docs/protocol.md`).
+//! The meaning (the statement and its public-input order, the hashes, the Merkle-sum tree, the
+//! depth limits, the payout rule) is `credence-circuits`' native part, which this crate builds
+//! on and never re-implements; [`statement`] is re-exported from there.
 //!
 //! Layers, each with its invariant in its module docs:
 //! * [`encoding`]: strict decoders (decimal strings, hex, compressed points); errors in
@@ -14,8 +15,9 @@
 //!   only way into
 //! * [`settlement`]: one snapshot's payout accumulator.
 //! * [`snarkjs`]: export to / import from snarkjs' JSON files.
-//! * [`log`]: the compliance log's offline checks; [`leaves`]: the operator's leaf table of a
-//!   snapshot, its Merkle-sum root (Poseidon via `light-poseidon`) and the registration check.
+//! * [`log`]: the compliance log's offline checks and its signer; [`leaves`]: the operator's
+//!   leaf table of a snapshot, its Merkle-sum root and the registration check.
+//! * [`durable`]: the one crash-safe file write (temp file, fsync, rename, directory fsync).
 //!
 //! Default features add only the `credence-verify` binary (`cli`); no tokio, tonic or r1cs crate.
 //! The `groth16` feature adds `From` conversions to and from `ark_groth16`'s proof and key; the
@@ -26,6 +28,7 @@
 #![warn(missing_docs)]
 
 pub mod bundle;
+pub mod durable;
 pub mod encoding;
 pub mod error;
 pub mod groth16;
@@ -34,8 +37,9 @@ pub mod leaves;
 pub mod log;
 pub mod settlement;
 pub mod snarkjs;
-pub mod statement;
 pub mod verify;
+
+pub use credence_circuits::statement;
 
 pub use bundle::{BUNDLE_FORMAT, ClaimBundle};
 pub use error::{Error, Invalid, Malformed};

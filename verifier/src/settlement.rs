@@ -26,6 +26,7 @@
 use std::collections::BTreeMap;
 
 use ark_bn254::Fr;
+use credence_circuits::payout;
 use serde::{Deserialize, Serialize};
 
 use crate::encoding::{fr_from_decimal, fr_to_decimal, u64_from_decimal};
@@ -33,8 +34,7 @@ use crate::error::{Invalid, Malformed};
 use crate::statement::{ClaimStatement, PublicInput};
 use crate::verify::VerifiedClaim;
 
-/// Deepest tree a `u64` range can address: `range_end <= 2^64 - 1 < 2^64`.
-pub const MAX_DEPTH: u32 = 64;
+pub use credence_circuits::merkle_sum::{MAX_DEPTH, MIN_DEPTH};
 
 /// A published snapshot: what settlement checks statements against.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -68,7 +68,7 @@ pub struct SnapshotJson {
 }
 
 impl Snapshot {
-    /// Validates the fields: `1 <= depth <= 64`.
+    /// Validates the fields: the depth is the protocol's ([`MIN_DEPTH`]`..=`[`MAX_DEPTH`]).
     pub fn new(
         epoch: u64,
         depth: u32,
@@ -76,9 +76,9 @@ impl Snapshot {
         total_weight: u64,
         revenue: u64,
     ) -> Result<Self, Malformed> {
-        if depth == 0 || depth > MAX_DEPTH {
+        if !(MIN_DEPTH..=MAX_DEPTH).contains(&depth) {
             return Err(Malformed::Snapshot(format!(
-                "depth {depth} is not in 1..={MAX_DEPTH}"
+                "depth {depth} is not in {MIN_DEPTH}..={MAX_DEPTH}"
             )));
         }
         Ok(Snapshot {
@@ -301,11 +301,10 @@ impl Settlement {
             });
         }
 
-        // Last: the payout the protocol defines (u128: revenue * weight < 2^128).
-        let expected = (snap.total_weight != 0).then(|| {
-            u128::from(snap.revenue) * u128::from(s.claimed_weight) / u128::from(snap.total_weight)
-        });
-        if expected != Some(u128::from(s.payout)) {
+        // Last: the payout the protocol defines.
+        let expected = payout::payout(snap.revenue, s.claimed_weight, snap.total_weight)
+            .map(|(payout, _rem)| payout);
+        if expected != Some(s.payout) {
             return Err(Refusal::WrongPayout {
                 payout: s.payout,
                 expected: expected.map_or_else(|| "undefined".into(), |e| e.to_string()),

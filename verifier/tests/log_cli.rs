@@ -1,5 +1,5 @@
 //! `credence-verify audit` and `credence-verify inclusion` through the binary: every failure
-//! class of issue 6 (a changed byte, a deleted entry, two reordered entries, a truncated log,
+//! class an auditor must catch (a changed byte, a deleted entry, two reordered entries, a truncated log,
 //! a bad or foreign checkpoint signature, a fork between two runs, a shrink) is reported with
 //! the entry index where there is one, and exit 0 only when everything holds.
 //!
@@ -14,12 +14,14 @@ use std::process::{Command, Output};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use common::{CIRCUIT_ID, bundle, fixture, statement};
+use credence_circuits::commitment::registration_hash;
 use credence_verifier::ClaimBundle;
+use credence_verifier::bundle::StatementJson;
 use credence_verifier::encoding::fr_to_decimal;
-use credence_verifier::leaves::{LeafRow, LeafTable, registration_hash};
+use credence_verifier::leaves::{LeafRow, LeafTable};
 use credence_verifier::log::{
     Checkpoint, CompactRange, EXPORT_FORMAT, Hash, LogEntry, LogEvent, LogExport, LogInclusion,
-    LogSigner, LoggedStatement, empty_root, leaf_hash, node_hash,
+    LogSigner, empty_root, leaf_hash, node_hash,
 };
 use serde_json::Value;
 
@@ -104,8 +106,8 @@ fn entry(event: LogEvent) -> LogEntry {
     }
 }
 
-fn logged_statement(b: &ClaimBundle) -> LoggedStatement {
-    LoggedStatement::from_statement(&b.statement)
+fn logged_statement(b: &ClaimBundle) -> StatementJson {
+    StatementJson::encode(&b.statement)
 }
 
 fn claim_entry(b: &ClaimBundle) -> LogEntry {
@@ -161,9 +163,10 @@ fn sample_entries() -> Vec<LogEntry> {
         .map(|l| {
             entry(LogEvent::Registration {
                 leaf_index: l.index,
-                registration_hash: fr_to_decimal(
-                    &registration_hash(&l.contributor_id, &l.commitment).unwrap(),
-                ),
+                registration_hash: fr_to_decimal(&registration_hash(
+                    &l.contributor_id,
+                    &l.commitment,
+                )),
             })
         })
         .collect();

@@ -155,13 +155,19 @@ fn refuses_statements_naming_another_snapshot() {
 }
 
 #[test]
-fn range_bound_is_compared_as_integers_at_depth_64() {
+fn depth_is_the_protocols_and_the_range_bound_is_exact_at_the_deepest_tree() {
     let s0 = statement(0);
-    let snap = Snapshot::new(s0.epoch, 64, s0.root, s0.total_weight, s0.revenue).unwrap();
+    let snap = Snapshot::new(s0.epoch, 32, s0.root, s0.total_weight, s0.revenue).unwrap();
     let mut st = Settlement::new(snap);
-    st.admit(&verified(&claim(1, 10, u64::MAX - 1, u64::MAX)))
+    st.admit(&verified(&claim(1, 10, (1 << 32) - 1, 1 << 32)))
         .unwrap();
-    assert!(Snapshot::new(1, 65, s0.root, 1, 1).is_err());
+    assert!(
+        st.admit(&verified(&claim(2, 10, (1 << 32) - 1, (1 << 32) + 1)))
+            .is_err()
+    );
+    // The protocol's depths are 4..=32 (`credence_circuits::merkle_sum`), nothing else.
+    assert!(Snapshot::new(1, 33, s0.root, 1, 1).is_err());
+    assert!(Snapshot::new(1, 3, s0.root, 1, 1).is_err());
     assert!(Snapshot::new(1, 0, s0.root, 1, 1).is_err());
 }
 

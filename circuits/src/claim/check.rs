@@ -6,10 +6,10 @@
 //! first failure by name, never by value.
 
 use super::{ClaimAssignment, ClaimError, Shape};
+use crate::statement::PublicInput;
 use crate::{commitment, merkle_sum::root_from_path, range::fits_in_bits};
 use ark_bn254::Fr;
 use ark_ff::{Field, One, Zero};
-use credence_verifier::statement::PublicInput;
 
 fn pow2(bits: u32) -> Fr {
     Fr::from(2u64).pow([bits as u64])

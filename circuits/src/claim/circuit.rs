@@ -17,10 +17,11 @@
 //! Every product involved is below 2^130, far from the 254-bit modulus, so nothing wraps.
 
 use super::{ClaimAssignment, Shape};
+use crate::statement::{NUM_PUBLIC_INPUTS, PublicInput};
 use crate::{
     commitment::constraints::{commitment_gadget, contributor_id_gadget, leaf_hash_gadget},
     merkle_sum::constraints::root_from_path_gadget,
-    range::enforce_bits,
+    range::constraints::enforce_bits,
 };
 use ark_bn254::Fr;
 use ark_ff::{Field, One};
@@ -30,7 +31,6 @@ use ark_r1cs_std::{
     fields::{FieldVar, fp::FpVar},
 };
 use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystemRef, SynthesisError};
-use credence_verifier::statement::{NUM_PUBLIC_INPUTS, PublicInput};
 
 /// The claim circuit. Built with an assignment for proving, or without one
 /// ([`ClaimCircuit::blank`]) for key generation and matrix caching.

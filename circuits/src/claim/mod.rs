@@ -6,25 +6,27 @@
 //! - [`ClaimAssignment`]: every private and public value of the circuit, as field elements,
 //!   padded to `N` slots. [`check::check_assignment`] checks every condition of the circuit
 //!   natively and names the first that fails, without printing any value.
-//! - [`ClaimCircuit`]: the R1CS itself (`circuit.rs`).
+//! - `ClaimCircuit`: the R1CS itself (`circuit.rs`, behind the `r1cs` feature).
 //!
 //! Invariant: `ClaimInput::assign` only ever yields an assignment that passes
 //! `check_assignment`, and an assignment passes `check_assignment` exactly when it satisfies
 //! the circuit (tested condition by condition).
 
 mod check;
+#[cfg(feature = "r1cs")]
 mod circuit;
 
 pub use check::check_assignment;
+#[cfg(feature = "r1cs")]
 pub use circuit::ClaimCircuit;
 
+use crate::statement::{ClaimStatement, NUM_PUBLIC_INPUTS};
 use crate::{
     commitment,
     merkle_sum::{self, MerkleSumPath},
     payout,
 };
 use ark_bn254::Fr;
-use credence_verifier::statement::{ClaimStatement, NUM_PUBLIC_INPUTS};
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
 /// The fixed size of a claim circuit: `n` slots, each with a depth-`depth` path.
@@ -182,7 +184,7 @@ impl SlotAssignment {
 /// slots and the payout remainder.
 #[derive(Clone, Zeroize, ZeroizeOnDrop)]
 pub struct ClaimAssignment {
-    /// Public inputs, in [`credence_verifier::statement::PublicInput`] order.
+    /// Public inputs, in [`crate::statement::PublicInput`] order.
     pub public: [Fr; NUM_PUBLIC_INPUTS],
     /// The contributor's secret.
     pub secret: Fr,
@@ -325,5 +327,5 @@ impl ClaimInput {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "r1cs"))]
 pub(crate) mod tests;

@@ -3,6 +3,7 @@
 //! condition named.
 
 use super::*;
+use crate::statement::PublicInput as P;
 use crate::{
     commitment::{commitment, contributor_id, leaf_hash},
     merkle_sum::{MerkleSumTree, SumNode, empty_subtrees, root_from_path},
@@ -10,7 +11,6 @@ use crate::{
 use ark_ff::{Field, One, Zero};
 use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystem};
 use ark_std::UniformRand;
-use credence_verifier::statement::PublicInput as P;
 use rand_chacha::{
     ChaCha20Rng,
     rand_core::{RngCore, SeedableRng},

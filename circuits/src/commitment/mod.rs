@@ -8,8 +8,10 @@
 //!
 //! Invariant: each function here has a twin in [`constraints`] that computes the same value.
 
+#[cfg(feature = "r1cs")]
 pub mod constraints;
 
+use crate::merkle_sum::SumNode;
 use crate::poseidon::hash;
 use ark_bn254::Fr;
 use ark_ff::PrimeField;
@@ -40,6 +42,15 @@ pub fn commitment(digest: &Fr, blinding: &Fr) -> Fr {
 /// `H(contributor_id, commitment, weight)`: the hash half of a snapshot leaf.
 pub fn leaf_hash(contributor_id: &Fr, commitment: &Fr, weight: u64) -> Fr {
     hash(&[*contributor_id, *commitment, Fr::from(weight)])
+}
+
+/// The snapshot leaf of a registered contribution: `(H(contributor_id, commitment, weight),
+/// weight)`.
+pub fn leaf(contributor_id: &Fr, commitment: &Fr, weight: u64) -> SumNode {
+    SumNode {
+        hash: leaf_hash(contributor_id, commitment, weight),
+        sum: weight,
+    }
 }
 
 /// `H(contributor_id, commitment)`: how the audit log records a registration without showing

@@ -4,11 +4,16 @@
 //! weight)`; an empty leaf is `(0, 0)`; a parent is `(H(h_l, s_l, h_r, s_r), s_l + s_r)`. The
 //! root's hash binds every leaf and the root's sum is the total weight.
 //!
+//! [`MerkleSumTree`] keeps every non-empty node (for paths); [`sparse_root`] computes the same
+//! root keeping one level at a time (for a root alone). Both hash only the ancestors of
+//! non-empty leaves, with the precomputed [`empty_subtrees`] elsewhere.
+//!
 //! Invariant: a [`MerkleSumTree`] only exists if its total weight is below `2^64`, so every
 //! node's sum fits a `u64`. [`root_from_path`] is the native twin of
 //! [`constraints::root_from_path_gadget`] and computes sums in the field exactly as the circuit
 //! does, so a path that would wrap is seen natively too.
 
+#[cfg(feature = "r1cs")]
 pub mod constraints;
 
 use crate::poseidon::hash;
@@ -92,46 +97,81 @@ pub struct MerkleSumTree {
     empty: Vec<SumNode>,
 }
 
+/// Checks the depth, the indices and the total of `leaves`, and returns them as the tree's
+/// bottom level.
+fn leaf_level(
+    depth: u32,
+    leaves: impl IntoIterator<Item = (u64, SumNode)>,
+) -> Result<BTreeMap<u64, SumNode>, TreeError> {
+    if !(MIN_DEPTH..=MAX_DEPTH).contains(&depth) {
+        return Err(TreeError::Depth(depth));
+    }
+    let capacity = 1u64 << depth;
+    let mut level0 = BTreeMap::new();
+    let mut total: u64 = 0;
+    for (index, leaf) in leaves {
+        if index >= capacity {
+            return Err(TreeError::IndexOutOfRange { index, depth });
+        }
+        total = total
+            .checked_add(leaf.sum)
+            .ok_or(TreeError::TotalOverflow)?;
+        if level0.insert(index, leaf).is_some() {
+            return Err(TreeError::DuplicateIndex(index));
+        }
+    }
+    Ok(level0)
+}
+
+/// The non-empty parents of a level's non-empty nodes; `empty` is that level's empty node.
+fn parent_level(
+    level: &BTreeMap<u64, SumNode>,
+    empty: &SumNode,
+) -> Result<BTreeMap<u64, SumNode>, TreeError> {
+    let mut next = BTreeMap::new();
+    for &index in level.keys() {
+        let parent = index >> 1;
+        if next.contains_key(&parent) {
+            continue;
+        }
+        let left = level.get(&(parent << 1)).unwrap_or(empty);
+        let right = level.get(&((parent << 1) | 1)).unwrap_or(empty);
+        // Sums below the root are bounded by the total, already checked.
+        next.insert(
+            parent,
+            SumNode::parent(left, right).ok_or(TreeError::TotalOverflow)?,
+        );
+    }
+    Ok(next)
+}
+
+/// The root of the tree of `leaves` (absent indices are empty leaves), keeping only one level
+/// in memory at a time: for whoever needs the root and no path (an auditor's leaf table).
+/// Equal to `MerkleSumTree::from_leaves(depth, leaves)?.root()`, with the same errors.
+pub fn sparse_root(
+    depth: u32,
+    leaves: impl IntoIterator<Item = (u64, SumNode)>,
+) -> Result<SumNode, TreeError> {
+    let mut level = leaf_level(depth, leaves)?;
+    let mut empty = SumNode::EMPTY;
+    for _ in 0..depth {
+        level = parent_level(&level, &empty)?;
+        empty = SumNode::parent(&empty, &empty).expect("empty sums are 0");
+    }
+    Ok(level.get(&0).copied().unwrap_or(empty))
+}
+
 impl MerkleSumTree {
     /// Builds a tree from `(index, leaf)` pairs; absent indices are empty leaves.
     pub fn from_leaves(
         depth: u32,
         leaves: impl IntoIterator<Item = (u64, SumNode)>,
     ) -> Result<Self, TreeError> {
-        if !(MIN_DEPTH..=MAX_DEPTH).contains(&depth) {
-            return Err(TreeError::Depth(depth));
-        }
-        let capacity = 1u64 << depth;
-        let mut level0 = BTreeMap::new();
-        let mut total: u64 = 0;
-        for (index, leaf) in leaves {
-            if index >= capacity {
-                return Err(TreeError::IndexOutOfRange { index, depth });
-            }
-            total = total
-                .checked_add(leaf.sum)
-                .ok_or(TreeError::TotalOverflow)?;
-            if level0.insert(index, leaf).is_some() {
-                return Err(TreeError::DuplicateIndex(index));
-            }
-        }
+        let level0 = leaf_level(depth, leaves)?;
         let empty = empty_subtrees(depth);
         let mut levels = vec![level0];
         for d in 0..depth as usize {
-            let mut next = BTreeMap::new();
-            for &index in levels[d].keys() {
-                let parent = index >> 1;
-                if next.contains_key(&parent) {
-                    continue;
-                }
-                let left = levels[d].get(&(parent << 1)).unwrap_or(&empty[d]);
-                let right = levels[d].get(&((parent << 1) | 1)).unwrap_or(&empty[d]);
-                // Sums below the root are bounded by the total, already checked.
-                next.insert(
-                    parent,
-                    SumNode::parent(left, right).ok_or(TreeError::TotalOverflow)?,
-                );
-            }
+            let next = parent_level(&levels[d], &empty[d])?;
             levels.push(next);
         }
         Ok(MerkleSumTree {
@@ -263,6 +303,11 @@ mod tests {
                 .collect();
         }
         assert_eq!(level[0], tree.root());
+        assert_eq!(sparse_root(4, leaves).unwrap(), tree.root());
+        assert_eq!(
+            sparse_root(5, []).unwrap(),
+            *empty_subtrees(5).last().unwrap()
+        );
     }
 
     #[test]
@@ -291,5 +336,10 @@ mod tests {
             MerkleSumTree::from_leaves(4, [(0, big), (1, leaf(1))]).unwrap_err(),
             TreeError::TotalOverflow
         );
+        assert_eq!(
+            sparse_root(4, [(0, big), (1, leaf(1))]).unwrap_err(),
+            TreeError::TotalOverflow
+        );
+        assert_eq!(sparse_root(33, []).unwrap_err(), TreeError::Depth(33));
     }
 }

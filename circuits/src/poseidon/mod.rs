@@ -5,6 +5,7 @@
 //! [`constraints::poseidon_gadget`] on the same inputs. The native side is `light-poseidon`
 //! (audited, checked against circomlibjs); the gadget reads the very same parameters from it.
 
+#[cfg(feature = "r1cs")]
 pub mod constraints;
 
 use ark_bn254::Fr;

@@ -27,9 +27,13 @@ use credence_verifier::{
     verify_bundles,
 };
 
-use super::{ClaimArgs, CommitArgs, RegisterArgs, ServerArg, channel, files, status};
+use super::claim::ClaimArgs;
+use super::client::{ServerArg, channel, status};
+use super::commit::CommitArgs;
+use super::files;
+use super::register::RegisterArgs;
 use crate::config::Config;
-use crate::storage::Store as _;
+use crate::store::Store as _;
 
 /// `credence demo`.
 #[derive(Debug, Args)]
@@ -151,7 +155,7 @@ pub async fn run(a: DemoArgs) -> Result<()> {
             std::fs::write(&path, body)?;
             paths.push(path);
         }
-        super::commit(CommitArgs {
+        super::commit::commit(CommitArgs {
             files: paths,
             secret: dir.join("secret.key"),
             openings: dir.join("openings.json"),
@@ -181,7 +185,7 @@ pub async fn run(a: DemoArgs) -> Result<()> {
         crate::server::App::open(
             config,
             crate::server::Hooks::default(),
-            super::key_progress(" (once; cached for the next run)"),
+            super::progress::key_progress(" (once; cached for the next run)"),
         )
     })
     .await??;
@@ -224,7 +228,7 @@ async fn run_flow(
         format_args!("contributors register their commitments with the datanet"),
     );
     for (name, _, _) in CONTRIBUTORS {
-        super::register(RegisterArgs {
+        super::register::register(RegisterArgs {
             server: server_arg(),
             openings: people_dir.join(name).join("openings.json"),
             quiet: true,
@@ -245,7 +249,7 @@ async fn run_flow(
         names.insert(openings.contributor_id.clone(), name);
     }
     let registered: u64 = CONTRIBUTORS.iter().map(|(_, n, _)| *n as u64).sum();
-    let registrations = crate::storage::SqliteStore::open_read_only(server_dir)?
+    let registrations = crate::store::SqliteStore::open_read_only(server_dir)?
         .contributions(&(0..registered).collect::<Vec<_>>())?;
     let mut datanet = pb::datanet_client::DatanetClient::new(channel(&server_arg()).await?);
     let published = datanet
@@ -288,7 +292,7 @@ async fn run_flow(
     for (name, count, _) in CONTRIBUTORS {
         eprintln!("      {name}: claiming its {count} contributions");
         let dir = people_dir.join(name);
-        super::claim(ClaimArgs {
+        super::claim::claim(ClaimArgs {
             server: server_arg(),
             datanet: Default::default(),
             epoch: EPOCH,

@@ -89,9 +89,9 @@ pub struct Openings {
     pub openings: Vec<Opening>,
 }
 
-/// Writes `bytes` to `path` readable by its owner only, atomically ([`crate::durable`]).
+/// Writes `bytes` to `path` readable by its owner only, atomically ([`credence_verifier::durable`]).
 pub fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
-    crate::durable::write_atomic(path, bytes, 0o600)
+    credence_verifier::durable::write_atomic(path, bytes, 0o600)
         .with_context(|| format!("writing {}", path.display()))
 }
 

@@ -22,8 +22,9 @@ use credence_verifier::encoding::fr_from_decimal;
 use credence_verifier::leaves::{Leaf, LeafTable, snapshot_root};
 use credence_verifier::settlement::Snapshot;
 
-use super::{ServerArg, channel, files, status};
-use crate::storage::{SqliteStore, Store};
+use super::client::{ServerArg, channel, status};
+use super::files;
+use crate::store::{SqliteStore, Store};
 
 /// `credence snapshot`.
 #[derive(Debug, Subcommand)]
@@ -146,7 +147,7 @@ pub fn read_published(data_dir: &Path, epoch: Option<u64>) -> Result<(Snapshot, 
 
 /// Writes `snapshot.json` (public, mode 0644).
 pub fn write_snapshot(path: &Path, snapshot: &Snapshot) -> Result<()> {
-    crate::durable::write_atomic(path, snapshot.to_json().as_bytes(), 0o644)
+    credence_verifier::durable::write_atomic(path, snapshot.to_json().as_bytes(), 0o644)
         .with_context(|| format!("writing {}", path.display()))
 }
 

@@ -30,9 +30,9 @@ fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
 }
 
 /// Writes `bytes` to `path` atomically and durably with the given Unix mode
-/// ([`crate::durable`]).
+/// ([`credence_verifier::durable`]).
 pub fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> Result<(), StoreError> {
-    crate::durable::write_atomic(path, bytes, mode).map_err(io_error(path))
+    credence_verifier::durable::write_atomic(path, bytes, mode).map_err(io_error(path))
 }
 
 /// Loads the log's signer from `<data_dir>/log.key`, or creates the key pair on first start.

@@ -5,12 +5,13 @@
 //! `synchronous=FULL`, one transaction per append holding the entries and the checkpoint (a C2SP
 //! signed note, Ed25519) that covers them. The tree is RFC 6962 with BLAKE3, as checked by
 //! `credence_verifier::log`; the key pair lives in the data directory as `log.key` (0600) and
-//! `log.pub`. [`LogSink`] is the service's [`AuditSink`](crate::audit::AuditSink) over it.
+//! `log.pub`. [`LogSink`] is the service's [`AuditSink`](crate::log::hook::AuditSink) over it.
 //!
 //! Invariant: an index is returned only once its entry and a signed checkpoint covering it are
 //! durable, and every checkpoint the store ever signs is consistent with all earlier ones.
 
 mod files;
+pub mod hook;
 mod sink;
 mod store;
 mod tree;

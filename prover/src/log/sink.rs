@@ -15,13 +15,14 @@
 
 use std::sync::Arc;
 
-use credence_circuits::poseidon;
+use credence_circuits::commitment::registration_hash;
+use credence_verifier::bundle::StatementJson;
 use credence_verifier::encoding::fr_to_decimal;
-use credence_verifier::log::{LogEntry, LogEvent, LoggedStatement};
-use credence_verifier::{ClaimBundle, log::LogInclusion};
+use credence_verifier::log::LogInclusion;
+use credence_verifier::log::{LogEntry, LogEvent};
 
 use super::LogStore;
-use crate::audit::{AuditError, AuditEvent, AuditSink};
+use crate::log::hook::{AuditError, AuditEvent, AuditSink};
 
 /// Records the service's events in a [`LogStore`].
 #[derive(Clone, Debug)]
@@ -41,10 +42,6 @@ impl LogSink {
     }
 }
 
-fn statement(bundle: &ClaimBundle) -> LoggedStatement {
-    LoggedStatement::from_statement(&bundle.statement)
-}
-
 /// The entry for an event (public data only; see the module docs).
 pub fn entry_of(event: &AuditEvent<'_>, time: u64) -> LogEntry {
     let (tenant, event) = match *event {
@@ -57,7 +54,7 @@ pub fn entry_of(event: &AuditEvent<'_>, time: u64) -> LogEntry {
             tenant,
             LogEvent::Registration {
                 leaf_index,
-                registration_hash: fr_to_decimal(&poseidon::hash(&[*contributor_id, *commitment])),
+                registration_hash: fr_to_decimal(&registration_hash(contributor_id, commitment)),
             },
         ),
         AuditEvent::Snapshot { tenant, snapshot } => (
@@ -75,7 +72,7 @@ pub fn entry_of(event: &AuditEvent<'_>, time: u64) -> LogEntry {
             LogEvent::Claim {
                 circuit_id: bundle.circuit_id.to_string(),
                 vk_fingerprint: bundle.vk_fingerprint.to_hex(),
-                statement: statement(bundle),
+                statement: StatementJson::encode(&bundle.statement),
                 proof: hex::encode(bundle.proof.to_bytes()),
             },
         ),
@@ -88,7 +85,7 @@ pub fn entry_of(event: &AuditEvent<'_>, time: u64) -> LogEntry {
             LogEvent::Verification {
                 circuit_id: bundle.circuit_id.to_string(),
                 vk_fingerprint: bundle.vk_fingerprint.to_hex(),
-                statement: statement(bundle),
+                statement: StatementJson::encode(&bundle.statement),
                 verdict: if valid { "valid" } else { "invalid" }.into(),
             },
         ),

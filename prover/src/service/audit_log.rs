@@ -14,9 +14,11 @@ use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status};
 
-use super::State;
 use crate::access::{Action, Caller};
+use crate::blocking::blocking;
+use crate::error::ServiceError;
 use crate::log::{LogStore, StoreError};
+use crate::service::state::State;
 
 /// Entries per database read while streaming.
 const PAGE: u64 = 256;
@@ -34,33 +36,20 @@ impl AuditLogService {
         AuditLogService { state, log }
     }
 
-    fn authorize<T>(&self, request: &Request<T>) -> Result<(), Status> {
+    fn authorize<T>(&self, request: &Request<T>) -> Result<(), ServiceError> {
         let caller = Caller::of(request);
-        Ok(self.state.access.authorize(&caller, &Action::ReadLog)?)
-    }
-}
-
-fn status(e: StoreError) -> Status {
-    match e {
-        StoreError::Range(r) => Status::out_of_range(r.to_string()),
-        other => {
-            tracing::error!(error = %other, "compliance log read failed");
-            Status::internal("compliance log read failed")
-        }
+        self.state.access.authorize(&caller, &Action::ReadLog)
     }
 }
 
 /// Runs a store read on the blocking pool.
-async fn read<T, F>(log: &Arc<LogStore>, f: F) -> Result<T, Status>
+async fn read<T, F>(log: &Arc<LogStore>, f: F) -> Result<T, ServiceError>
 where
     T: Send + 'static,
     F: FnOnce(&LogStore) -> Result<T, StoreError> + Send + 'static,
 {
     let log = log.clone();
-    tokio::task::spawn_blocking(move || f(&log))
-        .await
-        .map_err(|e| Status::internal(format!("blocking task failed: {e}")))?
-        .map_err(status)
+    blocking(move || Ok(f(&log)?)).await
 }
 
 fn checkpoint_size(note: &str) -> u64 {
@@ -84,7 +73,9 @@ impl pb::audit_log_server::AuditLog for AuditLogService {
             }
         })
         .await?
-        .ok_or_else(|| Status::not_found(format!("the log signed no checkpoint at size {size}")))?;
+        .ok_or_else(|| {
+            ServiceError::NotFound(format!("the log signed no checkpoint at size {size}"))
+        })?;
         Ok(Response::new(pb::LogCheckpoint {
             tree_size: checkpoint_size(&note),
             note,
@@ -102,9 +93,10 @@ impl pb::audit_log_server::AuditLog for AuditLogService {
         // Check the whole range up front so the client gets OUT_OF_RANGE, not a short stream.
         let size = read(&self.log, |log| log.size()).await?;
         if start > end || end > size {
-            return Err(Status::out_of_range(format!(
+            return Err(ServiceError::OutOfRange(format!(
                 "entries {start}..{end} are outside a log of {size} entries"
-            )));
+            ))
+            .into());
         }
         let (tx, rx) = mpsc::channel(PAGE as usize);
         let log = self.log.clone();
@@ -125,7 +117,7 @@ impl pb::audit_log_server::AuditLog for AuditLogService {
                         }
                     }
                     Err(e) => {
-                        let _ = tx.send(Err(e)).await;
+                        let _ = tx.send(Err(e.into())).await;
                         return;
                     }
                 }

@@ -11,12 +11,13 @@ use credence_circuits::merkle_sum::{MAX_DEPTH, MIN_DEPTH};
 use credence_proto::v1 as pb;
 use tonic::{Request, Response, Status};
 
-use super::{State, blocking, build_tree};
 use crate::access::{Action, Caller};
-use crate::audit::AuditEvent;
-use crate::convert;
+use crate::blocking::blocking;
 use crate::error::ServiceError;
-use crate::storage::{Published, Registered, SnapshotLeaf, SnapshotRecord};
+use crate::log::hook::AuditEvent;
+use crate::service::convert;
+use crate::service::state::{State, build_tree};
+use crate::store::{Published, Registered, SnapshotLeaf, SnapshotRecord};
 
 /// The Datanet service.
 #[derive(Clone, Debug)]

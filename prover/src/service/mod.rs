@@ -1,138 +1,21 @@
-//! The gRPC services and the state they share.
+//! The gRPC services: one file per service, thin handlers over the rest of the crate.
 //!
 //! - [`datanet::DatanetService`]: registrations and snapshots;
 //! - [`prover::ProverService`]: claim jobs (see [`crate::jobs`] for a job's life);
 //! - [`verifier::VerifierService`]: bundle verification and verifying keys;
-//! - [`audit_log::AuditLogService`]: the compliance log, read-only, for auditors.
+//! - [`audit_log::AuditLogService`]: the compliance log, read-only, for auditors;
+//! - [`state`]: the [`State`](state::State) every service shares (built by the server);
+//! - [`convert`]: wire <-> domain decoding, every error naming its field.
 //!
-//! Invariant: handlers do no blocking work on the async runtime: storage calls, tree building,
-//! witness checks and proving run on the blocking pool ([`blocking`]), and proving also holds a
-//! permit of the global semaphore.
+//! Invariants: handlers do no blocking work on the async runtime (storage calls, tree
+//! building, witness checks and proving run through [`crate::blocking`]); every handler returns
+//! [`ServiceError`](crate::error::ServiceError), whose `From` impl is the one mapping to
+//! `tonic::Status`; every request is authorized through
+//! [`AccessPolicy`](crate::access::AccessPolicy) before it touches state.
 
 pub mod audit_log;
+pub mod convert;
 pub mod datanet;
 pub mod prover;
+pub mod state;
 pub mod verifier;
-
-use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex};
-
-use credence_circuits::{MerkleSumTree, Shape, SumNode, commitment};
-use credence_verifier::KeyRing;
-use tokio::sync::{Semaphore, watch};
-
-use crate::access::AccessPolicy;
-use crate::audit::AuditSink;
-use crate::config::Config;
-use crate::error::ServiceError;
-use crate::jobs::JobRegistry;
-use crate::keys::ShapeKeys;
-use crate::storage::{SnapshotLeaf, Store};
-
-/// Everything the services share.
-pub struct State {
-    /// The validated configuration.
-    pub config: Config,
-    /// Loaded keys, by shape (sorted by depth, then slots).
-    pub keys: BTreeMap<Shape, ShapeKeys>,
-    /// The verifying keys as the verifier crate's trusted ring.
-    pub ring: KeyRing,
-    /// Durable state.
-    pub store: Arc<dyn Store>,
-    /// Access control hook.
-    pub access: Arc<dyn AccessPolicy>,
-    /// Compliance log hook.
-    pub audit: Arc<dyn AuditSink>,
-    /// Jobs running in this process.
-    pub jobs: JobRegistry,
-    /// Bounds the proofs running at once.
-    pub proving_slots: Arc<Semaphore>,
-    /// Key of the request fingerprints (see [`crate::jobs::request_fingerprint`]).
-    pub idempotency_key: [u8; 32],
-    /// Trees of recent snapshots, so paths are not rebuilt per request.
-    pub trees: TreeCache,
-    /// Becomes `true` when the drain deadline has passed: running jobs stop writing.
-    pub shutdown: watch::Receiver<bool>,
-    /// Becomes `true` when a shutdown begins: no new submission, no new proof.
-    pub draining: watch::Receiver<bool>,
-    /// The bounded queue and per-tenant quota.
-    pub admission: crate::jobs::Admission,
-}
-
-impl std::fmt::Debug for State {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("State")
-            .field("shapes", &self.keys.keys().collect::<Vec<_>>())
-            .finish_non_exhaustive()
-    }
-}
-
-/// Runs `f` on the blocking pool.
-pub async fn blocking<T, F>(f: F) -> Result<T, ServiceError>
-where
-    T: Send + 'static,
-    F: FnOnce() -> Result<T, ServiceError> + Send + 'static,
-{
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| ServiceError::Internal(format!("blocking task failed: {e}")))?
-}
-
-/// The trees of recently used snapshots. Snapshots are immutable, so a cached tree never goes
-/// stale.
-#[derive(Debug, Default)]
-pub struct TreeCache {
-    trees: Mutex<HashMap<u64, Arc<MerkleSumTree>>>,
-}
-
-/// How many snapshot trees are kept (a depth-20 tree of 10^4 leaves is ~200k nodes).
-const CACHED_TREES: usize = 4;
-
-impl TreeCache {
-    /// The tree of a snapshot built from its leaves (blocking: hashes every node).
-    pub fn get_or_build(
-        &self,
-        epoch: u64,
-        depth: u32,
-        leaves: impl FnOnce() -> Result<Vec<SnapshotLeaf>, ServiceError>,
-    ) -> Result<Arc<MerkleSumTree>, ServiceError> {
-        if let Some(t) = self.lock().get(&epoch) {
-            return Ok(t.clone());
-        }
-        let tree = Arc::new(build_tree(depth, &leaves()?)?);
-        self.insert(epoch, tree.clone());
-        Ok(tree)
-    }
-
-    /// Caches a tree.
-    pub fn insert(&self, epoch: u64, tree: Arc<MerkleSumTree>) {
-        let mut map = self.lock();
-        if map.len() >= CACHED_TREES
-            && let Some(&old) = map.keys().next()
-        {
-            map.remove(&old);
-        }
-        map.insert(epoch, tree);
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Arc<MerkleSumTree>>> {
-        self.trees.lock().unwrap_or_else(|p| p.into_inner())
-    }
-}
-
-/// The Merkle-sum tree of weighted leaves.
-pub fn build_tree(depth: u32, leaves: &[SnapshotLeaf]) -> Result<MerkleSumTree, ServiceError> {
-    MerkleSumTree::from_leaves(
-        depth,
-        leaves.iter().map(|l| {
-            (
-                l.leaf_index,
-                SumNode {
-                    hash: commitment::leaf_hash(&l.contributor_id, &l.commitment, l.weight),
-                    sum: l.weight,
-                },
-            )
-        }),
-    )
-    .map_err(|e| ServiceError::invalid("weights", e))
-}

@@ -11,17 +11,20 @@
 use std::pin::Pin;
 use std::sync::Arc;
 
+use ark_bn254::Fr;
 use credence_circuits::{ClaimInput, Contribution, MerkleSumPath, Shape, commitment};
 use credence_proto::v1 as pb;
 use tokio_stream::Stream;
 use tonic::{Request, Response, Status};
+use zeroize::Zeroizing;
 
-use super::{State, blocking};
 use crate::access::{Action, Caller};
-use crate::convert;
+use crate::blocking::blocking;
 use crate::error::ServiceError;
 use crate::jobs::{self, JobSpec};
-use crate::storage::{JobRecord, JobState, now};
+use crate::service::convert;
+use crate::service::state::State;
+use crate::store::{JobRecord, JobState, now};
 
 /// The Prover service.
 #[derive(Clone, Debug)]
@@ -69,8 +72,13 @@ impl ProverService {
         ProverService { state }
     }
 
-    /// Decodes the request and resolves it against a snapshot into a claim input.
-    async fn resolve(&self, req: &pb::SubmitClaimRequest) -> Result<ClaimInput, ServiceError> {
+    /// Decodes the request and resolves it against a snapshot into a claim input; `secret` is
+    /// the request's secret, decoded once by the caller.
+    async fn resolve(
+        &self,
+        req: &pb::SubmitClaimRequest,
+        secret: Zeroizing<Fr>,
+    ) -> Result<ClaimInput, ServiceError> {
         let max_slots = self.state.keys.keys().map(|s| s.n).max().unwrap_or(0);
         if req.contributions.is_empty() {
             return Err(ServiceError::invalid(
@@ -87,7 +95,6 @@ impl ProverService {
                 ),
             ));
         }
-        let secret = zeroize::Zeroizing::new(convert::fr("secret", &req.secret)?);
         // The snapshot: supplied, or this server's.
         let (depth, root, total_weight, revenue, local) = match &req.snapshot {
             Some(s) => {
@@ -274,17 +281,15 @@ impl ProverService {
         }
         // Authorize before resolving: the claim's contributor id is H(secret), computed here,
         // so a token can only claim for the contributor whose secret it holds *and* is bound to.
-        {
-            let secret = zeroize::Zeroizing::new(convert::fr("secret", &req.0.secret)?);
-            let contributor_id = commitment::contributor_id(&secret);
-            self.state.access.authorize(
-                &caller,
-                &Action::SubmitClaim {
-                    contributor_id: &contributor_id,
-                },
-            )?;
-        }
-        let input = self.resolve(&req.0).await?;
+        // The secret is decoded once, here, and handed on.
+        let secret = Zeroizing::new(convert::fr("secret", &req.0.secret)?);
+        self.state.access.authorize(
+            &caller,
+            &Action::SubmitClaim {
+                contributor_id: &commitment::contributor_id(&secret),
+            },
+        )?;
+        let input = self.resolve(&req.0, secret).await?;
         let depth = input.contributions[0].path.siblings.len() as u32;
         let depth = if input
             .contributions
@@ -306,14 +311,11 @@ impl ProverService {
             .expect("pick_shape only picks shapes with a prover");
         let fingerprint = jobs::request_fingerprint(&self.state.idempotency_key, &input);
 
-        // The witness check, before any job exists: a false claim leaves nothing behind.
+        // The witness check, before any job exists: a false claim leaves nothing behind. The
+        // checked claim is what the job proves (it is never checked or assigned again); the
+        // input is dropped (zeroized) here.
         let p = prover.clone();
-        let (input, ()) = blocking(move || match p.prepare(&input) {
-            Ok(_) => Ok((input, ())),
-            Err(credence_circuits::ProveError::Claim(e)) => Err(ServiceError::FalseClaim(e)),
-            Err(e) => Err(ServiceError::Internal(e.to_string())),
-        })
-        .await?;
+        let claim = blocking(move || Ok(p.prepare(&input)?)).await?;
 
         let t = now();
         let fresh = JobRecord {
@@ -322,7 +324,7 @@ impl ProverService {
             state: JobState::Queued,
             failure: None,
             circuit_id: shape.circuit_id(),
-            epoch: input.epoch,
+            epoch: claim.statement().epoch,
             tenant: caller.tenant.clone(),
             created_at: t,
             updated_at: t,
@@ -331,7 +333,8 @@ impl ProverService {
         // has one, so no accepted job is dropped for lack of room.
         let slot = self
             .state
-            .admission
+            .jobs
+            .admission()
             .reserve(&caller.tenant)
             .map_err(|refusal| {
                 ServiceError::ResourceExhausted(match refusal {
@@ -366,11 +369,10 @@ impl ProverService {
         }
         if start {
             tracing::info!(job = %record.id, circuit = %record.circuit_id, "job queued");
-            jobs::spawn(
-                self.state.clone(),
+            self.state.jobs.spawn(
                 JobSpec {
                     record: record.clone(),
-                    input,
+                    claim,
                     prover,
                     key: keys.vk.clone(),
                 },

@@ -9,10 +9,11 @@ use credence_proto::v1 as pb;
 use credence_verifier::{ClaimBundle, Fingerprint, verify_bundle, verify_bundles};
 use tonic::{Request, Response, Status};
 
-use super::{State, blocking};
 use crate::access::{Action, Caller};
-use crate::audit::AuditEvent;
+use crate::blocking::blocking;
 use crate::error::ServiceError;
+use crate::log::hook::AuditEvent;
+use crate::service::state::State;
 
 /// The Verifier service.
 #[derive(Clone, Debug)]

@@ -6,30 +6,13 @@
 //! a bundle document ([`ClaimBundle::from_json_value`]), so a logged claim verifies exactly when
 //! the bundle it was issued as verifies, under a key the auditor trusts (never one the log names).
 
-use crate::bundle::{BUNDLE_FORMAT, BundleJson, StatementJson};
+use crate::bundle::{BUNDLE_FORMAT, BundleJson};
 use crate::error::Malformed;
 use crate::{ClaimBundle, KeyRing, VerifiedClaim, verify_bundle};
 
-use super::entry::{LogEntry, LogEvent, LoggedStatement};
+use super::entry::{LogEntry, LogEvent};
 use super::inclusion::{InclusionError, LogInclusion};
 use super::note::{Checkpoint, LogVerifier};
-
-impl LoggedStatement {
-    /// The statement in the bundle's JSON form (the same nine decimal strings).
-    pub fn to_json_form(&self) -> StatementJson {
-        StatementJson {
-            epoch: self.epoch.clone(),
-            root: self.root.clone(),
-            total_weight: self.total_weight.clone(),
-            revenue: self.revenue.clone(),
-            contributor_id: self.contributor_id.clone(),
-            claimed_weight: self.claimed_weight.clone(),
-            payout: self.payout.clone(),
-            range_start: self.range_start.clone(),
-            range_end: self.range_end.clone(),
-        }
-    }
-}
 
 impl LogEntry {
     /// For a claim entry, the bundle it records (without a `log` field), decoded strictly;
@@ -48,7 +31,7 @@ impl LogEntry {
             format: BUNDLE_FORMAT.to_owned(),
             circuit_id: circuit_id.clone(),
             vk_fingerprint: vk_fingerprint.clone(),
-            statement: statement.to_json_form(),
+            statement: statement.clone(),
             proof: proof.clone(),
             log: None,
         };

@@ -20,6 +20,8 @@
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use crate::bundle::StatementJson;
+
 /// Upper bound on one encoded entry: a Groth16 proof in hex plus a statement is about 1 KiB.
 pub const MAX_ENTRY_LEN: usize = 64 * 1024;
 /// Upper bound on short identifiers (tenant, circuit id, verdict).
@@ -95,7 +97,7 @@ pub enum LogEvent {
         /// Fingerprint (hex) of the verifying key.
         vk_fingerprint: String,
         /// The public statement.
-        statement: LoggedStatement,
+        statement: StatementJson,
         /// The Groth16 proof, hex of its canonical compressed encoding.
         proof: String,
     },
@@ -106,7 +108,7 @@ pub enum LogEvent {
         /// Fingerprint (hex) of the verifying key.
         vk_fingerprint: String,
         /// The public statement that was checked.
-        statement: LoggedStatement,
+        statement: StatementJson,
         /// The outcome, e.g. `valid` or `invalid`.
         verdict: String,
     },
@@ -123,89 +125,6 @@ pub enum EntryKind {
     Claim,
     /// [`LogEvent::Verification`].
     Verification,
-}
-
-/// The nine public inputs of a claim as decimal strings, named and ordered as
-/// [`crate::statement::PublicInput::ALL`].
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-#[allow(missing_docs)] // Each field is the public input of the same name.
-pub struct LoggedStatement {
-    pub epoch: String,
-    pub root: String,
-    pub total_weight: String,
-    pub revenue: String,
-    pub contributor_id: String,
-    pub claimed_weight: String,
-    pub payout: String,
-    pub range_start: String,
-    pub range_end: String,
-}
-
-impl LoggedStatement {
-    /// The statement as logged: its nine public inputs as canonical decimal strings.
-    pub fn from_statement(statement: &crate::ClaimStatement) -> Self {
-        let s = crate::bundle::StatementJson::encode(statement);
-        LoggedStatement {
-            epoch: s.epoch,
-            root: s.root,
-            total_weight: s.total_weight,
-            revenue: s.revenue,
-            contributor_id: s.contributor_id,
-            claimed_weight: s.claimed_weight,
-            payout: s.payout,
-            range_start: s.range_start,
-            range_end: s.range_end,
-        }
-    }
-
-    /// Builds the statement from the nine decimal inputs in instance order.
-    pub fn from_inputs(inputs: [String; crate::statement::NUM_PUBLIC_INPUTS]) -> Self {
-        let [
-            epoch,
-            root,
-            total_weight,
-            revenue,
-            contributor_id,
-            claimed_weight,
-            payout,
-            range_start,
-            range_end,
-        ] = inputs;
-        LoggedStatement {
-            epoch,
-            root,
-            total_weight,
-            revenue,
-            contributor_id,
-            claimed_weight,
-            payout,
-            range_start,
-            range_end,
-        }
-    }
-
-    /// The nine decimal inputs in instance order.
-    pub fn inputs(&self) -> [&str; crate::statement::NUM_PUBLIC_INPUTS] {
-        [
-            &self.epoch,
-            &self.root,
-            &self.total_weight,
-            &self.revenue,
-            &self.contributor_id,
-            &self.claimed_weight,
-            &self.payout,
-            &self.range_start,
-            &self.range_end,
-        ]
-    }
-
-    fn validate(&self) -> Result<(), EntryError> {
-        for value in self.inputs() {
-            check_decimal("statement", value)?;
-        }
-        Ok(())
-    }
 }
 
 impl LogEntry {
@@ -244,7 +163,7 @@ impl LogEntry {
             } => {
                 check_name("circuit_id", circuit_id)?;
                 check_hex("vk_fingerprint", vk_fingerprint, 128)?;
-                statement.validate()?;
+                validate_statement(statement)?;
                 check_hex("proof", proof, MAX_ENTRY_LEN / 2)
             }
             LogEvent::Verification {
@@ -255,7 +174,7 @@ impl LogEntry {
             } => {
                 check_name("circuit_id", circuit_id)?;
                 check_hex("vk_fingerprint", vk_fingerprint, 128)?;
-                statement.validate()?;
+                validate_statement(statement)?;
                 check_name("verdict", verdict)
             }
         }
@@ -305,6 +224,14 @@ fn check_name(field: &'static str, value: &str) -> Result<(), EntryError> {
             field,
             reason: "must be ASCII letters, digits or -_.:/@",
         });
+    }
+    Ok(())
+}
+
+/// Every public input of a logged statement is a canonical decimal.
+fn validate_statement(statement: &StatementJson) -> Result<(), EntryError> {
+    for value in statement.inputs() {
+        check_decimal("statement", value)?;
     }
     Ok(())
 }

@@ -16,8 +16,10 @@
 //! - [`export`]: the export file an auditor reads with no network;
 //! - `remote` (feature `grpc`): the same audit over the server's `credence.v1.AuditLog` service.
 //!
-//! Invariant: everything here is a pure check over bytes the caller supplies; nothing is trusted
-//! until a signature from the configured key covers it, and no input makes it panic.
+//! Invariant: every check here is pure over bytes the caller supplies; nothing is trusted until
+//! a signature from the configured key covers it, and no input makes it panic. The one thing
+//! that is not a check is [`LogSigner`], which the server uses to sign checkpoints: it sits
+//! beside [`LogVerifier`] so that the note format is written and read in one place.
 
 pub mod audit;
 mod claim;
@@ -31,7 +33,7 @@ pub mod remote;
 
 pub use audit::{AuditInput, AuditProblem, AuditReport, TreeState, audit};
 pub use claim::{BundleLogError, check_bundle_inclusion};
-pub use entry::{EntryError, EntryKind, LogEntry, LogEvent, LoggedStatement};
+pub use entry::{EntryError, EntryKind, LogEntry, LogEvent};
 pub use export::{EXPORT_FORMAT, ExportError, LogExport};
 pub use inclusion::{InclusionError, LogInclusion};
 pub use merkle::{

@@ -4,6 +4,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 
 use super::*;
+use crate::bundle::StatementJson;
 use crate::statement::PublicInput;
 
 /// The RFC 6962 §2.1 definitions, written as literally as possible and independent of the code
@@ -458,8 +459,8 @@ fn checkpoint_parsing_is_strict() {
 // ---------------------------------------------------------------------------------------------
 // Entries.
 
-fn statement(epoch: u64) -> LoggedStatement {
-    LoggedStatement::from_inputs(std::array::from_fn(|i| (epoch * 10 + i as u64).to_string()))
+fn statement(epoch: u64) -> StatementJson {
+    StatementJson::from_inputs(std::array::from_fn(|i| (epoch * 10 + i as u64).to_string()))
 }
 
 fn sample_entries(n: usize) -> Vec<Vec<u8>> {

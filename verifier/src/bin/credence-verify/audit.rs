@@ -219,36 +219,12 @@ fn read_state(path: &Path) -> Result<Option<TreeState>, String> {
         .map_err(|e| format!("{}: not an audit state file: {e}", path.display()))
 }
 
-/// Replaces the state file atomically: a temporary file in the same directory, fsynced, renamed
-/// over the old one, then the directory fsynced, so a crash leaves the old or the new state.
+/// Replaces the state file crash-safely (the one durable write: a crash leaves the old or the
+/// new state, never a torn one). The state is public (a tree size and a root).
 fn write_state(path: &Path, state: &TreeState) -> std::io::Result<()> {
-    use std::io::Write as _;
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map_or("state".into(), |n| n.to_string_lossy());
-    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
     let mut json = serde_json::to_vec_pretty(state).map_err(std::io::Error::other)?;
     json.push(b'\n');
-    let result = (|| {
-        let mut file = std::fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .open(&tmp)?;
-        file.write_all(&json)?;
-        file.sync_all()?;
-        drop(file);
-        std::fs::rename(&tmp, path)?;
-        std::fs::File::open(dir)?.sync_all()
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
+    credence_verifier::durable::write_atomic(path, &json, 0o644)
 }
 
 pub fn run(args: &Args) -> Exit {

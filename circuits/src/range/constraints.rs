@@ -1,23 +1,16 @@
-//! Range checks by bit decomposition.
+//! The range-check gadget: bit decomposition.
 //!
 //! Invariant: [`enforce_bits`] leaves the system satisfiable exactly when the value, as an
 //! integer in `[0, p)`, is below `2^bits`: it allocates `bits` boolean witnesses and enforces
 //! that their weighted sum equals the value. Because `2^bits < p` for every `bits` used here
 //! (at most [`MAX_BITS`]), the sum cannot wrap, so no value `>= 2^bits` has a decomposition.
-//! Cost: `bits + 1` constraints. [`fits_in_bits`] is the native twin.
+//! Cost: `bits + 1` constraints. [`fits_in_bits`](super::fits_in_bits) is the native twin.
 
+use super::MAX_BITS;
 use ark_bn254::Fr;
 use ark_ff::{AdditiveGroup, BigInteger, PrimeField};
 use ark_r1cs_std::{GR1CSVar, alloc::AllocVar, boolean::Boolean, eq::EqGadget, fields::fp::FpVar};
 use ark_relations::gr1cs::SynthesisError;
-
-/// The widest range check this crate performs; far below the 254-bit modulus.
-pub const MAX_BITS: usize = 128;
-
-/// Native twin of [`enforce_bits`]: is `value < 2^bits` as an integer?
-pub fn fits_in_bits(value: &Fr, bits: usize) -> bool {
-    value.into_bigint().num_bits() as usize <= bits
-}
 
 /// Enforces `0 <= value < 2^bits` and returns the little-endian bits.
 pub fn enforce_bits(value: &FpVar<Fr>, bits: usize) -> Result<Vec<Boolean<Fr>>, SynthesisError> {
@@ -49,6 +42,7 @@ pub fn enforce_bits(value: &FpVar<Fr>, bits: usize) -> Result<Vec<Boolean<Fr>>, 
 
 #[cfg(test)]
 mod tests {
+    use super::super::fits_in_bits;
     use super::*;
     use ark_ff::Field;
     use ark_relations::gr1cs::ConstraintSystem;

@@ -10,7 +10,7 @@ use credence_proto::v1 as pb;
 use credence_verifier::encoding::{fr_from_decimal, fr_to_decimal};
 
 use crate::error::ServiceError;
-use crate::storage::{JobRecord, JobState, SnapshotRecord};
+use crate::store::{JobRecord, JobState, SnapshotRecord};
 
 /// Decodes a decimal field element from `field`.
 pub fn fr(field: &str, s: &str) -> Result<Fr, ServiceError> {

@@ -13,7 +13,7 @@
 use ark_bn254::Fr;
 use credence_verifier::ClaimBundle;
 
-use crate::storage::SnapshotRecord;
+use crate::store::SnapshotRecord;
 
 /// Something the service did that the compliance log records.
 #[derive(Clone, Copy, Debug)]

@@ -2,7 +2,7 @@
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
-//! use credence_prover::{config::Config, server};
+//! use credence_server::{config::Config, server};
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
 //! server::serve(Config::default(), listener, async { let _ = tokio::signal::ctrl_c().await; }).await?;
 //! # Ok(()) }
@@ -35,19 +35,20 @@ use credence_circuits::Shape;
 use credence_proto::v1 as pb;
 use credence_verifier::KeyRing;
 use tokio::net::TcpListener;
-use tokio::sync::{Semaphore, watch};
+use tokio::sync::watch;
 
 use crate::access::{AccessPolicy, AllowAll, AuthLayer, Both, RolePolicy};
-use crate::audit::{AuditSink, NoAudit};
 use crate::config::{Config, ConfigError};
+use crate::jobs::{JobLimits, Jobs};
 use crate::keys::{self, KeyError, ShapeKeys};
+use crate::log::hook::{AuditSink, NoAudit};
 use crate::log::{LogSink, LogStore, LogThen};
 use crate::service::audit_log::AuditLogService;
 use crate::service::datanet::DatanetService;
 use crate::service::prover::ProverService;
+use crate::service::state::{State, TreeCache};
 use crate::service::verifier::VerifierService;
-use crate::service::{State, TreeCache};
-use crate::storage::{SqliteStore, StorageError, Store, now};
+use crate::store::{SqliteStore, StorageError, Store, now};
 
 /// Why the server could not start or stopped with an error.
 #[derive(Debug, thiserror::Error)]
@@ -221,21 +222,28 @@ impl App {
         };
         let (shutdown_tx, shutdown) = watch::channel(false);
         let (draining_tx, draining) = watch::channel(false);
-        let admission = crate::jobs::Admission::new(config.limits.queue, config.limits.tenant_jobs);
+        let jobs = Arc::new(Jobs::new(
+            store.clone(),
+            audit.clone(),
+            JobLimits {
+                queue: config.limits.queue,
+                tenant_jobs: config.limits.tenant_jobs,
+                concurrency: config.prover.concurrency,
+            },
+            shutdown,
+            draining.clone(),
+        ));
         let state = Arc::new(State {
-            proving_slots: Arc::new(Semaphore::new(config.prover.concurrency)),
             config,
             keys: loaded,
             ring,
             store,
             access,
             audit,
-            jobs: Default::default(),
+            jobs,
             idempotency_key,
             trees: TreeCache::default(),
-            shutdown,
             draining,
-            admission,
         });
         Ok(App {
             state,
@@ -264,13 +272,7 @@ impl App {
     /// Takes every proving slot until the returned guard is dropped: queued jobs wait. For
     /// maintenance (and for tests that need a job to stay queued).
     pub async fn pause_proving(&self) -> tokio::sync::OwnedSemaphorePermit {
-        let n = self.state.config.prover.concurrency as u32;
-        self.state
-            .proving_slots
-            .clone()
-            .acquire_many_owned(n)
-            .await
-            .expect("the proving semaphore is never closed")
+        self.state.jobs.pause_proving().await
     }
 
     /// Serves on `listener` until `shutdown` completes, then drains (see the module docs).

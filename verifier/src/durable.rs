@@ -1,5 +1,11 @@
-//! Crash-safe file writes, for every file the prover writes outside its databases (keys and
-//! their manifest, the log's key files and exports, contributors' files, snapshot exports).
+//! Crash-safe file writes: the one implementation for every file Credence writes outside a
+//! database (keys and their manifest, the log's key files and exports, contributors' files,
+//! snapshot exports, an auditor's state file). It lives in this crate because both the auditor's
+//! `credence-verify` and the server write such files, and the server builds on this crate.
+//!
+//! Written by hand because the well-kept crates that do write + fsync + rename (for example
+//! `atomic-write-file`) set a file's permission bits only after creating it, so a secret would
+//! be readable by others for a moment; here the temp file is created with its final mode.
 //!
 //! Invariant: a crash at any point leaves either the old file or the complete new one, never a
 //! torn or empty one: the bytes go to a temp file in the same directory, created fresh with the

@@ -2,7 +2,8 @@
 //!
 //! Tables (see [`sqlite`] for the schema): contributions, snapshots (with their per-leaf
 //! weights, so paths can be served), jobs and bundles. The default backend is SQLite in the data
-//! directory ([`sqlite::SqliteStore`]); a PostgreSQL backend implements the same trait.
+//! directory ([`sqlite::SqliteStore`]), the only backend today; another database would implement
+//! the same trait, keeping the invariants below.
 //!
 //! Invariants every backend keeps:
 //! - every write is one transaction, durable when the call returns (SQLite: WAL with

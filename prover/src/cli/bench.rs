@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use ark_serialize::CanonicalSerialize;
+use clap::Args;
 use credence_circuits::{
     ClaimProver, Shape,
     bench::{measure_floor, synthetic_claim},
@@ -27,7 +28,55 @@ use credence_proto::v1 as pb;
 use credence_verifier::{ClaimBundle, ClaimStatement, Proof, TrustedKey, verify, verify_batch};
 use serde::Serialize;
 
-use crate::config::Config;
+use crate::config::{Config, parse_shape};
+
+/// `credence bench`.
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// A circuit shape `N,D` to prove; repeat for several (default: 1,20 16,20 64,20).
+    #[arg(long = "shape", value_parser = parse_shape)]
+    pub shapes: Vec<credence_circuits::Shape>,
+    /// Print one JSON object on stdout instead of the table.
+    #[arg(long)]
+    pub json: bool,
+    /// Timed proofs per shape, after one warm-up (the median is reported).
+    #[arg(long, default_value_t = 3)]
+    pub runs: usize,
+    /// Concurrent clients of the gRPC verification measurement.
+    #[arg(long, default_value_t = 8)]
+    pub clients: usize,
+    /// Seconds the gRPC verification measurement runs.
+    #[arg(long, default_value_t = 5.0)]
+    pub grpc_seconds: f64,
+}
+
+pub(crate) async fn command(a: BenchArgs) -> Result<()> {
+    let shapes = if a.shapes.is_empty() {
+        [1, 16, 64]
+            .into_iter()
+            .map(|n| credence_circuits::Shape::new(n, credence_circuits::claim::DEFAULT_DEPTH))
+            .collect::<Result<_, _>>()?
+    } else {
+        a.shapes
+    };
+    if a.runs == 0 || a.clients == 0 {
+        bail!("--runs and --clients must be at least 1");
+    }
+    let report = run(BenchOptions {
+        shapes,
+        runs: a.runs,
+        clients: a.clients,
+        grpc_seconds: a.grpc_seconds,
+        scratch: std::env::temp_dir(),
+    })
+    .await?;
+    if a.json {
+        println!("{}", serde_json::to_string(&report)?);
+    } else {
+        print!("{}", table(&report));
+    }
+    Ok(())
+}
 
 /// Options of `credence bench`.
 #[derive(Clone, Debug)]
@@ -44,7 +93,7 @@ pub struct BenchOptions {
     pub scratch: PathBuf,
 }
 
-/// One shape's figures (JSON names are a contract: see issue 8).
+/// One shape's figures (JSON names are a contract: the README documents them).
 #[derive(Clone, Debug, Serialize)]
 pub struct ShapeReport {
     /// Slots.
@@ -87,7 +136,7 @@ pub struct ShapeReport {
     pub runs: usize,
 }
 
-/// The whole report (JSON names are a contract: see issue 8).
+/// The whole report (JSON names are a contract: the README documents them).
 #[derive(Clone, Debug, Serialize)]
 pub struct BenchReport {
     /// Logical CPUs available.
@@ -141,7 +190,7 @@ fn reset_peak_rss() {
 /// Measures one shape.
 pub fn bench_shape(shape: Shape, runs: usize) -> Result<ShapeReport> {
     let id = shape.circuit_id();
-    let bar = crate::cli::spinner(format!("{id}: synthesizing"));
+    let bar = super::progress::spinner(format!("{id}: synthesizing"));
     let matrices = CircuitMatrices::synthesize(shape)?;
     // The marginal cost of a slot: the difference to the shape with one slot more or less.
     let neighbour = Shape::new(if shape.n > 1 { shape.n - 1 } else { 2 }, shape.depth)?;
@@ -164,7 +213,7 @@ pub fn bench_shape(shape: Shape, runs: usize) -> Result<ShapeReport> {
     for run in 0..=runs {
         bar.set_message(format!("{id}: proof {run} of {runs} (0 is the warm-up)"));
         let start = Instant::now();
-        let (_, assignment) = prover.prepare(&input)?;
+        let assignment = prover.prepare(&input)?.into_assignment();
         let z = full_assignment(shape, assignment)?;
         let w = start.elapsed();
         let start = Instant::now();
@@ -323,7 +372,7 @@ pub async fn run(options: BenchOptions) -> Result<BenchReport> {
         shapes: vec![format!("{},{}", small.n, small.depth)],
         ..Config::default()
     };
-    let bar = crate::cli::spinner("verification: keys and 64 claims".into());
+    let bar = super::progress::spinner("verification: keys and 64 claims".into());
     let app_config = config.clone();
     let (key, claims) = tokio::task::spawn_blocking(move || -> Result<_> {
         let app = crate::server::App::open(app_config, crate::server::Hooks::default(), |_| {})?;

@@ -1,0 +1,210 @@
+//! `credence claim`: proves a claim on a server (the contributor's own prover, reading the
+//! snapshot there or on the operator's datanet) and writes its bundle.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, bail};
+use clap::Args;
+use credence_proto::v1 as pb;
+use credence_verifier::encoding::fr_to_decimal;
+
+use super::client::{DatanetArg, ServerArg, channel, connect, status};
+use super::files;
+use super::progress::spinner;
+
+/// `credence claim`.
+#[derive(Debug, Args)]
+pub struct ClaimArgs {
+    /// The server that proves (its Prover service).
+    #[command(flatten)]
+    pub server: ServerArg,
+    /// The operator's Datanet, when it is not `--server`.
+    #[command(flatten)]
+    pub datanet: DatanetArg,
+    /// The snapshot's epoch.
+    #[arg(long)]
+    pub epoch: u64,
+    /// The contributor secret file.
+    #[arg(long, default_value = "secret.key")]
+    pub secret: PathBuf,
+    /// The openings file.
+    #[arg(long, default_value = "openings.json")]
+    pub openings: PathBuf,
+    /// The claimed range `START..END` (default: the whole tree, revealing no positions).
+    #[arg(long)]
+    pub range: Option<String>,
+    /// Where to write the bundle.
+    #[arg(long, default_value = "bundle.json")]
+    pub out: PathBuf,
+}
+
+fn parse_range(s: &str) -> Result<(u64, u64)> {
+    let (a, b) = s.split_once("..").context("--range is START..END")?;
+    Ok((
+        a.parse().context("range start")?,
+        b.parse().context("range end")?,
+    ))
+}
+
+pub(crate) async fn claim(a: ClaimArgs) -> Result<()> {
+    let secret = files::load_secret(&a.secret)?;
+    let openings = files::Openings::load(&a.openings)?;
+    let ch = channel(&a.server).await?;
+    // The snapshot and our leaves in it: on the prover's own server, or on the operator's
+    // Datanet, in which case they travel with the claim.
+    let foreign = a.datanet.remote();
+    let datanet_ch = match &foreign {
+        Some(remote) => connect(remote).await?,
+        None => ch.clone(),
+    };
+    let leaves = pb::datanet_client::DatanetClient::new(datanet_ch)
+        .get_leaves(pb::GetLeavesRequest {
+            epoch: a.epoch,
+            contributor_id: openings.contributor_id.clone(),
+        })
+        .await
+        .map_err(status)?
+        .into_inner();
+    let weighted: std::collections::BTreeMap<u64, &pb::Leaf> =
+        leaves.leaves.iter().map(|l| (l.leaf_index, l)).collect();
+    let mut mine: Vec<(&files::Opening, &pb::Leaf)> = openings
+        .openings
+        .iter()
+        .filter_map(|o| Some((o, *weighted.get(&o.leaf_index?)?)))
+        .collect();
+    mine.sort_by_key(|(o, _)| o.leaf_index);
+    if mine.is_empty() {
+        bail!(
+            "none of the registered openings has a weight in epoch {}",
+            a.epoch
+        );
+    }
+    // A leaf that holds another commitment than our opening (an openings file registered
+    // elsewhere) cannot be proven: say which before anything is sent to the prover.
+    for (o, leaf) in &mine {
+        let ours = credence_verifier::encoding::fr_from_decimal("commitment", &o.commitment)?;
+        let theirs = credence_verifier::encoding::fr_from_decimal("commitment", &leaf.commitment)?;
+        if ours != theirs {
+            bail!(
+                "leaf {} of epoch {} holds commitment {}, not this opening's {} ({}): is {} the \
+                 openings file registered with this datanet?",
+                leaf.leaf_index,
+                a.epoch,
+                leaf.commitment,
+                o.commitment,
+                o.file,
+                a.openings.display()
+            );
+        }
+    }
+    let snapshot = match &foreign {
+        Some(remote) => {
+            let s = leaves
+                .snapshot
+                .clone()
+                .with_context(|| format!("{} sent no snapshot", remote.url))?;
+            eprintln!(
+                "snapshot of epoch {} read from {}: root {}, total weight {}, revenue {}",
+                s.epoch, remote.url, s.root, s.total_weight, s.revenue
+            );
+            Some(pb::SnapshotRef {
+                depth: s.depth,
+                root: s.root,
+                total_weight: s.total_weight,
+                revenue: s.revenue,
+            })
+        }
+        None => None,
+    };
+    let (range_start, range_end) = match &a.range {
+        Some(r) => {
+            let (s, e) = parse_range(r)?;
+            (Some(s), Some(e))
+        }
+        None => (None, None),
+    };
+    let request = pb::SubmitClaimRequest {
+        secret: fr_to_decimal(&secret),
+        epoch: a.epoch,
+        contributions: mine
+            .iter()
+            .map(|(o, leaf)| pb::ClaimContribution {
+                data: Some(pb::claim_contribution::Data::Digest(o.digest.clone())),
+                blinding: o.blinding.clone(),
+                leaf_index: leaf.leaf_index,
+                leaf: snapshot.is_some().then(|| pb::LeafProof {
+                    weight: leaf.weight,
+                    path: leaf.path.clone(),
+                }),
+            })
+            .collect(),
+        range_start,
+        range_end,
+        snapshot,
+    };
+    let mut prover = pb::prover_client::ProverClient::new(ch);
+    let job = prover
+        .submit_claim(request)
+        .await
+        .map_err(status)?
+        .into_inner();
+    eprintln!(
+        "job {} ({}), {} contributions",
+        job.job_id,
+        job.circuit_id,
+        mine.len()
+    );
+    let bar = spinner("queued".into());
+    let mut stream = prover
+        .watch_job(pb::JobRequest {
+            job_id: job.job_id.clone(),
+        })
+        .await
+        .map_err(status)?
+        .into_inner();
+    let mut last = job;
+    while let Some(ev) = stream.message().await.map_err(status)? {
+        bar.set_message(state_name(ev.state).to_owned());
+        last = ev;
+    }
+    bar.finish_and_clear();
+    if last.state != pb::JobState::Done as i32 {
+        bail!(
+            "job {} ended {}: {}",
+            last.job_id,
+            state_name(last.state),
+            last.failure
+        );
+    }
+    let bundle = prover
+        .get_bundle(pb::JobRequest {
+            job_id: last.job_id.clone(),
+        })
+        .await
+        .map_err(status)?
+        .into_inner();
+    std::fs::write(&a.out, &bundle.bundle_json)
+        .with_context(|| format!("writing {}", a.out.display()))?;
+    let parsed = credence_verifier::ClaimBundle::from_json(&bundle.bundle_json)?;
+    println!("bundle      {}", a.out.display());
+    println!("payout      {}", parsed.statement.payout);
+    println!(
+        "claimed     {} of {}",
+        parsed.statement.claimed_weight, parsed.statement.total_weight
+    );
+    Ok(())
+}
+
+fn state_name(s: i32) -> &'static str {
+    pb::JobState::try_from(s).map_or("unknown", |s| match s {
+        pb::JobState::Unspecified => "unknown",
+        pb::JobState::Queued => "queued",
+        pb::JobState::Witness => "computing the witness",
+        pb::JobState::Proving => "proving",
+        pb::JobState::Verifying => "verifying",
+        pb::JobState::Logged => "logged",
+        pb::JobState::Done => "done",
+        pb::JobState::Failed => "failed",
+        pb::JobState::Cancelled => "cancelled",
+    })
+}

@@ -1,0 +1,77 @@
+//! `credence serve`: the server, from a configuration file or the development default.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, bail};
+use clap::Args;
+
+use super::progress::key_progress;
+use crate::config::Config;
+
+/// `credence serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// TOML configuration; without it, the development default (loopback only).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Data directory (overrides the configuration).
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+    /// Listen address (overrides the configuration).
+    #[arg(long)]
+    pub listen: Option<std::net::SocketAddr>,
+    /// Circuit shapes `N,D` to offer (overrides the configuration; repeatable).
+    #[arg(long = "shape")]
+    pub shapes: Vec<String>,
+}
+
+/// The banner of the development configuration.
+const DEV_WARNING: &str = "\
+!!! DEVELOPMENT CONFIGURATION: no --config, so NO ACCESS CONTROL and NO TLS. !!!
+!!! Anyone who can reach the port may call every RPC. Loopback only.          !!!
+!!! For anything else: `credence config init --out credence.toml`.            !!!";
+
+pub(crate) async fn serve(a: ServeArgs) -> Result<()> {
+    let mut config = match &a.config {
+        Some(path) => Config::from_file(path)?,
+        None => {
+            if let Some(l) = a.listen
+                && !l.ip().is_loopback()
+            {
+                bail!(
+                    "refusing to listen on {l} without --config: the development configuration \
+                     has no access control and serves loopback only (`credence config init`)"
+                );
+            }
+            eprintln!("{DEV_WARNING}");
+            tracing::warn!(
+                "no --config: development configuration (loopback only, no access control)"
+            );
+            Config::default()
+        }
+    };
+    if let Some(d) = a.data_dir {
+        config.data_dir = d;
+    }
+    if let Some(l) = a.listen {
+        config.listen = l;
+    }
+    if !a.shapes.is_empty() {
+        config.shapes = a.shapes;
+    }
+    config.validate()?;
+    let listen = config.listen;
+    let app = tokio::task::spawn_blocking(move || {
+        crate::server::App::open(config, crate::server::Hooks::default(), key_progress(""))
+    })
+    .await??;
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("binding {listen}"))?;
+    eprintln!("credence: serving on {}", listener.local_addr()?);
+    app.serve(listener, async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await?;
+    Ok(())
+}

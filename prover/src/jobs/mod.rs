@@ -1,0 +1,357 @@
+//! Proving jobs: their life, their progress events, admission and the idempotency fingerprint.
+//!
+//! A job moves `queued -> witness -> proving -> verifying -> logged -> done`, or ends `failed`
+//! (with a reason) or `cancelled`. Each step is first written to the store with a conditional
+//! update that only succeeds while the job is still running ([`Store::advance_job`]); the store
+//! is the arbiter, so a cancellation and a step racing each other resolve in one order, and a
+//! job that lost the race stops without writing anything.
+//!
+//! Invariants:
+//! - a job's secrets arrive as a [`PreparedClaim`] (checked once, at submission), become its
+//!   [`Witness`] in the `witness` step and are zeroized when dropped; nothing secret is stored,
+//!   logged or sent;
+//! - proving runs on the blocking pool holding one permit of the proving semaphore;
+//! - a bundle is stored only for a proof that verified under the shape's trusted key, and only
+//!   after the audit sink recorded it;
+//! - a job interrupted by a shutdown writes nothing more: the server marks it failed
+//!   "interrupted, resubmit" when the drain deadline passes (or the next start does, after a
+//!   crash: [`Store::interrupt_running_jobs`]); a resubmission starts it again;
+//! - every job task holds a [`QueueSlot`] from [`Admission`] for its whole life, so the jobs
+//!   queued or running never exceed the configured queue and per-tenant quota, and a job that
+//!   was admitted is never dropped for lack of room;
+//! - a job fails with a typed [`JobFailure`], whose text (no value, no secret) is its stored
+//!   reason.
+
+mod admission;
+mod fingerprint;
+
+pub use admission::{Admission, QueueSlot, Refusal};
+pub use fingerprint::{new_job_id, request_fingerprint};
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use credence_circuits::{ClaimProver, PreparedClaim, ProveError};
+use credence_verifier::{ClaimBundle, TrustedKey};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
+
+use crate::blocking::blocking_as;
+use crate::log::hook::{AuditError, AuditEvent, AuditSink};
+use crate::store::{JobRecord, JobState, StorageError, Store, now};
+
+/// Why a job failed: its stored reason is this error's text.
+#[derive(Debug, thiserror::Error)]
+pub enum JobFailure {
+    /// The witness or the proof could not be computed.
+    #[error("proving: {0}")]
+    Prove(#[from] ProveError),
+    /// The new proof does not verify under the shape's published key.
+    #[error("the new proof does not verify under the published key (internal error)")]
+    SelfCheck,
+    /// The compliance log refused the claim entry.
+    #[error("proof log: {0}")]
+    Log(#[from] AuditError),
+    /// The job store failed.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    /// A blocking task panicked or was cancelled.
+    #[error("blocking task failed: {0}")]
+    Task(#[from] tokio::task::JoinError),
+}
+
+/// The jobs running in this process, each with a channel of its latest record.
+#[derive(Debug, Default)]
+struct JobRegistry {
+    live: Mutex<HashMap<String, watch::Sender<JobRecord>>>,
+}
+
+impl JobRegistry {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, watch::Sender<JobRecord>>> {
+        self.live.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// Everything that runs jobs: the live registry, admission, the proving semaphore, and what a
+/// job writes to (the store, the compliance log).
+pub struct Jobs {
+    registry: JobRegistry,
+    admission: Admission,
+    proving_slots: Arc<Semaphore>,
+    concurrency: usize,
+    store: Arc<dyn Store>,
+    audit: Arc<dyn AuditSink>,
+    /// Becomes `true` when the drain deadline has passed: running jobs stop writing.
+    shutdown: watch::Receiver<bool>,
+    /// Becomes `true` when a shutdown begins: no new proof starts.
+    draining: watch::Receiver<bool>,
+}
+
+impl std::fmt::Debug for Jobs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Jobs")
+            .field("running", &self.len())
+            .field("live", &self.admission.live())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The limits [`Jobs`] enforces.
+#[derive(Clone, Copy, Debug)]
+pub struct JobLimits {
+    /// Live jobs (queued or running) over all tenants.
+    pub queue: usize,
+    /// Live jobs of one tenant.
+    pub tenant_jobs: usize,
+    /// Proofs running at once.
+    pub concurrency: usize,
+}
+
+/// Everything a job task needs.
+pub struct JobSpec {
+    /// The job as stored (queued).
+    pub record: JobRecord,
+    /// The checked claim (secret); becomes the witness, then is dropped.
+    pub claim: PreparedClaim,
+    /// The shape's prover.
+    pub prover: Arc<ClaimProver>,
+    /// The shape's trusted verifying key.
+    pub key: TrustedKey,
+}
+
+impl std::fmt::Debug for JobSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JobSpec")
+            .field("id", &self.record.id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// How a job step ended, when it did not simply continue.
+enum Stop {
+    /// Cancelled, or the job otherwise became terminal elsewhere; nothing to write.
+    Gone,
+    /// The server is shutting down; write nothing (the next start marks it interrupted).
+    Shutdown,
+    /// The job failed; write this reason.
+    Failed(JobFailure),
+}
+
+impl From<JobFailure> for Stop {
+    fn from(e: JobFailure) -> Self {
+        Stop::Failed(e)
+    }
+}
+
+impl Jobs {
+    /// Jobs writing to `store` and `audit`, within `limits`, stopping on `shutdown` and starting
+    /// no proof once `draining`.
+    pub fn new(
+        store: Arc<dyn Store>,
+        audit: Arc<dyn AuditSink>,
+        limits: JobLimits,
+        shutdown: watch::Receiver<bool>,
+        draining: watch::Receiver<bool>,
+    ) -> Self {
+        Jobs {
+            registry: JobRegistry::default(),
+            admission: Admission::new(limits.queue, limits.tenant_jobs),
+            proving_slots: Arc::new(Semaphore::new(limits.concurrency)),
+            concurrency: limits.concurrency,
+            store,
+            audit,
+            shutdown,
+            draining,
+        }
+    }
+
+    /// The queue and quotas.
+    pub fn admission(&self) -> &Admission {
+        &self.admission
+    }
+
+    /// A receiver of a running job's records, if it runs in this process.
+    pub fn subscribe(&self, id: &str) -> Option<watch::Receiver<JobRecord>> {
+        self.registry.lock().get(id).map(|tx| tx.subscribe())
+    }
+
+    /// Publishes a job's new record to its watchers. A terminal record is final: a late
+    /// running-stage record (from a step that raced a cancellation) is ignored.
+    pub fn publish(&self, record: &JobRecord) {
+        if let Some(tx) = self.registry.lock().get(&record.id) {
+            tx.send_if_modified(|current| {
+                if current.state.is_terminal() {
+                    false
+                } else {
+                    *current = record.clone();
+                    true
+                }
+            });
+        }
+    }
+
+    /// How many jobs run in this process.
+    pub fn len(&self) -> usize {
+        self.registry.lock().len()
+    }
+
+    /// No job runs in this process.
+    pub fn is_empty(&self) -> bool {
+        self.registry.lock().is_empty()
+    }
+
+    /// Takes every proving slot until the returned guard is dropped: queued jobs wait.
+    pub async fn pause_proving(&self) -> OwnedSemaphorePermit {
+        self.proving_slots
+            .clone()
+            .acquire_many_owned(self.concurrency as u32)
+            .await
+            .expect("the proving semaphore is never closed")
+    }
+
+    /// Starts a queued job in the background; it holds `slot` until it ends.
+    pub fn spawn(self: &Arc<Self>, spec: JobSpec, slot: QueueSlot) {
+        let (tx, rx) = watch::channel(spec.record.clone());
+        self.registry.lock().insert(spec.record.id.clone(), tx);
+        let jobs = self.clone();
+        tokio::spawn(async move {
+            let id = spec.record.id.clone();
+            jobs.run(spec, rx).await;
+            jobs.registry.lock().remove(&id);
+            drop(slot);
+        });
+    }
+
+    async fn advance(&self, id: &str, to: JobState) -> Result<(), Stop> {
+        if *self.shutdown.borrow() {
+            return Err(Stop::Shutdown);
+        }
+        let store = self.store.clone();
+        let id2 = id.to_owned();
+        let updated = blocking_as(move || {
+            store
+                .advance_job(&id2, to, None, now())
+                .map_err(JobFailure::from)
+        })
+        .await?;
+        match updated {
+            Some(record) => {
+                tracing::debug!(job = id, state = to.as_str(), "job advanced");
+                self.publish(&record);
+                Ok(())
+            }
+            None => Err(Stop::Gone),
+        }
+    }
+
+    async fn run(&self, spec: JobSpec, mut events: watch::Receiver<JobRecord>) {
+        let id = spec.record.id.clone();
+        match self.steps(spec, &mut events).await {
+            Ok(()) | Err(Stop::Gone) => {}
+            Err(Stop::Shutdown) => tracing::info!(job = %id, "job stopped by shutdown"),
+            Err(Stop::Failed(failure)) => {
+                let reason = failure.to_string();
+                tracing::warn!(job = %id, %reason, "job failed");
+                let store = self.store.clone();
+                let id2 = id.clone();
+                let recorded = blocking_as(move || {
+                    store
+                        .advance_job(&id2, JobState::Failed, Some(&reason), now())
+                        .map_err(JobFailure::from)
+                })
+                .await;
+                match recorded {
+                    Ok(Some(record)) => self.publish(&record),
+                    Ok(None) => {}
+                    Err(e) => {
+                        tracing::error!(job = %id, error = %e, "could not record the failure")
+                    }
+                }
+            }
+        }
+    }
+
+    async fn steps(
+        &self,
+        spec: JobSpec,
+        events: &mut watch::Receiver<JobRecord>,
+    ) -> Result<(), Stop> {
+        let JobSpec {
+            record,
+            claim,
+            prover,
+            key,
+        } = spec;
+        let id = record.id.as_str();
+        let mut shutdown = self.shutdown.clone();
+        let mut draining = self.draining.clone();
+        // Wait for a prover slot, unless cancelled or shut down first. A draining server starts
+        // no new proof: the job is marked interrupted when the drain ends.
+        let permit = tokio::select! {
+            biased;
+            _ = draining.wait_for(|d| *d) => return Err(Stop::Shutdown),
+            _ = shutdown.wait_for(|s| *s) => return Err(Stop::Shutdown),
+            _ = events.wait_for(|r| r.state.is_terminal()) => return Err(Stop::Gone),
+            permit = self.proving_slots.clone().acquire_owned() => {
+                permit.map_err(|_| Stop::Shutdown)?
+            }
+        };
+
+        self.advance(id, JobState::Witness).await?;
+        let statement = claim.statement().clone();
+        let p = prover.clone();
+        // The claim is moved in and dropped (zeroized) once its witness exists.
+        let witness = blocking_as(move || p.witness(claim).map_err(JobFailure::from)).await?;
+
+        self.advance(id, JobState::Proving).await?;
+        let p = prover.clone();
+        let proof = blocking_as(move || {
+            let proof = p.prove_witness(&witness, &mut credence_circuits::prover::os_rng());
+            drop(witness);
+            proof.map_err(JobFailure::from)
+        })
+        .await?;
+        drop(permit);
+
+        self.advance(id, JobState::Verifying).await?;
+        let proof: credence_verifier::Proof = proof.into();
+        credence_verifier::verify(&key, &statement, &proof)
+            .map_err(|_| Stop::Failed(JobFailure::SelfCheck))?;
+
+        let mut bundle = ClaimBundle::new(&key, statement, proof);
+        let audit = self.audit.clone();
+        let tenant = record.tenant.clone();
+        let logged = bundle.clone();
+        let log = blocking_as(move || {
+            audit
+                .record(AuditEvent::Claim {
+                    tenant: &tenant,
+                    bundle: &logged,
+                })
+                .map_err(JobFailure::from)
+        })
+        .await?;
+        bundle.log = log;
+        self.advance(id, JobState::Logged).await?;
+
+        if *self.shutdown.borrow() {
+            return Err(Stop::Shutdown);
+        }
+        let store = self.store.clone();
+        let id2 = id.to_owned();
+        let json = bundle.to_json();
+        let done = blocking_as(move || {
+            store
+                .finish_job(&id2, &json, now())
+                .map_err(JobFailure::from)
+        })
+        .await?;
+        match done {
+            Some(record) => {
+                tracing::info!(job = id, circuit = %record.circuit_id, "job done");
+                self.publish(&record);
+                Ok(())
+            }
+            None => Err(Stop::Gone),
+        }
+    }
+}
