@@ -1,0 +1,58 @@
+//! Multi-party Groth16 phase-2 ceremony on BN254, interoperating with snarkjs 0.7.6.
+//!
+//! The files are snarkjs' (`.r1cs`, prepared `.ptau`, `.zkey`), so any participant or auditor
+//! can use snarkjs instead of this module at any step, and `snarkjs zkey verify` checks a
+//! transcript made here. The cryptography is arkworks 0.6 (BN254).
+//!
+//! From Credence's `CircuitMatrices` to proofs under a ceremony key:
+//!
+//! 1. [`R1cs::from_matrices`]`(&m.matrices, m.num_instance_variables, m.num_witness_variables,
+//!    m.num_constraints)`, then [`R1cs::to_bytes`]: the `circuit.r1cs` auditors run snarkjs on.
+//! 2. [`Ptau::open`] a phase-2-prepared powers-of-tau file and [`new_zkey`]: the initial key,
+//!    byte-identical to `snarkjs zkey new circuit.r1cs pot.ptau circuit_0000.zkey`.
+//! 3. Each participant runs [`contribute`] (or `snarkjs zkey contribute`) on the previous key
+//!    and publishes the contribution hash ([`ContributionReceipt`] prints it as snarkjs does).
+//! 4. The coordinator closes with [`beacon`] (or `snarkjs zkey beacon`).
+//! 5. [`verify`]`(&r1cs, &mut ptau, &final_key)` checks everything `snarkjs zkey verify`
+//!    checks and returns a [`VerifyReport`] (its `Display` is snarkjs' output).
+//! 6. [`proving_key`]`(&final_key, &r1cs, &report.circuit_hash)` gives the arkworks
+//!    `ProvingKey`; prove with `Groth16::<Bn254, CircomReduction>::
+//!    create_proof_with_reduction_and_matrices` ([`CircomReduction`]), verify with plain
+//!    ark-groth16 or snarkjs ([`keys::proof_json`], [`keys::public_json`]).
+//!
+//! Files (each states its format source and invariant):
+//! - [`binfile`]: the iden3 section container;
+//! - [`encoding`]: LEM / uncompressed point encodings, scalar encodings;
+//! - [`jsrng`]: ffjavascript's ChaCha stream and the key derivations snarkjs makes from it;
+//! - [`r1cs`], [`ptau`], [`zkey`]: the three file formats;
+//! - [`setup`]: `zkey new` and the circuit hash;
+//! - [`contribution`]: contributions and beacons;
+//! - [`verify`]: transcript verification;
+//! - [`keys`]: zkey to arkworks keys, snarkjs JSON;
+//! - [`pilot_ptau`]: a SINGLE-PARTY powers-of-tau generator for pilots and tests;
+//! - [`reduction`]: the snarkjs R1CS-to-QAP reduction for arkworks' prover;
+//! - [`error`]: the error type.
+
+pub mod binfile;
+pub mod contribution;
+pub mod encoding;
+pub mod error;
+pub mod jsrng;
+pub mod keys;
+pub mod pilot_ptau;
+pub mod ptau;
+pub mod r1cs;
+pub mod reduction;
+pub mod setup;
+pub mod verify;
+pub mod zkey;
+
+pub use contribution::{ContributionReceipt, beacon, contribute, format_hash, parse_beacon_hex};
+pub use error::{Error, FileKind, Result, VerifyFailure};
+pub use keys::{check_circuit, proving_key, verifying_key};
+pub use ptau::Ptau;
+pub use r1cs::R1cs;
+pub use reduction::CircomReduction;
+pub use setup::{circuit_hash, new_zkey};
+pub use verify::{VerifyReport, verify};
+pub use zkey::Zkey;
