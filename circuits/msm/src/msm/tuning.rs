@@ -1,0 +1,171 @@
+//! Per-group cost figures and the window planner.
+//!
+//! The planner picks the number of windows (and, when there are fewer
+//! windows than threads, how many chunks of points each window is split
+//! into) by minimising a simple cost model of the slowest thread:
+//!
+//! `rounds * (points_per_chunk * cost_per_add + buckets * reduce_cost)`
+//!
+//! where `rounds = ceil(windows * chunks / threads)`. The figures in
+//! [`Tuning`] were measured on the development machine (see the benchmark
+//! example); only their ratios matter.
+
+use super::digits::{MAX_WIDTH, WindowPlan};
+
+/// Cost figures for one group, in units of one batched affine addition.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Tuning {
+    /// One bucket of the running-sum reduction (two XYZZ additions).
+    pub reduce_cost: f64,
+    /// One mixed XYZZ addition (used when a task is too small to batch).
+    pub xyzz_cost: f64,
+    /// One field inversion.
+    pub inversion_cost: f64,
+    /// Largest number of additions sharing one inversion.
+    pub max_batch: usize,
+    /// Buckets per batch slot: batch size is `buckets / bucket_ratio`, so
+    /// that a new point rarely hits a bucket already in the batch.
+    pub bucket_ratio: usize,
+    /// Below this many points per task, accumulate in XYZZ instead.
+    pub min_batch_points: usize,
+    /// Bucket slots that stay cache-resident (about the L2 share of one
+    /// thread divided by the affine point size).
+    pub cache_buckets: usize,
+    /// Extra cost per addition for every doubling of the bucket slots past
+    /// `cache_buckets` (random bucket accesses then miss the cache).
+    pub miss_cost: f64,
+    /// Windows with fewer buckets than this get every bucket replicated
+    /// (up to this many slots in total), so that batches rarely conflict.
+    pub replicate_below: usize,
+    /// One bucket of the lane-batched affine reduction.
+    pub affine_reduce_cost: f64,
+    /// Buckets per lane in the affine reduction.
+    pub lane_len: usize,
+    /// Fewer lanes than this do not amortise an inversion per step: use the
+    /// XYZZ reduction instead.
+    pub min_lanes: usize,
+}
+
+/// A window layout and how many point chunks each window is split into.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Plan {
+    pub(crate) windows: WindowPlan,
+    pub(crate) chunks: usize,
+}
+
+impl Tuning {
+    /// Batch capacity for a window with `buckets` buckets.
+    pub(crate) fn batch_size(&self, buckets: usize) -> usize {
+        (buckets / self.bucket_ratio.max(1)).clamp(1, self.max_batch.max(1))
+    }
+
+    /// Whether a task of `points` points into `buckets` buckets should batch.
+    pub(crate) fn use_batch_affine(&self, points: usize, buckets: usize) -> bool {
+        let slots = buckets * self.replicas(points, buckets);
+        points >= self.min_batch_points && self.batch_size(slots) >= 8
+    }
+
+    /// Lanes for reducing `buckets` affine buckets (1: XYZZ walk).
+    pub(crate) fn reduce_lanes(&self, buckets: usize) -> usize {
+        let lanes = buckets / self.lane_len.max(1);
+        if lanes >= self.min_lanes.max(2) {
+            lanes
+        } else {
+            1
+        }
+    }
+
+    fn cost_per_bucket(&self, points: usize, buckets: usize) -> f64 {
+        if self.use_batch_affine(points, buckets) && self.reduce_lanes(buckets) > 1 {
+            self.affine_reduce_cost
+        } else {
+            self.reduce_cost
+        }
+    }
+
+    /// Replicas per bucket for a task of `points` points into `buckets`
+    /// buckets: a power of two bringing the slot count to about
+    /// `replicate_below`, but never more than one slot per four points.
+    pub(crate) fn replicas(&self, points: usize, buckets: usize) -> usize {
+        let mut r = 1;
+        while buckets * r * 2 <= self.replicate_below && buckets * r * 2 * 4 <= points {
+            r *= 2;
+        }
+        r
+    }
+
+    fn cost_per_add(&self, points: usize, buckets: usize) -> f64 {
+        if self.use_batch_affine(points, buckets) {
+            let slots = buckets * self.replicas(points, buckets);
+            // Combining the replicas costs one addition per extra slot.
+            1.0 + self.inversion_cost / self.batch_size(slots) as f64
+                + (slots - buckets) as f64 / points.max(1) as f64
+                + self.miss_cost
+                    * (slots as f64 / self.cache_buckets.max(1) as f64)
+                        .log2()
+                        .max(0.0)
+        } else {
+            self.xyzz_cost
+        }
+    }
+
+    /// Chooses windows and chunking for `n` magnitudes below `2^bits`.
+    pub(crate) fn plan(&self, n: usize, bits: u32, threads: usize) -> Plan {
+        let threads = threads.max(1);
+        let positions = bits as usize + 1;
+        let mut best: Option<(f64, usize, usize)> = None;
+        for windows in 1..=positions {
+            let width = positions.div_ceil(windows);
+            if width > MAX_WIDTH as usize {
+                continue;
+            }
+            let buckets = 1usize << (width - 1);
+            for chunks in 1..=threads {
+                let per_chunk = n.div_ceil(chunks);
+                let task = per_chunk as f64 * self.cost_per_add(per_chunk, buckets)
+                    + buckets as f64 * self.cost_per_bucket(per_chunk, buckets);
+                let rounds = (windows * chunks).div_ceil(threads);
+                // Tie-break towards less total work (other jobs share the cores).
+                let cost = rounds as f64 * task + 1e-3 * (windows * chunks) as f64 * task;
+                if best.is_none_or(|(c, _, _)| cost < c) {
+                    best = Some((cost, windows, chunks));
+                }
+            }
+        }
+        let (_, windows, chunks) = best.expect("at least one window count fits");
+        Plan {
+            windows: WindowPlan::new(bits, windows),
+            chunks,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const T: Tuning = <ark_bn254::g1::Config as crate::msm::MsmCurve>::TUNING;
+
+    #[test]
+    fn more_points_means_wider_windows() {
+        let small = T.plan(1 << 10, 128, 2);
+        let large = T.plan(1 << 20, 128, 2);
+        assert!(small.windows.width(0) < large.windows.width(0));
+        assert!(large.windows.width(0) <= MAX_WIDTH);
+    }
+
+    #[test]
+    fn cache_penalty_keeps_buckets_moderate() {
+        // 2^19 GLV halves (a 2^18 MSM): measured best at 10-12 windows.
+        let p = T.plan(1 << 19, 128, 2);
+        assert!((10..=12).contains(&p.windows.len()), "{p:?}");
+    }
+
+    #[test]
+    fn one_point_plans_are_valid() {
+        for bits in [1u32, 8, 64, 128, 254] {
+            let p = T.plan(1, bits, 2);
+            assert!(p.windows.len() >= 1 && p.chunks >= 1);
+        }
+    }
+}
