@@ -8,7 +8,7 @@
 
 use crate::{
     ClaimInput, ClaimProver, Contribution, Fr, MerkleSumTree, Shape, SumNode, commitment,
-    prover::CheckedReduction,
+    prover::{CheckedReduction, CircomReduction, Qap},
 };
 use ark_bn254::{G1Projective, G2Projective};
 use ark_ec::VariableBaseMSM;
@@ -63,7 +63,8 @@ pub fn synthetic_claim<R: RngCore + CryptoRng>(shape: Shape, rng: &mut R) -> Cla
 /// The proving floor of one proof, by part.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Floor {
-    /// The seven FFTs of the witness map (three inverse, three coset, one inverse coset).
+    /// The FFTs of the witness map: three inverse and three coset FFTs, and for libsnark's
+    /// reduction one inverse coset FFT.
     pub fft: Duration,
     /// The four G1 MSMs: `A`, `B` in G1, the witness part of `C`, and `H`.
     pub msm_g1: Duration,
@@ -82,12 +83,21 @@ impl Floor {
 pub fn measure_floor(prover: &ClaimProver, z: &[Fr]) -> Floor {
     let m = prover.matrices();
     let pk = prover.proving_key();
-    let h = CheckedReduction::witness_map_from_matrices::<Fr, GeneralEvaluationDomain<Fr>>(
-        &m.matrices,
-        m.num_instance_variables,
-        m.num_constraints,
-        z,
-    )
+    // The quotient scalars of the reduction the key was made for (snarkjs' for ceremony keys).
+    let h = match prover.qap() {
+        Qap::Libsnark => CheckedReduction::witness_map_from_matrices::<
+            Fr,
+            GeneralEvaluationDomain<Fr>,
+        >(&m.matrices, m.num_instance_variables, m.num_constraints, z),
+        Qap::Circom => {
+            CircomReduction::witness_map_from_matrices::<Fr, GeneralEvaluationDomain<Fr>>(
+                &m.matrices,
+                m.num_instance_variables,
+                m.num_constraints,
+                z,
+            )
+        }
+    }
     .expect("a satisfying witness");
     let domain = GeneralEvaluationDomain::<Fr>::new(m.num_constraints + m.num_instance_variables)
         .expect("domain fits");
@@ -101,7 +111,10 @@ pub fn measure_floor(prover: &ClaimProver, z: &[Fr]) -> Floor {
         domain.ifft_in_place(&mut v);
         coset.fft_in_place(&mut v);
     }
-    coset.ifft_in_place(&mut v);
+    // libsnark's reduction interpolates the quotient; snarkjs' uses the coset values as they are.
+    if prover.qap() == Qap::Libsnark {
+        coset.ifft_in_place(&mut v);
+    }
     let fft = start.elapsed();
 
     let bigints = |s: &[Fr]| s.iter().map(|x| x.into_bigint()).collect::<Vec<_>>();

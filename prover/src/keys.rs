@@ -7,11 +7,17 @@
 //! { "format": "credence-keys/v1",
 //!   "keys": { "claim-v1-n4-d20": { "pk_blake3": "<hex>", "vk_fingerprint": "<hex>",
 //!                                   "pk_bytes": 123, "setup": "single-party, OS randomness",
-//!                                   "pk_encoding": "uncompressed" } } }
+//!                                   "pk_encoding": "uncompressed", "qap": "libsnark" } } }
 //! ```
 //!
+//! Keys imported from a phase-2 ceremony (`credence ceremony import`) have `"setup":
+//! "ceremony"`, `"qap": "circom"` (snarkjs' reduction) and a `ceremony` object: the circuit
+//! hash, the Blake2b-512 of the `.ptau` (the hash published beside it) and of the final `.zkey`
+//! (the transcript), and every contribution's name and hash in order, so anyone holding the
+//! transcript can find theirs and re-run `snarkjs zkey verify`.
+//!
 //! An entry without `pk_encoding` (written before it existed) has a compressed `.pk`, and
-//! still loads.
+//! still loads; one without `qap` is libsnark's.
 //!
 //! Invariants:
 //! - keys are generated only from OS randomness ([`credence_circuits::prover::os_rng`]); a
@@ -37,7 +43,7 @@ use std::sync::Arc;
 use ark_bn254::Bn254;
 use ark_groth16::ProvingKey;
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
-use credence_circuits::{ClaimProver, Shape};
+use credence_circuits::{ClaimProver, Shape, prover::Qap};
 use credence_verifier::keys::{CircuitId, Fingerprint, TrustedKey};
 use serde::{Deserialize, Serialize};
 
@@ -91,6 +97,27 @@ pub enum KeyError {
         /// The keys directory.
         dir: PathBuf,
     },
+    /// A ceremony transcript did not verify, or is not a key of this circuit.
+    #[error("ceremony key for {circuit_id}: {source}")]
+    Ceremony {
+        /// The circuit.
+        circuit_id: String,
+        /// Why.
+        source: credence_ceremony::Error,
+    },
+    /// Keys exist for the circuit and are not the ones being written: one circuit id, one key.
+    #[error(
+        "{circuit_id} already has a key ({existing}, fingerprint {fingerprint}); every bundle \
+         proven under it would stop verifying. Pass --replace to replace it deliberately"
+    )]
+    WouldReplace {
+        /// The circuit.
+        circuit_id: String,
+        /// How the existing key was made.
+        existing: String,
+        /// Its fingerprint.
+        fingerprint: String,
+    },
     /// A key does not decode, or is not a key for this circuit.
     #[error("key for {circuit_id}: {reason}")]
     Invalid {
@@ -124,6 +151,73 @@ pub struct ManifestEntry {
     /// fix) or [`PK_COMPRESSED`] (the default, for manifests written before it).
     #[serde(default = "pk_compressed")]
     pub pk_encoding: String,
+    /// The R1CS-to-QAP reduction the key was made for ([`Qap::name`]); libsnark's when absent.
+    #[serde(default = "qap_libsnark")]
+    pub qap: String,
+    /// Where a ceremony key came from; absent for single-party keys.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ceremony: Option<CeremonyRecord>,
+}
+
+/// `setup` of keys made by `credence setup` (or a prover's first start).
+pub const SETUP_SINGLE_PARTY: &str = "single-party, OS randomness";
+/// `setup` of keys imported from a ceremony.
+pub const SETUP_CEREMONY: &str = "ceremony";
+
+fn qap_libsnark() -> String {
+    Qap::Libsnark.name().into()
+}
+
+/// Where a ceremony key came from (see the module docs).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CeremonyRecord {
+    /// The circuit hash (snarkjs' csHash), 128 hex digits.
+    pub circuit_hash: String,
+    /// Blake2b-512 of the phase-1 `.ptau` file, hex (compare with the hash published beside it).
+    pub ptau_blake2b: String,
+    /// Blake2b-512 of the final `.zkey`, the transcript, hex.
+    pub transcript_blake2b: String,
+    /// Every contribution in order.
+    pub contributions: Vec<ContributionRecord>,
+}
+
+/// One contribution of a ceremony.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContributionRecord {
+    /// The participant's name (may be empty).
+    pub name: String,
+    /// The contribution hash, 128 hex digits.
+    pub hash: String,
+    /// For the random beacon: its value (hex) and iteration exponent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub beacon: Option<BeaconRecord>,
+}
+
+/// A beacon's public parameters.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BeaconRecord {
+    /// The beacon value, hex.
+    pub value: String,
+    /// log2 of the number of SHA-256 iterations.
+    pub iterations_exp: u8,
+}
+
+impl ManifestEntry {
+    /// One line on where the key came from, for logs and listings.
+    pub fn provenance(&self) -> String {
+        match &self.ceremony {
+            None => format!("{} (whoever ran the setup could forge proofs)", self.setup),
+            Some(c) => format!(
+                "ceremony of {} contributions, circuit hash {}…, transcript blake2b {}…",
+                c.contributions.len(),
+                &c.circuit_hash[..16.min(c.circuit_hash.len())],
+                &c.transcript_blake2b[..16.min(c.transcript_blake2b.len())],
+            ),
+        }
+    }
 }
 
 /// `pk_encoding` of a proving key in arkworks' canonical uncompressed encoding: twice the bytes
@@ -220,8 +314,8 @@ pub fn key_paths(dir: &Path, shape: Shape) -> (PathBuf, PathBuf) {
     (dir.join(format!("{id}.pk")), dir.join(format!("{id}.vk")))
 }
 
-/// A shape's loaded keys: the prover (proving key + cached matrices), if loaded, and the
-/// trusted verifying key.
+/// A shape's loaded keys: the prover (proving key + cached matrices), if loaded, the
+/// trusted verifying key, and its manifest entry (where the key came from).
 pub struct ShapeKeys {
     /// The shape.
     pub shape: Shape,
@@ -229,6 +323,8 @@ pub struct ShapeKeys {
     pub prover: Option<Arc<ClaimProver>>,
     /// The verifying key, checked.
     pub vk: TrustedKey,
+    /// The key's manifest entry.
+    pub entry: ManifestEntry,
 }
 
 impl std::fmt::Debug for ShapeKeys {
@@ -249,9 +345,23 @@ fn trusted(shape: Shape, vk_bytes: &[u8]) -> Result<TrustedKey, KeyError> {
     TrustedKey::from_bytes(id, vk_bytes).map_err(|e| invalid(e.to_string()))
 }
 
+/// Refuses to overwrite the key of `shape` unless `replace`: one circuit id, one key.
+pub fn check_replace(manifest: &Manifest, shape: Shape, replace: bool) -> Result<(), KeyError> {
+    match manifest.keys.get(&shape.circuit_id()) {
+        Some(old) if !replace => Err(KeyError::WouldReplace {
+            circuit_id: shape.circuit_id(),
+            existing: old.setup.clone(),
+            fingerprint: old.vk_fingerprint.clone(),
+        }),
+        _ => Ok(()),
+    }
+}
+
 /// Generates keys for `shape` with OS randomness and writes them and their manifest entry.
-/// Overwrites existing keys of that shape. The caller prints [`SETUP_WARNING`].
-pub fn setup(dir: &Path, shape: Shape) -> Result<ShapeKeys, KeyError> {
+/// Existing keys of that shape are replaced only with `replace`. The caller prints
+/// [`SETUP_WARNING`].
+pub fn setup(dir: &Path, shape: Shape, replace: bool) -> Result<ShapeKeys, KeyError> {
+    check_replace(&Manifest::read(dir)?, shape, replace)?;
     fs::create_dir_all(dir).map_err(io(dir))?;
     let invalid = |reason: String| KeyError::Invalid {
         circuit_id: shape.circuit_id(),
@@ -259,38 +369,164 @@ pub fn setup(dir: &Path, shape: Shape) -> Result<ShapeKeys, KeyError> {
     };
     let prover = ClaimProver::setup(shape, &mut credence_circuits::prover::os_rng())
         .map_err(|e| invalid(e.to_string()))?;
-    let (pk_path, vk_path) = key_paths(dir, shape);
     let mut vk_bytes = Vec::new();
     prover
         .verifying_key()
         .serialize_compressed(&mut vk_bytes)
         .map_err(|e| invalid(e.to_string()))?;
-    let vk = trusted(shape, &vk_bytes)?;
+    write_keys(dir, prover, &vk_bytes, SETUP_SINGLE_PARTY, None)
+}
+
+/// Writes a prover's keys and then their manifest entry (last: a key without an entry is never
+/// loaded).
+fn write_keys(
+    dir: &Path,
+    prover: ClaimProver,
+    vk_bytes: &[u8],
+    setup: &str,
+    ceremony: Option<CeremonyRecord>,
+) -> Result<ShapeKeys, KeyError> {
+    let shape = prover.shape();
+    let (pk_path, vk_path) = key_paths(dir, shape);
+    let vk = trusted(shape, vk_bytes)?;
     write_atomic_with(&pk_path, |w| {
         prover
             .proving_key()
             .serialize_uncompressed(w)
             .map_err(std::io::Error::other)
     })?;
-    write_atomic(&vk_path, &vk_bytes)?;
+    write_atomic(&vk_path, vk_bytes)?;
     let (pk_hash, pk_bytes) = file_blake3(&pk_path)?;
     let mut manifest = Manifest::read(dir)?;
-    manifest.keys.insert(
-        shape.circuit_id(),
-        ManifestEntry {
-            pk_blake3: hex::encode(pk_hash),
-            vk_fingerprint: vk.fingerprint().to_hex(),
-            pk_bytes,
-            setup: "single-party, OS randomness".into(),
-            pk_encoding: PK_UNCOMPRESSED.into(),
-        },
-    );
+    let entry = ManifestEntry {
+        pk_blake3: hex::encode(pk_hash),
+        vk_fingerprint: vk.fingerprint().to_hex(),
+        pk_bytes,
+        setup: setup.into(),
+        pk_encoding: PK_UNCOMPRESSED.into(),
+        qap: prover.qap().name().into(),
+        ceremony,
+    };
+    manifest.keys.insert(shape.circuit_id(), entry.clone());
     manifest.write(dir)?;
     Ok(ShapeKeys {
         shape,
         prover: Some(Arc::new(prover)),
         vk,
+        entry,
     })
+}
+
+/// What [`import_ceremony`] reports as it goes (each step can take minutes at D = 20).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ImportStep {
+    /// Hashing the ptau and transcript files.
+    Hashing,
+    /// Verifying the transcript (rebuilding the initial key from the ptau).
+    Verifying,
+    /// Converting the key and proving a synthetic claim under it.
+    SelfTest,
+    /// Writing the keys and the manifest.
+    Writing,
+}
+
+/// Imports the final key of a ceremony for `shape`: verifies the transcript `zkey` against the
+/// shape's circuit and `ptau` (every check of `snarkjs zkey verify`), converts it, proves and
+/// verifies one synthetic claim under it, and writes the keys with their provenance. Refuses to
+/// replace a different key of the shape unless `replace`.
+pub fn import_ceremony(
+    dir: &Path,
+    shape: Shape,
+    ptau_path: &Path,
+    zkey_path: &Path,
+    replace: bool,
+    mut step: impl FnMut(ImportStep),
+) -> Result<(ShapeKeys, credence_ceremony::VerifyReport), KeyError> {
+    use credence_ceremony::{Ptau, Zkey, claim_r1cs, file_blake2b, proving_key, verify};
+    let id = shape.circuit_id();
+    let ceremony = |source: credence_ceremony::Error| KeyError::Ceremony {
+        circuit_id: id.clone(),
+        source,
+    };
+    let manifest = Manifest::read(dir)?;
+    step(ImportStep::Hashing);
+    let ptau_blake2b = file_blake2b(ptau_path).map_err(|e| match e {
+        credence_ceremony::Error::Io(e) => io(ptau_path)(e),
+        e => ceremony(e),
+    })?;
+    let transcript_blake2b = file_blake2b(zkey_path).map_err(|e| match e {
+        credence_ceremony::Error::Io(e) => io(zkey_path)(e),
+        e => ceremony(e),
+    })?;
+    step(ImportStep::Verifying);
+    let r1cs = claim_r1cs(shape).map_err(ceremony)?;
+    let zkey = Zkey::open(zkey_path).map_err(ceremony)?;
+    let mut ptau = Ptau::open(ptau_path).map_err(ceremony)?;
+    let report = verify(&r1cs, &mut ptau, &zkey).map_err(ceremony)?;
+    step(ImportStep::SelfTest);
+    let pk = proving_key(&zkey, &r1cs, &report.circuit_hash).map_err(ceremony)?;
+    drop(zkey);
+    let invalid = |reason: String| KeyError::Invalid {
+        circuit_id: id.clone(),
+        reason,
+    };
+    let prover =
+        ClaimProver::with_qap(shape, pk, Qap::Circom).map_err(|e| invalid(e.to_string()))?;
+    let mut vk_bytes = Vec::new();
+    prover
+        .verifying_key()
+        .serialize_compressed(&mut vk_bytes)
+        .map_err(|e| invalid(e.to_string()))?;
+    if let Some(old) = manifest.keys.get(&id)
+        && old.vk_fingerprint == fingerprint_of(&vk_bytes).to_hex()
+        && old.ceremony.is_some()
+    {
+        // The same key again: nothing to replace.
+    } else {
+        check_replace(&manifest, shape, replace)?;
+    }
+    self_test(&prover, &vk_bytes).map_err(invalid)?;
+    step(ImportStep::Writing);
+    fs::create_dir_all(dir).map_err(io(dir))?;
+    let record = CeremonyRecord {
+        circuit_hash: hex::encode(report.circuit_hash),
+        ptau_blake2b: hex::encode(ptau_blake2b),
+        transcript_blake2b: hex::encode(transcript_blake2b),
+        contributions: report
+            .contributions
+            .iter()
+            .map(|c| ContributionRecord {
+                name: c.name.clone().unwrap_or_default(),
+                hash: hex::encode(c.hash),
+                beacon: match &c.kind {
+                    credence_ceremony::zkey::ContributionKind::Beacon {
+                        hash,
+                        iterations_exp,
+                    } => Some(BeaconRecord {
+                        value: hex::encode(hash),
+                        iterations_exp: *iterations_exp,
+                    }),
+                    _ => None,
+                },
+            })
+            .collect(),
+    };
+    let keys = write_keys(dir, prover, &vk_bytes, SETUP_CEREMONY, Some(record))?;
+    Ok((keys, report))
+}
+
+/// Proves one synthetic claim under `prover` and verifies it under the key's `vk_bytes`, so a
+/// key that converts but cannot prove this circuit is never installed.
+fn self_test(prover: &ClaimProver, vk_bytes: &[u8]) -> Result<(), String> {
+    let shape = prover.shape();
+    let vk = trusted(shape, vk_bytes).map_err(|e| e.to_string())?;
+    let mut rng = credence_circuits::prover::os_rng();
+    let input = credence_circuits::bench::synthetic_claim(shape, &mut rng);
+    let (statement, proof) = prover
+        .prove(&input, &mut rng)
+        .map_err(|e| format!("a synthetic claim does not prove under the key: {e}"))?;
+    credence_verifier::verify(&vk, &statement, &proof.into())
+        .map_err(|e| format!("a proof made under the key does not verify under it: {e}"))
 }
 
 /// Whether the manifest lists `shape` (its keys can be loaded).
@@ -321,6 +557,7 @@ pub fn load(dir: &Path, shape: Shape, with_prover: bool) -> Result<ShapeKeys, Ke
             shape,
             prover: None,
             vk,
+            entry: entry.clone(),
         });
     }
     // Hash first, decode second, over the same bytes in memory: the unchecked decoder only
@@ -353,11 +590,16 @@ pub fn load(dir: &Path, shape: Shape, with_prover: bool) -> Result<ShapeKeys, Ke
             "the proving key's embedded verifying key is not the .vk file".into(),
         ));
     }
-    let prover = ClaimProver::new(shape, pk).map_err(|e| invalid(e.to_string()))?;
+    let qap = Qap::from_name(&entry.qap).ok_or_else(|| KeyError::Manifest {
+        path: dir.join(MANIFEST_FILE),
+        reason: format!("{id}: unknown qap `{}`", entry.qap),
+    })?;
+    let prover = ClaimProver::with_qap(shape, pk, qap).map_err(|e| invalid(e.to_string()))?;
     Ok(ShapeKeys {
         shape,
         prover: Some(Arc::new(prover)),
         vk,
+        entry: entry.clone(),
     })
 }
 
@@ -374,7 +616,7 @@ mod tests {
     fn setup_load_and_tamper() {
         let dir = tempfile::tempdir().unwrap();
         let shape = Shape::new(1, 4).unwrap();
-        let made = setup(dir.path(), shape).unwrap();
+        let made = setup(dir.path(), shape, false).unwrap();
         let loaded = load(dir.path(), shape, true).unwrap();
         assert_eq!(made.vk.fingerprint(), loaded.vk.fingerprint());
         assert!(loaded.prover.is_some());
@@ -408,7 +650,7 @@ mod tests {
     fn keys_written_before_pk_encoding_existed_still_load() {
         let dir = tempfile::tempdir().unwrap();
         let shape = Shape::new(1, 4).unwrap();
-        let made = setup(dir.path(), shape).unwrap();
+        let made = setup(dir.path(), shape, false).unwrap();
         let (pk_path, _) = key_paths(dir.path(), shape);
         let pk = made.prover.as_ref().unwrap().proving_key();
         let entry = &Manifest::read(dir.path()).unwrap().keys[&shape.circuit_id()];

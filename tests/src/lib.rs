@@ -45,7 +45,7 @@ pub fn keys_dir() -> &'static Path {
         let dir = tempfile::tempdir().expect("tempdir").keep();
         for s in SHAPES {
             let shape = credence_server::config::parse_shape(s).expect("test shape");
-            credence_server::keys::setup(&dir, shape).expect("test key setup");
+            credence_server::keys::setup(&dir, shape, false).expect("test key setup");
         }
         dir
     })

@@ -108,14 +108,14 @@ async fn a_full_flow_is_logged_included_and_audits_live() {
     let verifier = LogVerifier::parse(&log_pub).unwrap();
     let (a, b) = standard_setup(&server).await;
 
-    // A claim: its bundle carries the inclusion of its own claim entry (3 registrations and the
-    // snapshot come first), under a checkpoint the log key signed.
+    // A claim: its bundle carries the inclusion of its own claim entry (the two keys, 3
+    // registrations and the snapshot come first), under a checkpoint the log key signed.
     let bundle_json = claim(&server, a.claim(1, &[0, 1])).await;
     let bundle = ClaimBundle::from_json(&bundle_json).unwrap();
     let (inclusion, checkpoint, entry) = check_bundle_inclusion(&bundle, &verifier).unwrap();
-    assert_eq!(inclusion.index, 4);
+    assert_eq!(inclusion.index, 6);
     assert_eq!(
-        checkpoint.size, 5,
+        checkpoint.size, 7,
         "acknowledged only under a checkpoint covering it"
     );
     assert_eq!(entry.kind(), EntryKind::Claim);
@@ -144,13 +144,14 @@ async fn a_full_flow_is_logged_included_and_audits_live() {
     // root, total and registrations match what the service logged.
     let (report, proofs) = audit_live(&server, &verifier, None, Some(leaf_table(&a, &b))).await;
     assert!(report.is_ok(), "{:?}", report.problem);
-    assert_eq!(report.entries_read, 6);
+    assert_eq!(report.entries_read, 8);
     assert_eq!(proofs, 1);
     let expected: BTreeMap<EntryKind, u64> = [
         (EntryKind::Registration, 3),
         (EntryKind::Snapshot, 1),
         (EntryKind::Claim, 1),
         (EntryKind::Verification, 1),
+        (EntryKind::Key, 2),
     ]
     .into();
     assert_eq!(kinds(&report), expected);
@@ -161,12 +162,12 @@ async fn a_full_flow_is_logged_included_and_audits_live() {
     let second = ClaimBundle::from_json(&second).unwrap();
     assert_eq!(
         check_bundle_inclusion(&second, &verifier).unwrap().0.index,
-        6
+        8
     );
     let (report, proofs) = audit_live(&server, &verifier, Some(state), None).await;
     assert!(report.is_ok(), "{:?}", report.problem);
-    assert_eq!((report.entries_read, proofs), (7, 2));
-    // A state the log never had (another root at size 6) is a fork.
+    assert_eq!((report.entries_read, proofs), (9, 2));
+    // A state the log never had (another root at size 8) is a fork.
     let forged = TreeState {
         size: state.size,
         root: [7; 32],
@@ -193,7 +194,7 @@ async fn a_full_flow_is_logged_included_and_audits_live() {
         })
         .unwrap();
     assert!(report.is_ok(), "{:?}", report.problem);
-    assert_eq!(report.entries_read, 7);
+    assert_eq!(report.entries_read, 9);
 
     // Public data only: no secret, digest, blinding or commitment in any log file.
     let mut canaries: Vec<(String, Fr)> = Vec::new();

@@ -88,6 +88,27 @@ async fn tls_and_mutual_tls() {
         client_ca: None,
     };
 
+    // A private key other users may read is refused at start, naming the fix.
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = config(dir.path());
+    c.tls = Some(tls.clone());
+    let app = tokio::task::spawn_blocking(move || {
+        credence_server::server::App::open(c, credence_server::server::Hooks::default(), |_| {})
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let e = app
+        .serve(listener, std::future::pending::<()>())
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("chmod 600"), "{e}");
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&tls.key, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+
     // TLS: a client trusting the CA gets through; a plaintext client does not.
     let dir = tempfile::tempdir().unwrap();
     let mut c = config(dir.path());

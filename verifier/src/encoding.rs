@@ -12,11 +12,12 @@
 //!   snarkjs CVE-2023-33252 class).
 //! * Curve points and Groth16 objects: arkworks' canonical *compressed* encoding, decoded with
 //!   `deserialize_compressed` (which checks the curve equation and the prime-order subgroup), at
-//!   exactly the expected length, with no trailing bytes. No unchecked decoder is used.
+//!   exactly the expected length, with no trailing bytes, and re-encoded to the same bytes (a
+//!   point at infinity spelled with non-zero coordinates is refused). No unchecked decoder is used.
 //! * Hex: lowercase only, even length (again one spelling per byte string).
 
 use ark_ff::{BigInt, PrimeField};
-use ark_serialize::CanonicalDeserialize;
+use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
 
 use crate::error::{DecimalError, Malformed};
 
@@ -129,7 +130,7 @@ pub fn hex_decode(what: &'static str, s: &str) -> Result<Vec<u8>, Malformed> {
 ///
 /// `expected_len` is the object's fixed encoded length: shorter input is [`Malformed::WrongLength`],
 /// bytes left after the object are [`Malformed::TrailingBytes`].
-pub fn decode_compressed<T: CanonicalDeserialize>(
+pub fn decode_compressed<T: CanonicalDeserialize + CanonicalSerialize>(
     what: &'static str,
     bytes: &[u8],
     expected_len: usize,
@@ -150,6 +151,19 @@ pub fn decode_compressed<T: CanonicalDeserialize>(
             extra: reader.len(),
         });
     }
+    // One spelling per value: arkworks' decoder ignores the x bytes of a point whose infinity
+    // flag is set, so re-encode and compare (a proof or key is a few hundred bytes).
+    let mut canonical = Vec::with_capacity(bytes.len());
+    value
+        .serialize_compressed(&mut canonical)
+        .map_err(|e| Malformed::point(what, e))?;
+    if canonical != bytes {
+        return Err(Malformed::Point {
+            what,
+            reason: "not the canonical encoding (a point at infinity must have zero coordinates)"
+                .into(),
+        });
+    }
     Ok(value)
 }
 
@@ -161,6 +175,24 @@ mod tests {
 
     const R: &str = "21888242871839275222246405745257275088548364400416034343698204186575808495617";
     const Q: &str = "21888242871839275222246405745257275088696311157297823662689037894645226208583";
+
+    #[test]
+    fn a_point_at_infinity_has_one_spelling() {
+        use ark_bn254::{G1Affine, G2Affine};
+        use ark_ec::AffineRepr;
+        let proof = crate::groth16::Proof {
+            a: G1Affine::zero(),
+            b: G2Affine::generator(),
+            c: G1Affine::generator(),
+        };
+        let bytes = proof.to_bytes();
+        assert_eq!(crate::groth16::Proof::from_bytes(&bytes).unwrap(), proof);
+        // The same infinity flag with a non-zero x: arkworks alone decodes it as the same point.
+        let mut other = bytes.clone();
+        other[0] ^= 1;
+        let e = crate::groth16::Proof::from_bytes(&other).unwrap_err();
+        assert!(e.to_string().contains("canonical"), "{e}");
+    }
 
     #[test]
     fn fr_round_trips() {

@@ -7,7 +7,7 @@
 //! Mapping: `vk.alpha_g1 = α₁`, `vk.beta_g2 = β₂`, `vk.gamma_g2 = γ₂`, `vk.delta_g2 = δ₂`,
 //! `vk.gamma_abc_g1 = IC`; `beta_g1 = β₁`, `delta_g1 = δ₁`, `a_query = A`,
 //! `b_g1_query = B1`, `b_g2_query = B2`, `l_query = C` (section 8), `h_query = H`. The key
-//! proves with [`super::reduction::CircomReduction`], not arkworks' default reduction.
+//! proves with [`credence_circuits::prover::CircomReduction`], not arkworks' default reduction.
 //!
 //! Invariant: [`proving_key`] converts only a key that matches the circuit: same variables,
 //! public signals and domain, the same A and B coefficients (section 4, which also fixes the

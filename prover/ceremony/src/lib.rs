@@ -22,6 +22,7 @@
 //!
 //! Files (each states its format source and invariant):
 //! - [`binfile`]: the iden3 section container;
+//! - [`circuit`]: the claim circuit of a shape as an `.r1cs`;
 //! - [`encoding`]: LEM / uncompressed point encodings, scalar encodings;
 //! - [`jsrng`]: ffjavascript's ChaCha stream and the key derivations snarkjs makes from it;
 //! - [`r1cs`], [`ptau`], [`zkey`]: the three file formats;
@@ -30,29 +31,54 @@
 //! - [`verify`]: transcript verification;
 //! - [`keys`]: zkey to arkworks keys, snarkjs JSON;
 //! - [`pilot_ptau`]: a SINGLE-PARTY powers-of-tau generator for pilots and tests;
-//! - [`reduction`]: the snarkjs R1CS-to-QAP reduction for arkworks' prover;
 //! - [`error`]: the error type.
 
 pub mod binfile;
+#[cfg(feature = "keys")]
+pub mod circuit;
 pub mod contribution;
 pub mod encoding;
 pub mod error;
 pub mod jsrng;
+#[cfg(feature = "keys")]
 pub mod keys;
 pub mod pilot_ptau;
 pub mod ptau;
 pub mod r1cs;
-pub mod reduction;
 pub mod setup;
 pub mod verify;
 pub mod zkey;
 
+#[cfg(feature = "keys")]
+pub use circuit::claim_r1cs;
 pub use contribution::{ContributionReceipt, beacon, contribute, format_hash, parse_beacon_hex};
+/// The snarkjs R1CS-to-QAP reduction ceremony keys prove with; it lives beside the other
+/// reduction in the circuits crate's prover, which chooses by key.
+#[cfg(feature = "keys")]
+pub use credence_circuits::prover::CircomReduction;
 pub use error::{Error, FileKind, Result, VerifyFailure};
+#[cfg(feature = "keys")]
 pub use keys::{check_circuit, proving_key, verifying_key};
 pub use ptau::Ptau;
 pub use r1cs::R1cs;
-pub use reduction::CircomReduction;
 pub use setup::{circuit_hash, new_zkey};
 pub use verify::{VerifyReport, verify};
 pub use zkey::Zkey;
+
+/// Blake2b-512 of a file, read in 1 MiB blocks: the hash published beside every powers-of-tau
+/// file (what `b2sum` prints), and the one Credence records for ptau files and transcripts.
+pub fn file_blake2b(path: impl AsRef<std::path::Path>) -> Result<[u8; 64]> {
+    use blake2::{Blake2b512, Digest};
+    use std::io::Read;
+    let mut f = std::fs::File::open(path)?;
+    let mut h = Blake2b512::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = f.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    Ok(h.finalize().into())
+}

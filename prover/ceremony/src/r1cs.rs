@@ -21,7 +21,10 @@ use super::encoding::{FR_BYTES, fr_from_le, fr_to_le};
 use super::error::{Error, FileKind, Result};
 use ark_bn254::Fr;
 use ark_ff::{BigInteger, PrimeField, Zero};
-use ark_relations::utils::matrix::Matrix;
+
+/// A constraint matrix as arkworks lays it out (`ark_relations::utils::matrix::Matrix`, the same
+/// type): one row per constraint, each a list of `(coefficient, column)`.
+pub type Matrix<F> = Vec<Vec<(F, usize)>>;
 use std::io::{Read, Seek, Write};
 
 const KIND: FileKind = FileKind::R1cs;

@@ -7,7 +7,7 @@ use ark_bn254::{Bn254, Fr};
 use ark_ff::UniformRand;
 use ark_groth16::{Groth16, prepare_verifying_key};
 use common::*;
-use credence_ceremony::{r1cs::R1cs, reduction::CircomReduction};
+use credence_ceremony::{CircomReduction, r1cs::R1cs};
 
 #[test]
 fn circom_reduction_with_arkworks_keys() {

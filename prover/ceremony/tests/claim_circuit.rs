@@ -5,17 +5,15 @@
 
 use std::io::Cursor;
 
-use ark_bn254::{Bn254, Fr};
-use ark_ff::UniformRand;
-use ark_groth16::Groth16;
+use ark_bn254::Fr;
 use credence_ceremony::{
     Ptau, R1cs, beacon, contribute, new_zkey, pilot_ptau::write_single_party_ptau_with_rng,
-    proving_key, reduction::CircomReduction, setup::domain_power, verify,
+    proving_key, setup::domain_power, verify,
 };
 use credence_circuits::{
     ClaimProver, PublicInput, Shape,
     bench::synthetic_claim,
-    prover::{CircuitMatrices, full_assignment},
+    prover::{CircuitMatrices, Qap},
 };
 use credence_verifier::{CircuitId, Proof, TrustedKey, VerifyingKey};
 use rand_chacha::{ChaCha20Rng, rand_core::SeedableRng};
@@ -70,24 +68,14 @@ fn a_claim_proves_and_verifies_under_a_ceremony_key() {
     let pk = proving_key(&final_key, &r1cs, &report.circuit_hash).unwrap();
     let vk = VerifyingKey::from(pk.vk.clone());
     let key = TrustedKey::new(CircuitId::new(&shape.circuit_id()).unwrap(), vk).unwrap();
-    // The ceremony key fits the circuit's instance and witness; the claim's native check and
-    // witness come from the circuits crate.
-    let checker = ClaimProver::new(shape, pk.clone()).unwrap();
+    // The circuits crate's prover proves under the ceremony key with snarkjs' reduction (the
+    // one the server uses for imported keys); its native check runs first.
+    let prover = ClaimProver::with_qap(shape, pk.clone(), Qap::Circom).unwrap();
+    // The same key with libsnark's reduction is refused up front.
+    assert!(ClaimProver::new(shape, pk.clone()).is_err());
     for _ in 0..2 {
         let input = synthetic_claim(shape, &mut rng);
-        let prepared = checker.prepare(&input).unwrap();
-        let statement = prepared.statement().clone();
-        let z = full_assignment(shape, prepared.into_assignment()).unwrap();
-        let proof = Groth16::<Bn254, CircomReduction>::create_proof_with_reduction_and_matrices(
-            &pk,
-            Fr::rand(&mut rng),
-            Fr::rand(&mut rng),
-            &m.matrices,
-            m.num_instance_variables,
-            m.num_constraints,
-            &z,
-        )
-        .unwrap();
+        let (statement, proof) = prover.prove(&input, &mut rng).unwrap();
         let proof = Proof::from(proof);
         credence_verifier::verify(&key, &statement, &proof).unwrap();
         for input in PublicInput::ALL {

@@ -354,10 +354,10 @@ use ark_bn254::{Bn254, Fr};
 use ark_ff::{BigInteger, PrimeField, UniformRand};
 use ark_groth16::{Groth16, prepare_verifying_key};
 use credence_ceremony::{
+    CircomReduction,
     keys::{
         check_circuit, proof_json, proving_key, public_json, verifying_key, verifying_key_json,
     },
-    reduction::CircomReduction,
 };
 
 /// A snarkjs `.wtns` file (test helper: lets snarkjs prove with our witness).

@@ -22,7 +22,7 @@ use clap::Args;
 use credence_circuits::{
     ClaimProver, Shape,
     bench::{measure_floor, synthetic_claim},
-    prover::{CircuitMatrices, full_assignment, os_rng},
+    prover::{CircuitMatrices, Qap, full_assignment, os_rng},
 };
 use credence_proto::v1 as pb;
 use credence_verifier::{ClaimBundle, ClaimStatement, Proof, TrustedKey, verify, verify_batch};
@@ -48,6 +48,14 @@ pub struct BenchArgs {
     /// Seconds the gRPC verification measurement runs.
     #[arg(long, default_value_t = 5.0)]
     pub grpc_seconds: f64,
+    /// The QAP reduction of the keys proofs are measured under: `libsnark` (single-party keys
+    /// from `credence setup`) or `circom` (the form of a ceremony's keys, snarkjs' reduction).
+    #[arg(long, default_value = "libsnark", value_parser = parse_qap)]
+    pub qap: Qap,
+}
+
+fn parse_qap(s: &str) -> Result<Qap, String> {
+    Qap::from_name(s).ok_or_else(|| format!("`{s}`: expected `libsnark` or `circom`"))
 }
 
 pub(crate) async fn command(a: BenchArgs) -> Result<()> {
@@ -68,6 +76,7 @@ pub(crate) async fn command(a: BenchArgs) -> Result<()> {
         clients: a.clients,
         grpc_seconds: a.grpc_seconds,
         scratch: std::env::temp_dir(),
+        qap: a.qap,
     })
     .await?;
     if a.json {
@@ -91,6 +100,8 @@ pub struct BenchOptions {
     pub grpc_seconds: f64,
     /// Where the gRPC benchmark's temporary server keeps its data.
     pub scratch: PathBuf,
+    /// The reduction of the keys proofs are measured under.
+    pub qap: Qap,
 }
 
 /// One shape's figures (JSON names are a contract: the README documents them).
@@ -102,6 +113,8 @@ pub struct ShapeReport {
     pub d: u32,
     /// `claim-v1-n{n}-d{d}`.
     pub circuit_id: String,
+    /// The keys' QAP reduction: `libsnark` or `circom` (ceremony keys).
+    pub qap: &'static str,
     /// R1CS constraints.
     pub constraints: usize,
     /// Public inputs (without the constant one).
@@ -188,7 +201,7 @@ fn reset_peak_rss() {
 }
 
 /// Measures one shape.
-pub fn bench_shape(shape: Shape, runs: usize) -> Result<ShapeReport> {
+pub fn bench_shape(shape: Shape, runs: usize, qap: Qap) -> Result<ShapeReport> {
     let id = shape.circuit_id();
     let bar = super::progress::spinner(format!("{id}: synthesizing"));
     let matrices = CircuitMatrices::synthesize(shape)?;
@@ -201,7 +214,7 @@ pub fn bench_shape(shape: Shape, runs: usize) -> Result<ShapeReport> {
     bar.set_message(format!("{id}: key setup"));
     let mut rng = os_rng();
     let start = Instant::now();
-    let prover = ClaimProver::setup(shape, &mut rng)?;
+    let prover = ClaimProver::setup_for(shape, qap, &mut rng)?;
     let setup_s = start.elapsed().as_secs_f64();
     // What `credence setup` writes to disk (uncompressed: see `keys`).
     let pk_bytes = prover.proving_key().uncompressed_size();
@@ -240,6 +253,7 @@ pub fn bench_shape(shape: Shape, runs: usize) -> Result<ShapeReport> {
         n: shape.n,
         d: shape.depth,
         circuit_id: id,
+        qap: qap.name(),
         constraints: matrices.num_constraints,
         public_inputs: matrices.num_instance_variables - 1,
         witness_variables: matrices.num_witness_variables,
@@ -357,8 +371,8 @@ async fn bench_grpc(
 pub async fn run(options: BenchOptions) -> Result<BenchReport> {
     let mut shapes = Vec::new();
     for shape in &options.shapes {
-        let (shape, runs) = (*shape, options.runs);
-        shapes.push(tokio::task::spawn_blocking(move || bench_shape(shape, runs)).await??);
+        let (shape, runs, qap) = (*shape, options.runs, options.qap);
+        shapes.push(tokio::task::spawn_blocking(move || bench_shape(shape, runs, qap)).await??);
     }
 
     // Verification: a server of the smallest shape, whose keys and proofs also feed the
@@ -440,8 +454,13 @@ pub fn table(r: &BenchReport) -> String {
     );
     for s in &r.shapes {
         line(format!(
-            "{} | {} | {} | {} | {:.1} | {:.1} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} | {:.0}",
+            "{}{} | {} | {} | {} | {:.1} | {:.1} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} | {:.0}",
             s.circuit_id,
+            if s.qap == "libsnark" {
+                ""
+            } else {
+                " (circom keys)"
+            },
             s.constraints,
             s.constraints_per_slot,
             s.witness_variables,

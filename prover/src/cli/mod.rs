@@ -1,7 +1,9 @@
 //! The `credence` command line. Subcommand names are a contract:
 //!
 //! - `credence serve [--config FILE] [--data-dir DIR] [--listen ADDR] [--shape N,D]...`
-//! - `credence setup --shape N,D [--data-dir DIR]`
+//! - `credence setup --shape N,D [--data-dir DIR] [--replace]`
+//! - `credence ceremony r1cs|pilot-ptau|new|contribute|beacon|verify|import`: a multi-party
+//!   phase-2 ceremony in snarkjs' formats, and installing its final key ([`ceremony`])
 //! - `credence commit FILE... [--secret secret.key] [--openings openings.json]` (no server)
 //! - `credence config init --out FILE [--contributor-id ID]`: a documented example
 //!   configuration with fresh tokens for each role (mode 0600)
@@ -16,6 +18,7 @@
 //! The contributor's private files are described in [`files`].
 
 pub mod bench;
+pub mod ceremony;
 pub mod claim;
 pub mod client;
 pub mod commit;
@@ -51,6 +54,9 @@ pub enum Command {
     Serve(serve::ServeArgs),
     /// Generate Groth16 keys for a circuit shape (single-party setup: see the warning).
     Setup(setup::SetupArgs),
+    /// A multi-party Groth16 ceremony for a circuit shape, in snarkjs' formats.
+    #[command(subcommand)]
+    Ceremony(ceremony::CeremonyCommand),
     /// Commit to files: digest, fresh blinding, commitment; writes the openings (0600).
     Commit(commit::CommitArgs),
     /// Register committed contributions with a datanet.
@@ -79,6 +85,7 @@ pub async fn run(cli: Cli) -> Result<i32> {
     match cli.command {
         Command::Serve(a) => serve::serve(a).await.map(|()| 0),
         Command::Setup(a) => setup::setup(a).await.map(|()| 0),
+        Command::Ceremony(c) => ceremony::run(c).await.map(|()| 0),
         Command::Commit(a) => commit::commit(a).map(|()| 0),
         Command::Register(a) => register::register(a).await.map(|()| 0),
         Command::Snapshot(c) => snapshot::run(c).await.map(|()| 0),

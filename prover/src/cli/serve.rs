@@ -60,6 +60,8 @@ pub(crate) async fn serve(a: ServeArgs) -> Result<()> {
         config.shapes = a.shapes;
     }
     config.validate()?;
+    // Before any key or request is read: no core files, not dumpable (see `server::process`).
+    crate::server::process::harden();
     let listen = config.listen;
     let app = tokio::task::spawn_blocking(move || {
         crate::server::App::open(config, crate::server::Hooks::default(), key_progress(""))
@@ -69,9 +71,31 @@ pub(crate) async fn serve(a: ServeArgs) -> Result<()> {
         .await
         .with_context(|| format!("binding {listen}"))?;
     eprintln!("credence: serving on {}", listener.local_addr()?);
-    app.serve(listener, async {
-        let _ = tokio::signal::ctrl_c().await;
-    })
-    .await?;
+    app.serve(listener, shutdown_signal()).await?;
     Ok(())
+}
+
+/// Completes on Ctrl-C (SIGINT) or SIGTERM, what systemd, Kubernetes and container runtimes send
+/// to stop a service: both drain the same way.
+pub(crate) async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT: shutting down"),
+                    _ = term.recv() => tracing::info!("SIGTERM: shutting down"),
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for SIGTERM; Ctrl-C only");
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }

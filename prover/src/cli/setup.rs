@@ -17,15 +17,22 @@ pub struct SetupArgs {
     /// Data directory; keys go to `<data_dir>/keys`.
     #[arg(long, default_value = "credence-data")]
     pub data_dir: PathBuf,
+    /// Replace existing keys of the shape (every bundle proven under them stops verifying).
+    #[arg(long)]
+    pub replace: bool,
 }
 
 pub(crate) async fn setup(a: SetupArgs) -> Result<()> {
-    eprintln!("{}", crate::keys::SETUP_WARNING);
     let dir = a.data_dir.join("keys");
+    // Refuse before any warning or work (`keys::setup` checks again).
+    crate::keys::check_replace(&crate::keys::Manifest::read(&dir)?, a.shape, a.replace)?;
+    eprintln!("{}", crate::keys::SETUP_WARNING);
     let shape = a.shape;
+    let replace = a.replace;
     let bar = spinner(format!("generating keys for {}", shape.circuit_id()));
-    let keys = tokio::task::spawn_blocking(move || crate::keys::setup(&dir, shape)).await??;
+    let keys = tokio::task::spawn_blocking(move || crate::keys::setup(&dir, shape, replace)).await;
     bar.finish_and_clear();
+    let keys = keys??;
     let (pk, vk) = crate::keys::key_paths(&a.data_dir.join("keys"), shape);
     println!("circuit      {}", shape.circuit_id());
     println!("proving key  {}", pk.display());

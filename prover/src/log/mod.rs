@@ -1,6 +1,6 @@
 //! The compliance log, server side: an append-only, signed, durable Merkle log.
 //!
-//! Every registration, snapshot publication, claim bundle and verification verdict becomes a
+//! Every key, registration, snapshot publication, claim bundle and verification verdict becomes a
 //! [`LogEntry`](credence_verifier::log::LogEntry) in a [`LogStore`]: SQLite in WAL mode with
 //! `synchronous=FULL`, one transaction per append holding the entries and the checkpoint (a C2SP
 //! signed note, Ed25519) that covers them. The tree is RFC 6962 with BLAKE3, as checked by
@@ -17,7 +17,7 @@ mod store;
 mod tree;
 
 pub use files::{LOG_KEY_FILE, LOG_PUB_FILE, load_or_create_signer, write_atomic};
-pub use sink::{LogSink, LogThen, entry_of};
+pub use sink::{LogSink, LogThen, entry_of, key_entry, key_marker};
 pub use store::{FsckReport, LOG_DB_FILE, LogStore, export_db};
 pub use tree::RangeError;
 

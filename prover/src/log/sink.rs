@@ -7,7 +7,9 @@
 //! - claim: circuit id, key fingerprint, statement and proof, appended with
 //!   [`LogStore::append_and_prove`], so the returned `log` value (a [`LogInclusion`] with the
 //!   entry's bytes) is covered by a signed, durable checkpoint before the job is acknowledged;
-//! - verification: circuit id, key fingerprint, statement and the verdict (`valid`/`invalid`).
+//! - verification: circuit id, key fingerprint, statement and the verdict (`valid`/`invalid`);
+//! - key ([`key_entry`], once per key at start): circuit id, fingerprint, `single-party` or
+//!   `ceremony` with the circuit, ptau, transcript and contribution hashes.
 //!
 //! Invariant: nothing but the values listed above reaches an entry (the events carry no secret,
 //! digest or blinding, and [`LogEntry::to_bytes`] refuses free text), and `record` returns only
@@ -19,7 +21,7 @@ use credence_circuits::commitment::registration_hash;
 use credence_verifier::bundle::StatementJson;
 use credence_verifier::encoding::fr_to_decimal;
 use credence_verifier::log::LogInclusion;
-use credence_verifier::log::{LogEntry, LogEvent};
+use credence_verifier::log::{KeyCeremony, LogEntry, LogEvent};
 
 use super::LogStore;
 use crate::log::hook::{AuditError, AuditEvent, AuditSink};
@@ -95,6 +97,38 @@ pub fn entry_of(event: &AuditEvent<'_>, time: u64) -> LogEntry {
         tenant: tenant.to_owned(),
         event,
     }
+}
+
+/// The entry that introduces a key: its circuit, fingerprint and provenance (hashes only), as
+/// the tenant `server`. [`LogStore::append_once`] appends it under the marker
+/// [`key_marker`], so each key is logged once, before any claim under it.
+pub fn key_entry(keys: &crate::keys::ShapeKeys) -> LogEntry {
+    let e = &keys.entry;
+    LogEntry {
+        time: now(),
+        tenant: "server".into(),
+        event: LogEvent::Key {
+            circuit_id: keys.shape.circuit_id(),
+            vk_fingerprint: keys.vk.fingerprint().to_hex(),
+            setup: if e.ceremony.is_some() {
+                "ceremony"
+            } else {
+                "single-party"
+            }
+            .into(),
+            ceremony: e.ceremony.as_ref().map(|c| KeyCeremony {
+                circuit_hash: c.circuit_hash.clone(),
+                ptau_blake2b: c.ptau_blake2b.clone(),
+                transcript_blake2b: c.transcript_blake2b.clone(),
+                contributions: c.contributions.iter().map(|c| c.hash.clone()).collect(),
+            }),
+        },
+    }
+}
+
+/// The `append_once` marker of a key's entry.
+pub fn key_marker(keys: &crate::keys::ShapeKeys) -> String {
+    format!("key:{}", keys.vk.fingerprint().to_hex())
 }
 
 fn now() -> u64 {

@@ -3,7 +3,8 @@
 //! Tables (prefixed so they can live in the service's own database):
 //!
 //! ```sql
-//! log_meta(key TEXT PRIMARY KEY, value TEXT)             -- 'log_key' = the verifier key text
+//! log_meta(key TEXT PRIMARY KEY, value TEXT)             -- 'log_key' = the verifier key text;
+//!                                                       -- 'once:<marker>' = an append_once entry's index
 //! log_entries(idx INTEGER PRIMARY KEY, bytes BLOB, leaf_hash BLOB)
 //! log_checkpoints(size INTEGER PRIMARY KEY, note TEXT)  -- every signed checkpoint
 //! ```
@@ -99,6 +100,10 @@ impl LogStore {
 
     /// Opens (or creates) the log database at `path`, signing with `signer`.
     pub fn open(path: &Path, signer: LogSigner) -> Result<LogStore, StoreError> {
+        crate::store::private_database(path).map_err(|source| StoreError::Io {
+            path: path.to_owned(),
+            source,
+        })?;
         let conn = Connection::open(path)?;
         LogStore::from_connection(conn, signer)
     }
@@ -260,6 +265,34 @@ impl LogStore {
         result
     }
 
+    /// Appends `entry` unless an entry was appended under `marker` before (in this log's whole
+    /// history); returns its index, or `None` when it was already there. The entry and its
+    /// marker commit in one transaction, so a crash never logs it twice or marks it unlogged.
+    pub fn append_once(&self, marker: &str, entry: &LogEntry) -> Result<Option<u64>, StoreError> {
+        let bytes = entry.to_bytes()?;
+        let key = format!("once:{marker}");
+        let mut inner = self.lock()?;
+        let seen: Option<String> = inner
+            .conn
+            .query_row(
+                "SELECT value FROM log_meta WHERE key = ?1",
+                params![key],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if seen.is_some() {
+            return Ok(None);
+        }
+        let start = inner.tree.size();
+        match inner.append_locked_marked(std::slice::from_ref(&bytes), Some(&key)) {
+            Ok(range) => Ok(Some(range.start)),
+            Err(e) => {
+                inner.tree.truncate(start);
+                Err(e)
+            }
+        }
+    }
+
     /// Appends one entry and returns its inclusion proof in the checkpoint that covers it, as a
     /// claim bundle carries it. Atomic: no other append can come in between.
     pub fn append_and_prove(&self, entry: &LogEntry) -> Result<LogInclusion, StoreError> {
@@ -419,6 +452,16 @@ impl Inner {
     /// Inserts encoded entries and their checkpoint in one durable transaction. On error the
     /// caller truncates the tree back; the transaction rolls back on drop.
     fn append_locked(&mut self, encoded: &[Vec<u8>]) -> Result<Range<u64>, StoreError> {
+        self.append_locked_marked(encoded, None)
+    }
+
+    /// [`append_locked`](Self::append_locked), also recording `marker` in `log_meta` in the
+    /// same transaction.
+    fn append_locked_marked(
+        &mut self,
+        encoded: &[Vec<u8>],
+        marker: Option<&str>,
+    ) -> Result<Range<u64>, StoreError> {
         let start = self.tree.size();
         let tx = self
             .conn
@@ -455,6 +498,12 @@ impl Inner {
             "INSERT OR REPLACE INTO log_checkpoints (size, note) VALUES (?1, ?2)",
             params![to_i64(size)?, note],
         )?;
+        if let Some(marker) = marker {
+            tx.execute(
+                "INSERT INTO log_meta (key, value) VALUES (?1, ?2)",
+                params![marker, start.to_string()],
+            )?;
+        }
         tx.commit()?;
         self.latest = note;
         Ok(start..size)

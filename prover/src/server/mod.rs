@@ -25,6 +25,8 @@
 //! "interrupted, resubmit" before the first request is accepted; `serve` returns within the
 //! drain deadline (plus a short grace for open connections) after shutdown begins.
 
+pub mod process;
+
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::io::Write as _;
@@ -161,7 +163,14 @@ impl App {
         mut progress: impl FnMut(KeyProgress),
     ) -> Result<App, ServerError> {
         let shapes = config.validate()?;
-        std::fs::create_dir_all(&config.data_dir)
+        if config.tls.is_none() && !config.listen.ip().is_loopback() {
+            tracing::warn!(
+                listen = %config.listen,
+                "plain text off loopback: `tls_terminated_in_front` says a proxy in front \
+                 terminates TLS; bearer tokens and claims cross the network in clear otherwise"
+            );
+        }
+        crate::store::private_dir(&config.data_dir)
             .map_err(|e| ServerError::Io(format!("{}: {e}", config.data_dir.display())))?;
         let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&config.data_dir)?);
         let interrupted = store.interrupt_running_jobs(now())?;
@@ -196,11 +205,20 @@ impl App {
                     .into());
                 } else {
                     progress(KeyProgress::Generating(shape));
-                    tracing::warn!(circuit = %shape.circuit_id(), "{}", keys::SETUP_WARNING);
-                    keys::setup(&dir, shape)?
+                    keys::setup(&dir, shape, false)?
                 };
                 progress(KeyProgress::Ready(shape));
-                tracing::info!(circuit = %shape.circuit_id(), fingerprint = %k.vk.fingerprint(), "keys ready");
+                tracing::info!(
+                    circuit = %shape.circuit_id(),
+                    fingerprint = %k.vk.fingerprint(),
+                    provenance = %k.entry.provenance(),
+                    "keys ready"
+                );
+                if k.entry.ceremony.is_none() {
+                    tracing::warn!(circuit = %shape.circuit_id(), "{}", keys::SETUP_WARNING);
+                }
+                // Every key is in the compliance log before any claim under it.
+                log.append_once(&crate::log::key_marker(&k), &crate::log::key_entry(&k))?;
                 ring.insert(k.vk.clone()).map_err(|e| {
                     ServerError::Keys(KeyError::Invalid {
                         circuit_id: shape.circuit_id(),
@@ -321,10 +339,18 @@ impl App {
         health
             .set_serving::<pb::audit_log_server::AuditLogServer<AuditLogService>>()
             .await;
-        let reflection = tonic_reflection::server::Builder::configure()
-            .register_encoded_file_descriptor_set(credence_proto::FILE_DESCRIPTOR_SET)
-            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        // Both reflection versions: v1, and v1alpha for the clients that speak only it (Python
+        // grpcio-reflection, older grpcurl, several GUI clients).
+        let reflection_builder = || {
+            tonic_reflection::server::Builder::configure()
+                .register_encoded_file_descriptor_set(credence_proto::FILE_DESCRIPTOR_SET)
+                .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        };
+        let reflection = reflection_builder()
             .build_v1()
+            .map_err(|e| ServerError::Reflection(e.to_string()))?;
+        let reflection_v1alpha = reflection_builder()
+            .build_v1alpha()
             .map_err(|e| ServerError::Reflection(e.to_string()))?;
         let addr = listener.local_addr().ok();
         let mut builder = tonic::transport::Server::builder()
@@ -339,6 +365,7 @@ impl App {
             .layer(self.auth.clone())
             .add_service(health_service)
             .add_service(reflection)
+            .add_service(reflection_v1alpha)
             .add_optional_service(datanet)
             .add_optional_service(prover)
             .add_optional_service(verifier)
@@ -421,6 +448,7 @@ fn server_tls(
     let read = |p: &Path| {
         std::fs::read(p).map_err(|e| ServerError::Io(format!("tls: {}: {e}", p.display())))
     };
+    crate::config::owner_only(&tls.key, "the TLS private key")?;
     let identity = tonic::transport::Identity::from_pem(read(&tls.cert)?, read(&tls.key)?);
     let mut config = tonic::transport::ServerTlsConfig::new().identity(identity);
     if let Some(ca) = &tls.client_ca {

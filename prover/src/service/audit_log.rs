@@ -65,12 +65,19 @@ impl pb::audit_log_server::AuditLog for AuditLogService {
     ) -> Result<Response<pb::LogCheckpoint>, Status> {
         self.authorize(&request)?;
         let size = request.into_inner().tree_size;
-        let note = read(&self.log, move |log| {
+        let log = self.log.clone();
+        let note = blocking(move || {
             if size == 0 {
-                log.checkpoint().map(Some)
-            } else {
-                log.checkpoint_at(size)
+                return log.checkpoint().map(Some).map_err(ServiceError::from);
             }
+            // A size the log has not reached is the caller's mistake, not a database problem.
+            let current = log.size()?;
+            if size > current {
+                return Err(ServiceError::OutOfRange(format!(
+                    "tree_size {size} is beyond the log's {current} entries"
+                )));
+            }
+            Ok(log.checkpoint_at(size)?)
         })
         .await?
         .ok_or_else(|| {

@@ -34,11 +34,49 @@ fn verdict(bundle: &ClaimBundle, result: Result<(), String>) -> pb::Verdict {
     }
 }
 
-fn key_to_pb(k: &credence_verifier::TrustedKey) -> pb::VerifyingKey {
+fn key_to_pb(state: &State, k: &credence_verifier::TrustedKey) -> pb::VerifyingKey {
+    let entry = state
+        .keys
+        .values()
+        .find(|s| s.vk.fingerprint() == k.fingerprint())
+        .map(|s| &s.entry);
     pb::VerifyingKey {
         circuit_id: k.circuit_id().to_string(),
         fingerprint: k.fingerprint().to_hex(),
         vk: k.to_bytes().to_vec(),
+        provenance: entry.map(provenance_to_pb),
+    }
+}
+
+fn provenance_to_pb(e: &crate::keys::ManifestEntry) -> pb::KeyProvenance {
+    match &e.ceremony {
+        None => pb::KeyProvenance {
+            setup: "single-party".into(),
+            ..Default::default()
+        },
+        Some(c) => pb::KeyProvenance {
+            setup: "ceremony".into(),
+            circuit_hash: c.circuit_hash.clone(),
+            ptau_blake2b: c.ptau_blake2b.clone(),
+            transcript_blake2b: c.transcript_blake2b.clone(),
+            contributions: c
+                .contributions
+                .iter()
+                .map(|c| pb::CeremonyContribution {
+                    name: c.name.clone(),
+                    hash: c.hash.clone(),
+                    beacon: c
+                        .beacon
+                        .as_ref()
+                        .map(|b| b.value.clone())
+                        .unwrap_or_default(),
+                    beacon_iterations_exp: c
+                        .beacon
+                        .as_ref()
+                        .map_or(0, |b| u32::from(b.iterations_exp)),
+                })
+                .collect(),
+        },
     }
 }
 
@@ -168,7 +206,7 @@ impl VerifierService {
                 ));
             }
         };
-        Ok(key_to_pb(key))
+        Ok(key_to_pb(&self.state, key))
     }
 }
 
@@ -209,7 +247,12 @@ impl pb::verifier_server::Verifier for VerifierService {
         let caller = Caller::of(&request);
         self.state.access.authorize(&caller, &Action::ReadKeys)?;
         Ok(Response::new(pb::ListVerifyingKeysResponse {
-            keys: self.state.ring.iter().map(key_to_pb).collect(),
+            keys: self
+                .state
+                .ring
+                .iter()
+                .map(|k| key_to_pb(&self.state, k))
+                .collect(),
         }))
     }
 }

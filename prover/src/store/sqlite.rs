@@ -113,7 +113,7 @@ fn fr(table: &'static str, s: &str) -> Result<Fr, StorageError> {
 impl SqliteStore {
     /// Opens (creating if needed) `<data_dir>/credence.db`.
     pub fn open(data_dir: &Path) -> Result<Self, StorageError> {
-        std::fs::create_dir_all(data_dir)
+        super::private_dir(data_dir)
             .map_err(|e| StorageError::Database(format!("{}: {e}", data_dir.display())))?;
         Self::open_file(&data_dir.join(DB_FILE))
     }
@@ -139,6 +139,8 @@ impl SqliteStore {
 
     /// Opens a database file.
     pub fn open_file(path: &Path) -> Result<Self, StorageError> {
+        super::private_database(path)
+            .map_err(|e| StorageError::Database(format!("{}: {e}", path.display())))?;
         let conn = Connection::open(path)?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         // `journal_mode` returns the mode in effect; anything but WAL is refused.

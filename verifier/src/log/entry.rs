@@ -112,7 +112,38 @@ pub enum LogEvent {
         /// The outcome, e.g. `valid` or `invalid`.
         verdict: String,
     },
+    /// A verifying key the service proves or verifies under, and where it came from; logged
+    /// once per key, before any claim under it.
+    Key {
+        /// The circuit the key is for.
+        circuit_id: String,
+        /// Fingerprint (hex) of the verifying key.
+        vk_fingerprint: String,
+        /// `single-party` (whoever ran the setup could forge proofs) or `ceremony`.
+        setup: String,
+        /// For a ceremony key: what ties it to its transcript.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        ceremony: Option<KeyCeremony>,
+    },
 }
+
+/// What ties a ceremony key to its transcript: hashes only (participants' names are in the
+/// transcript, which anyone can re-verify with `snarkjs zkey verify`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyCeremony {
+    /// snarkjs' circuit hash (csHash), 128 hex digits.
+    pub circuit_hash: String,
+    /// Blake2b-512 of the phase-1 `.ptau` file, hex.
+    pub ptau_blake2b: String,
+    /// Blake2b-512 of the final `.zkey` (the transcript), hex.
+    pub transcript_blake2b: String,
+    /// Every contribution hash, in order (the last one the beacon's), hex.
+    pub contributions: Vec<String>,
+}
+
+/// Most contributions a logged ceremony may list (the largest public ceremonies had ~1,100).
+const MAX_CONTRIBUTIONS: usize = 256;
 
 /// The kinds of [`LogEvent`], for counting.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -125,6 +156,8 @@ pub enum EntryKind {
     Claim,
     /// [`LogEvent::Verification`].
     Verification,
+    /// [`LogEvent::Key`].
+    Key,
 }
 
 impl LogEntry {
@@ -135,6 +168,7 @@ impl LogEntry {
             LogEvent::Snapshot { .. } => EntryKind::Snapshot,
             LogEvent::Claim { .. } => EntryKind::Claim,
             LogEvent::Verification { .. } => EntryKind::Verification,
+            LogEvent::Key { .. } => EntryKind::Key,
         }
     }
 
@@ -176,6 +210,36 @@ impl LogEntry {
                 check_hex("vk_fingerprint", vk_fingerprint, 128)?;
                 validate_statement(statement)?;
                 check_name("verdict", verdict)
+            }
+            LogEvent::Key {
+                circuit_id,
+                vk_fingerprint,
+                setup,
+                ceremony,
+            } => {
+                check_name("circuit_id", circuit_id)?;
+                check_hex("vk_fingerprint", vk_fingerprint, 128)?;
+                match (setup.as_str(), ceremony) {
+                    ("single-party", None) => Ok(()),
+                    ("ceremony", Some(c)) => {
+                        check_hex_exact("circuit_hash", &c.circuit_hash, 128)?;
+                        check_hex_exact("ptau_blake2b", &c.ptau_blake2b, 128)?;
+                        check_hex_exact("transcript_blake2b", &c.transcript_blake2b, 128)?;
+                        if c.contributions.is_empty() || c.contributions.len() > MAX_CONTRIBUTIONS {
+                            return Err(EntryError::Field {
+                                field: "contributions",
+                                reason: "must list 1 to 256 contribution hashes",
+                            });
+                        }
+                        c.contributions
+                            .iter()
+                            .try_for_each(|h| check_hex_exact("contributions", h, 128))
+                    }
+                    _ => Err(EntryError::Field {
+                        field: "setup",
+                        reason: "must be `single-party` (no ceremony) or `ceremony` (with one)",
+                    }),
+                }
             }
         }
     }
@@ -249,6 +313,16 @@ fn check_decimal(field: &'static str, value: &str) -> Result<(), EntryError> {
             reason: "must be a canonical decimal number",
         })
     }
+}
+
+fn check_hex_exact(field: &'static str, value: &str, len: usize) -> Result<(), EntryError> {
+    if value.len() != len {
+        return Err(EntryError::Field {
+            field,
+            reason: "must be a 512-bit hash in hex",
+        });
+    }
+    check_hex(field, value, len)
 }
 
 fn check_hex(field: &'static str, value: &str, max_len: usize) -> Result<(), EntryError> {

@@ -33,7 +33,7 @@ pub mod remote;
 
 pub use audit::{AuditInput, AuditProblem, AuditReport, TreeState, audit};
 pub use claim::{BundleLogError, check_bundle_inclusion};
-pub use entry::{EntryError, EntryKind, LogEntry, LogEvent};
+pub use entry::{EntryError, EntryKind, KeyCeremony, LogEntry, LogEvent};
 pub use export::{EXPORT_FORMAT, ExportError, LogExport};
 pub use inclusion::{InclusionError, LogInclusion};
 pub use merkle::{

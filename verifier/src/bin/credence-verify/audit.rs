@@ -82,6 +82,8 @@ struct Summary {
     proofs_valid: u64,
     verifications_valid: u64,
     verifications_invalid: u64,
+    /// Every key the log introduced, with where it came from.
+    keys: Vec<KeyJson>,
     #[serde(skip_serializing_if = "Option::is_none")]
     leaves: Option<LeavesJson>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -91,6 +93,17 @@ struct Summary {
     problem: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     problem_entry: Option<u64>,
+}
+
+/// A `key` entry: a verifying key and its provenance.
+#[derive(Clone, Serialize)]
+struct KeyJson {
+    entry: u64,
+    circuit_id: String,
+    vk_fingerprint: String,
+    setup: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ceremony: Option<credence_verifier::log::KeyCeremony>,
 }
 
 #[derive(Serialize)]
@@ -108,6 +121,7 @@ fn kind_name(kind: EntryKind) -> &'static str {
         EntryKind::Snapshot => "snapshot",
         EntryKind::Claim => "claim",
         EntryKind::Verification => "verification",
+        EntryKind::Key => "key",
     }
 }
 
@@ -119,6 +133,7 @@ pub struct EntryChecks {
     proofs_valid: u64,
     verifications_valid: u64,
     verifications_invalid: u64,
+    keys: Vec<KeyJson>,
 }
 
 impl EntryChecks {
@@ -130,6 +145,7 @@ impl EntryChecks {
             proofs_valid: 0,
             verifications_valid: 0,
             verifications_invalid: 0,
+            keys: Vec::new(),
         }
     }
 
@@ -163,6 +179,18 @@ impl EntryChecks {
                     self.verifications_invalid += 1;
                 }
             }
+            LogEvent::Key {
+                circuit_id,
+                vk_fingerprint,
+                setup,
+                ceremony,
+            } => self.keys.push(KeyJson {
+                entry: index,
+                circuit_id: circuit_id.clone(),
+                vk_fingerprint: vk_fingerprint.clone(),
+                setup: setup.clone(),
+                ceremony: ceremony.clone(),
+            }),
             LogEvent::Registration { .. } | LogEvent::Snapshot { .. } => {}
         }
         Ok(())
@@ -322,6 +350,7 @@ fn finish(args: &Args, summary: &mut Summary, report: AuditReport, checks: Entry
     summary.proofs_valid = checks.proofs_valid;
     summary.verifications_valid = checks.verifications_valid;
     summary.verifications_invalid = checks.verifications_invalid;
+    summary.keys = checks.keys.clone();
 
     if let Some(problem) = &report.problem {
         summary.problem_entry = problem.entry_index();
@@ -386,7 +415,7 @@ fn print_text(s: &Summary) {
         println!("log {}", s.source);
     }
     if s.entries_read > 0 || s.tree_size.is_some() {
-        let kinds = ["registration", "snapshot", "claim", "verification"]
+        let kinds = ["registration", "snapshot", "claim", "verification", "key"]
             .iter()
             .map(|k| format!("{} {k}", s.entries_by_kind.get(k).copied().unwrap_or(0)))
             .collect::<Vec<_>>()
@@ -396,6 +425,25 @@ fn print_text(s: &Summary) {
             "proofs: {} of {} claim(s) valid; verification verdicts: {} valid, {} invalid",
             s.proofs_valid, s.claims, s.verifications_valid, s.verifications_invalid
         );
+    }
+    for k in &s.keys {
+        match &k.ceremony {
+            Some(c) => println!(
+                "key {} {} (entry {}): ceremony of {} contributions, circuit hash {}, \
+                 transcript blake2b {}, ptau blake2b {}",
+                k.circuit_id,
+                k.vk_fingerprint,
+                k.entry,
+                c.contributions.len(),
+                c.circuit_hash,
+                c.transcript_blake2b,
+                c.ptau_blake2b
+            ),
+            None => println!(
+                "key {} {} (entry {}): {} setup (whoever ran it could forge proofs)",
+                k.circuit_id, k.vk_fingerprint, k.entry, k.setup
+            ),
+        }
     }
     if let Some(l) = &s.leaves {
         println!(

@@ -10,6 +10,7 @@
 
 mod audit;
 mod batch;
+mod ceremony;
 mod common;
 mod export_snarkjs;
 mod inclusion;
@@ -46,6 +47,9 @@ enum Command {
     Audit(audit::Args),
     /// Check offline that a claim bundle's `log` field proves it is in the compliance log.
     Inclusion(inclusion::Args),
+    /// Trace a verifying key to its ceremony's transcript (the final .zkey): the contributions,
+    /// and with --r1cs and --ptau the whole transcript verified as snarkjs does.
+    Ceremony(ceremony::Args),
 }
 
 fn main() -> ExitCode {
@@ -57,6 +61,7 @@ fn main() -> ExitCode {
         Command::ExportSnarkjs(a) => export_snarkjs::run(a),
         Command::Audit(a) => audit::run(a),
         Command::Inclusion(a) => inclusion::run(a),
+        Command::Ceremony(a) => ceremony::run(a),
     };
     exit.into()
 }

@@ -15,13 +15,9 @@ use crate::claim::{
 };
 use crate::statement::ClaimStatement;
 use ark_bn254::{Bn254, Fr};
-use ark_ff::PrimeField;
 use ark_ff::UniformRand;
 use ark_ff::Zero;
-use ark_groth16::{
-    Groth16, Proof, ProvingKey, VerifyingKey,
-    r1cs_to_qap::{LibsnarkReduction, R1CSToQAP, evaluate_constraint},
-};
+use ark_groth16::{Groth16, Proof, ProvingKey, VerifyingKey};
 use ark_poly::EvaluationDomain;
 use ark_relations::{
     gr1cs::{
@@ -31,6 +27,9 @@ use ark_relations::{
     utils::matrix::Matrix,
 };
 use ark_std::rand::{CryptoRng, RngCore};
+
+pub mod reduction;
+pub use reduction::{CheckedReduction, CircomReduction, Qap};
 
 /// Why a proof could not be made.
 #[derive(Debug, thiserror::Error)]
@@ -162,10 +161,12 @@ impl std::fmt::Debug for Witness {
     }
 }
 
-/// Proves claims of one shape with one proving key and the shape's cached matrices.
+/// Proves claims of one shape with one proving key, the reduction the key was made for, and
+/// the shape's cached matrices.
 pub struct ClaimProver {
     shape: Shape,
     pk: ProvingKey<Bn254>,
+    qap: Qap,
     matrices: CircuitMatrices,
 }
 
@@ -173,25 +174,66 @@ impl ClaimProver {
     /// Generates fresh Groth16 keys for `shape`. The randomness is toxic waste: whoever knows it
     /// can forge proofs, so callers outside tests must pass an OS-backed RNG.
     pub fn setup<R: RngCore + CryptoRng>(shape: Shape, rng: &mut R) -> Result<Self, ProveError> {
-        let pk = Groth16::<Bn254, LibsnarkReduction>::generate_random_parameters_with_reduction(
-            ClaimCircuit::blank(shape),
-            rng,
-        )?;
-        Self::new(shape, pk)
+        Self::setup_for(shape, Qap::Libsnark, rng)
     }
 
-    /// Wraps an existing proving key, synthesizing the shape's matrices once.
+    /// [`setup`](Self::setup) for either reduction. A [`Qap::Circom`] key made this way has
+    /// the form of a ceremony's key (for tests of the ceremony-key path without a ceremony).
+    pub fn setup_for<R: RngCore + CryptoRng>(
+        shape: Shape,
+        qap: Qap,
+        rng: &mut R,
+    ) -> Result<Self, ProveError> {
+        let circuit = ClaimCircuit::blank(shape);
+        let pk = match qap {
+            Qap::Libsnark => {
+                Groth16::<Bn254, CheckedReduction>::generate_random_parameters_with_reduction(
+                    circuit, rng,
+                )?
+            }
+            Qap::Circom => {
+                Groth16::<Bn254, CircomReduction>::generate_random_parameters_with_reduction(
+                    circuit, rng,
+                )?
+            }
+        };
+        Self::with_qap(shape, pk, qap)
+    }
+
+    /// Wraps an existing libsnark-reduction proving key (`credence setup`'s), synthesizing the
+    /// shape's matrices once.
     pub fn new(shape: Shape, pk: ProvingKey<Bn254>) -> Result<Self, ProveError> {
+        Self::with_qap(shape, pk, Qap::Libsnark)
+    }
+
+    /// Wraps an existing proving key made for `qap`, synthesizing the shape's matrices once.
+    /// Refuses a key whose dimensions are not the circuit's (a ceremony key is also checked
+    /// against the circuit's coefficients and hash when it is imported).
+    pub fn with_qap(shape: Shape, pk: ProvingKey<Bn254>, qap: Qap) -> Result<Self, ProveError> {
         let matrices = CircuitMatrices::synthesize(shape)?;
         let expected_inputs = matrices.num_instance_variables;
+        let domain = ark_poly::GeneralEvaluationDomain::<Fr>::new(
+            matrices.num_constraints + matrices.num_instance_variables,
+        )
+        .ok_or(SynthesisError::PolynomialDegreeTooLarge)?;
+        let variables = matrices.num_instance_variables + matrices.num_witness_variables;
+        let h_len = match qap {
+            Qap::Libsnark => domain.size() - 1,
+            Qap::Circom => domain.size(),
+        };
         if pk.vk.gamma_abc_g1.len() != expected_inputs
             || pk.l_query.len() != matrices.num_witness_variables
+            || pk.a_query.len() != variables
+            || pk.b_g1_query.len() != variables
+            || pk.b_g2_query.len() != variables
+            || pk.h_query.len() != h_len
         {
             return Err(ProveError::KeyMismatch);
         }
         Ok(ClaimProver {
             shape,
             pk,
+            qap,
             matrices,
         })
     }
@@ -199,6 +241,11 @@ impl ClaimProver {
     /// The shape this prover proves.
     pub fn shape(&self) -> Shape {
         self.shape
+    }
+
+    /// The reduction its key was made for.
+    pub fn qap(&self) -> Qap {
+        self.qap
     }
 
     /// The proving key.
@@ -295,154 +342,30 @@ impl ClaimProver {
             return Err(ProveError::KeyMismatch);
         }
         let (r, s) = (Fr::rand(rng), Fr::rand(rng));
-        Groth16::<Bn254, CheckedReduction>::create_proof_with_reduction_and_matrices(
+        let (pk, a, inputs, rows) = (
             &self.pk,
-            r,
-            s,
             &m.matrices,
             m.num_instance_variables,
             m.num_constraints,
-            z,
-        )
+        );
+        match self.qap {
+            Qap::Libsnark => {
+                Groth16::<Bn254, CheckedReduction>::create_proof_with_reduction_and_matrices(
+                    pk, r, s, a, inputs, rows, z,
+                )
+            }
+            Qap::Circom => {
+                Groth16::<Bn254, CircomReduction>::create_proof_with_reduction_and_matrices(
+                    pk, r, s, a, inputs, rows, z,
+                )
+            }
+        }
         .map_err(|e| match e {
             SynthesisError::Unsatisfiable => {
                 ProveError::Unsatisfied(m.first_unsatisfied(z).unwrap_or(usize::MAX))
             }
             other => ProveError::Synthesis(other),
         })
-    }
-}
-
-/// libsnark's R1CS-to-QAP reduction (the one the keys are generated with), whose witness map
-/// also refuses an unsatisfied witness.
-///
-/// The witness map evaluates every constraint's `A·z`, `B·z` and `C·z` anyway; checking
-/// `A·z * B·z = C·z` on those values costs one multiplication per row, where a separate check
-/// would evaluate the matrices a second time. Key generation and the instance map are
-/// [`LibsnarkReduction`]'s own, so keys and proofs are interchangeable with plain ark-groth16.
-pub struct CheckedReduction;
-
-impl R1CSToQAP for CheckedReduction {
-    #[allow(clippy::type_complexity)]
-    fn instance_map_with_evaluation<F: PrimeField, D: EvaluationDomain<F>>(
-        cs: ark_relations::gr1cs::ConstraintSystemRef<F>,
-        t: &F,
-    ) -> Result<(Vec<F>, Vec<F>, Vec<F>, F, usize, usize), SynthesisError> {
-        LibsnarkReduction::instance_map_with_evaluation::<F, D>(cs, t)
-    }
-
-    fn witness_map_from_matrices<F: PrimeField, D: EvaluationDomain<F>>(
-        matrices: &[Matrix<F>],
-        num_inputs: usize,
-        num_constraints: usize,
-        z: &[F],
-    ) -> Result<Vec<F>, SynthesisError> {
-        let domain =
-            D::new(num_constraints + num_inputs).ok_or(SynthesisError::PolynomialDegreeTooLarge)?;
-        let size = domain.size();
-        let [ma, mb, mc] = matrices else {
-            return Err(SynthesisError::MissingCS);
-        };
-        let mut a = vec![F::zero(); size];
-        let mut b = vec![F::zero(); size];
-        let mut c = vec![F::zero(); size];
-        let rows = num_constraints;
-        let satisfied = rows::all(
-            &mut a[..rows],
-            &mut b[..rows],
-            &mut c[..rows],
-            |k, a, b, c| {
-                *a = evaluate_constraint(&ma[k], z);
-                *b = evaluate_constraint(&mb[k], z);
-                *c = evaluate_constraint(&mc[k], z);
-                *a * *b == *c
-            },
-        );
-        if !satisfied {
-            return Err(SynthesisError::Unsatisfiable);
-        }
-        // libsnark's reduction adds one row per public input (input * 1 in A only), which binds
-        // every input even if no constraint used it.
-        a[rows..rows + num_inputs].copy_from_slice(&z[..num_inputs]);
-
-        let coset = domain
-            .get_coset(F::GENERATOR)
-            .ok_or(SynthesisError::PolynomialDegreeTooLarge)?;
-        for v in [&mut a, &mut b, &mut c] {
-            domain.ifft_in_place(v);
-            coset.fft_in_place(v);
-        }
-        let vanishing_inverse = domain
-            .evaluate_vanishing_polynomial(F::GENERATOR)
-            .inverse()
-            .ok_or(SynthesisError::DivisionByZero)?;
-        rows::zip3(&mut a, &b, &c, |h, b, c| {
-            *h = (*h * b - c) * vanishing_inverse
-        });
-        drop((b, c));
-        coset.ifft_in_place(&mut a);
-        Ok(a)
-    }
-
-    fn h_query_scalars<F: PrimeField, D: EvaluationDomain<F>>(
-        max_power: usize,
-        t: F,
-        zt: F,
-        delta_inverse: F,
-    ) -> Result<Vec<F>, SynthesisError> {
-        LibsnarkReduction::h_query_scalars::<F, D>(max_power, t, zt, delta_inverse)
-    }
-}
-
-/// Row loops that run on rayon when the `parallel` feature is on.
-mod rows {
-    #[cfg(feature = "parallel")]
-    use rayon::prelude::*;
-
-    /// Calls `f(k, a_k, b_k, c_k)` for every row; true if every call returned true.
-    pub fn all<F: Send + Sync>(
-        a: &mut [F],
-        b: &mut [F],
-        c: &mut [F],
-        f: impl Fn(usize, &mut F, &mut F, &mut F) -> bool + Sync + Send,
-    ) -> bool {
-        // Every row is evaluated even after a failure: the vectors must be complete anyway.
-        #[cfg(feature = "parallel")]
-        {
-            a.par_iter_mut()
-                .zip(b.par_iter_mut())
-                .zip(c.par_iter_mut())
-                .enumerate()
-                .map(|(k, ((a, b), c))| f(k, a, b, c))
-                .reduce(|| true, |x, y| x && y)
-        }
-        #[cfg(not(feature = "parallel"))]
-        {
-            let mut ok = true;
-            for (k, ((a, b), c)) in a.iter_mut().zip(b.iter_mut()).zip(c.iter_mut()).enumerate() {
-                ok &= f(k, a, b, c);
-            }
-            ok
-        }
-    }
-
-    /// Calls `f(a_k, b_k, c_k)` for every index.
-    pub fn zip3<F: Send + Sync>(
-        a: &mut [F],
-        b: &[F],
-        c: &[F],
-        f: impl Fn(&mut F, &F, &F) + Sync + Send,
-    ) {
-        #[cfg(feature = "parallel")]
-        a.par_iter_mut()
-            .zip(b.par_iter())
-            .zip(c.par_iter())
-            .for_each(|((a, b), c)| f(a, b, c));
-        #[cfg(not(feature = "parallel"))]
-        a.iter_mut()
-            .zip(b.iter())
-            .zip(c.iter())
-            .for_each(|((a, b), c)| f(a, b, c));
     }
 }
 
