@@ -83,7 +83,7 @@ async fn a_ceremony_made_with_credence_and_snarkjs_proves_claims_on_the_server()
     let shape = Shape::new(1, 4).unwrap();
     let r1cs = credence_ceremony::claim_r1cs(shape).unwrap();
     let power =
-        credence_ceremony::setup::domain_power(r1cs.num_constraints(), r1cs.num_public()).unwrap();
+        credence_ceremony::setup::ptau_power(r1cs.num_constraints(), r1cs.num_public()).unwrap();
 
     cli(&[
         "ceremony",

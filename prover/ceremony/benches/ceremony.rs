@@ -14,7 +14,7 @@ use std::io::Cursor;
 use std::time::Instant;
 
 use credence_ceremony::{
-    Ptau, beacon, claim_r1cs, contribute, new_zkey, pilot_ptau, proving_key, setup::domain_power,
+    Ptau, beacon, claim_r1cs, contribute, new_zkey, pilot_ptau, proving_key, setup::ptau_power,
     verify,
 };
 use credence_circuits::Shape;
@@ -35,7 +35,7 @@ fn main() {
         let shape = Shape::new(n.parse().expect("N"), d.parse().expect("D")).expect("a shape");
 
         let r1cs = claim_r1cs(shape).expect("the circuit");
-        let power = domain_power(r1cs.num_constraints(), r1cs.num_public()).expect("a power");
+        let power = ptau_power(r1cs.num_constraints(), r1cs.num_public()).expect("a power");
         let t = Instant::now();
         let mut ptau_bytes = Vec::new();
         pilot_ptau::write_single_party_ptau(power, &mut ptau_bytes).expect("pilot ptau");

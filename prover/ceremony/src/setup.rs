@@ -50,6 +50,21 @@ pub fn domain_power(num_constraints: usize, num_public: usize) -> Result<u32> {
 }
 
 /// How many `τ^{i+n} − τ^i` points snarkjs hashes for a domain of `n` points.
+/// The smallest ptau power [`new_zkey`] (and `snarkjs zkey new`) accepts for a circuit: the
+/// domain power `k`, or `k + 1` from a domain of 2^15 points on, where snarkjs 0.7.6 hashes one
+/// tau point past a ptau of power `k` (see the module docs).
+pub fn ptau_power(num_constraints: usize, num_public: usize) -> Result<u32> {
+    let k = domain_power(num_constraints, num_public)?;
+    Ok(if needs_next_power(k) { k + 1 } else { k })
+}
+
+/// Whether a domain of 2^k points hashes a tau point past a ptau of power `k`.
+fn needs_next_power(k: u32) -> bool {
+    let n = 1u64 << k;
+    let n_hash = hashed_h_points(n);
+    n_hash > 0 && n_hash - 1 + n > (2u64 << k) - 2
+}
+
 fn hashed_h_points(n: u64) -> u64 {
     let announced = n - 1;
     if announced == 0 {
@@ -137,7 +152,7 @@ pub fn new_zkey<R: Read + Seek>(r1cs: &R1cs, ptau: &mut Ptau<R>) -> Result<Zkey>
     let n = 1u64 << k;
     let n_hash = hashed_h_points(n);
     // τ^i for i up to n_hash - 1 + n must exist in tauG1 (2^(power+1) - 1 points).
-    if n_hash > 0 && n_hash - 1 + n > (2u64 << power) - 2 {
+    if power == k && needs_next_power(k) {
         return Err(Error::PtauTooSmall {
             power,
             needed: k + 1,
@@ -279,6 +294,16 @@ pub fn new_zkey<R: Read + Seek>(r1cs: &R1cs, ptau: &mut Ptau<R>) -> Result<Zkey>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ptau_power_is_one_more_from_two_to_the_fifteen() {
+        assert_eq!(ptau_power(22, 9).unwrap(), 5);
+        // 2^14 points: the last chunk stays inside a ptau of power 14.
+        assert_eq!(ptau_power((1 << 14) - 20, 9).unwrap(), 14);
+        // 2^15 and up: one power more (N = 16 at D = 20 has a domain of 2^17 and needs 18).
+        assert_eq!(ptau_power((1 << 15) - 20, 9).unwrap(), 16);
+        assert_eq!(ptau_power(106_632, 9).unwrap(), 18);
+    }
 
     #[test]
     fn domain_power_matches_snarkjs() {

@@ -128,7 +128,7 @@ fn run_blocking(c: CeremonyCommand) -> Result<()> {
                 credence_ceremony::claim_r1cs(shape)
             })?;
             let power =
-                credence_ceremony::setup::domain_power(r1cs.num_constraints(), r1cs.num_public())?;
+                credence_ceremony::setup::ptau_power(r1cs.num_constraints(), r1cs.num_public())?;
             write_file(&out, |w| r1cs.write(w))?;
             println!("circuit      {}", shape.circuit_id());
             println!("constraints  {}", r1cs.num_constraints());
