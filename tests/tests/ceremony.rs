@@ -52,6 +52,11 @@ async fn cli(args: &[&str]) {
     assert_eq!(credence_cli(args).await, Ok(0), "credence {args:?}");
 }
 
+/// `credence ceremony contribute FROM TO --name NAME`.
+async fn contribute(from: &Path, to: &Path, name: &str) {
+    cli(&["ceremony", "contribute", s(from), s(to), "--name", name]).await
+}
+
 /// `credence ceremony import --shape SHAPE PTAU ZKEY --data-dir DATA`.
 async fn import(shape: &str, ptau: &Path, zkey: &Path, data: &Path) -> Result<i32, String> {
     credence_cli(&[
@@ -146,15 +151,7 @@ async fn a_ceremony_made_with_credence_and_snarkjs_proves_claims_on_the_server()
     .unwrap_err();
     assert!(e.contains("never overwritten"), "{e}");
 
-    cli(&[
-        "ceremony",
-        "contribute",
-        s(&f("c0.zkey")),
-        s(&f("c1.zkey")),
-        "--name",
-        "hospital a",
-    ])
-    .await;
+    contribute(&f("c0.zkey"), &f("c1.zkey"), "hospital a").await;
     match &snarkjs {
         Some(sj) => {
             run_snarkjs(
@@ -169,27 +166,9 @@ async fn a_ceremony_made_with_credence_and_snarkjs_proves_claims_on_the_server()
                 ],
             );
         }
-        None => {
-            cli(&[
-                "ceremony",
-                "contribute",
-                s(&f("c1.zkey")),
-                s(&f("c2.zkey")),
-                "--name",
-                "hospital b",
-            ])
-            .await
-        }
+        None => contribute(&f("c1.zkey"), &f("c2.zkey"), "hospital b").await,
     }
-    cli(&[
-        "ceremony",
-        "contribute",
-        s(&f("c2.zkey")),
-        s(&f("c3.zkey")),
-        "--name",
-        "hospital c",
-    ])
-    .await;
+    contribute(&f("c2.zkey"), &f("c3.zkey"), "hospital c").await;
     let beacon = "0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
     cli(&[
         "ceremony",
