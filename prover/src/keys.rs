@@ -417,53 +417,40 @@ fn write_keys(
     })
 }
 
-/// What [`import_ceremony`] reports as it goes (each step can take minutes at D = 20).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ImportStep {
-    /// Hashing the ptau and transcript files.
-    Hashing,
-    /// Verifying the transcript (rebuilding the initial key from the ptau).
-    Verifying,
-    /// Converting the key and proving a synthetic claim under it.
-    SelfTest,
-    /// Writing the keys and the manifest.
-    Writing,
-}
-
 /// Imports the final key of a ceremony for `shape`: verifies the transcript `zkey` against the
 /// shape's circuit and `ptau` (every check of `snarkjs zkey verify`), converts it, proves and
 /// verifies one synthetic claim under it, and writes the keys with their provenance. Refuses to
-/// replace a different key of the shape unless `replace`.
+/// replace a different key of the shape unless `replace`. Reports each phase (minutes each at
+/// D = 20) to `progress`.
 pub fn import_ceremony(
     dir: &Path,
     shape: Shape,
     ptau_path: &Path,
     zkey_path: &Path,
     replace: bool,
-    mut step: impl FnMut(ImportStep),
+    progress: &dyn credence_ceremony::Progress,
 ) -> Result<(ShapeKeys, credence_ceremony::VerifyReport), KeyError> {
-    use credence_ceremony::{Ptau, Zkey, claim_r1cs, file_blake2b, proving_key, verify};
+    use credence_ceremony::{Ptau, Zkey, claim_r1cs, file_blake2b_with, proving_key, verify_with};
     let id = shape.circuit_id();
     let ceremony = |source: credence_ceremony::Error| KeyError::Ceremony {
         circuit_id: id.clone(),
         source,
     };
     let manifest = Manifest::read(dir)?;
-    step(ImportStep::Hashing);
-    let ptau_blake2b = file_blake2b(ptau_path).map_err(|e| match e {
+    let ptau_blake2b = file_blake2b_with(ptau_path, progress).map_err(|e| match e {
         credence_ceremony::Error::Io(e) => io(ptau_path)(e),
         e => ceremony(e),
     })?;
-    let transcript_blake2b = file_blake2b(zkey_path).map_err(|e| match e {
+    let transcript_blake2b = file_blake2b_with(zkey_path, progress).map_err(|e| match e {
         credence_ceremony::Error::Io(e) => io(zkey_path)(e),
         e => ceremony(e),
     })?;
-    step(ImportStep::Verifying);
+    progress.phase("synthesizing the circuit and reading the transcript", 0);
     let r1cs = claim_r1cs(shape).map_err(ceremony)?;
     let zkey = Zkey::open(zkey_path).map_err(ceremony)?;
     let mut ptau = Ptau::open(ptau_path).map_err(ceremony)?;
-    let report = verify(&r1cs, &mut ptau, &zkey).map_err(ceremony)?;
-    step(ImportStep::SelfTest);
+    let report = verify_with(&r1cs, &mut ptau, &zkey, progress).map_err(ceremony)?;
+    progress.phase("proving a synthetic claim under the key", 0);
     let pk = proving_key(&zkey, &r1cs, &report.circuit_hash).map_err(ceremony)?;
     drop(zkey);
     let invalid = |reason: String| KeyError::Invalid {
@@ -477,16 +464,15 @@ pub fn import_ceremony(
         .verifying_key()
         .serialize_compressed(&mut vk_bytes)
         .map_err(|e| invalid(e.to_string()))?;
-    if let Some(old) = manifest.keys.get(&id)
-        && old.vk_fingerprint == fingerprint_of(&vk_bytes).to_hex()
-        && old.ceremony.is_some()
-    {
-        // The same key again: nothing to replace.
-    } else {
+    // The same ceremony key again replaces nothing; any other key of the shape needs `replace`.
+    let same_key = manifest.keys.get(&id).is_some_and(|old| {
+        old.vk_fingerprint == fingerprint_of(&vk_bytes).to_hex() && old.ceremony.is_some()
+    });
+    if !same_key {
         check_replace(&manifest, shape, replace)?;
     }
     self_test(&prover, &vk_bytes).map_err(invalid)?;
-    step(ImportStep::Writing);
+    progress.phase("writing the keys", 0);
     fs::create_dir_all(dir).map_err(io(dir))?;
     let record = CeremonyRecord {
         circuit_hash: hex::encode(report.circuit_hash),

@@ -11,11 +11,12 @@
 //! same). Each step is timed once: they take seconds to minutes, far above timer noise.
 
 use std::io::Cursor;
+use std::sync::Mutex;
 use std::time::Instant;
 
 use credence_ceremony::{
-    Ptau, beacon, claim_r1cs, contribute, new_zkey, pilot_ptau, proving_key, setup::ptau_power,
-    verify,
+    Progress, Ptau, beacon_with, claim_r1cs, contribute_with, new_zkey_with, pilot_ptau,
+    proving_key, setup::ptau_power, verify_with,
 };
 use credence_circuits::Shape;
 
@@ -23,53 +24,91 @@ fn mib(bytes: usize) -> f64 {
     bytes as f64 / (1024.0 * 1024.0)
 }
 
+/// Prints each phase of a step with its time when the next one begins (stderr), so a long run
+/// shows where its time goes before it ends.
+struct Phases(Mutex<Option<(String, Instant)>>);
+
+impl Phases {
+    fn new() -> Self {
+        Phases(Mutex::new(None))
+    }
+    fn close(&self) {
+        if let Some((name, t)) = self.0.lock().expect("not poisoned").take() {
+            eprintln!("    {name}: {:.1} s", t.elapsed().as_secs_f64());
+        }
+    }
+}
+
+impl Progress for Phases {
+    fn phase(&self, name: &str, _total: u64) {
+        self.close();
+        *self.0.lock().expect("not poisoned") = Some((name.to_string(), Instant::now()));
+    }
+    fn advance(&self, _: u64) {}
+}
+
+/// Runs one step, printing its time as soon as it ends; returns its output and seconds.
+fn step<T>(shape: &str, name: &str, f: impl FnOnce(&Phases) -> T) -> (T, f64) {
+    let phases = Phases::new();
+    let t = Instant::now();
+    let out = f(&phases);
+    let s = t.elapsed().as_secs_f64();
+    phases.close();
+    println!("{shape} | {name} | {s:.1} s");
+    (out, s)
+}
+
 fn main() {
     let shapes = std::env::var("CEREMONY_SHAPES").unwrap_or_else(|_| "16,20".into());
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     println!("credence ceremony bench ({cores} cores)");
-    println!(
-        "shape | constraints | ptau power | ptau MiB | pilot ptau s | new s | zkey MiB | contribute s | beacon s | verify s | import (convert) s"
-    );
+    let mut rows = Vec::new();
     for spec in shapes.split_whitespace() {
         let (n, d) = spec.split_once(',').expect("N,D");
         let shape = Shape::new(n.parse().expect("N"), d.parse().expect("D")).expect("a shape");
+        let id = shape.circuit_id();
 
         let r1cs = claim_r1cs(shape).expect("the circuit");
         let power = ptau_power(r1cs.num_constraints(), r1cs.num_public()).expect("a power");
-        let t = Instant::now();
-        let mut ptau_bytes = Vec::new();
-        pilot_ptau::write_single_party_ptau(power, &mut ptau_bytes).expect("pilot ptau");
-        let ptau_s = t.elapsed().as_secs_f64();
+        println!(
+            "{id}: {} constraints, ptau power {power}",
+            r1cs.num_constraints()
+        );
+        let (ptau_bytes, ptau_s) = step(&id, "pilot ptau", |p| {
+            let mut bytes = Vec::new();
+            pilot_ptau::write_single_party_ptau_with(power, &mut bytes, p).expect("pilot ptau");
+            bytes
+        });
         let ptau_mib = mib(ptau_bytes.len());
         let mut ptau = Ptau::read(Cursor::new(ptau_bytes)).expect("ptau");
 
-        let t = Instant::now();
-        let z0 = new_zkey(&r1cs, &mut ptau).expect("zkey new");
-        let new_s = t.elapsed().as_secs_f64();
+        let (z0, new_s) = step(&id, "new", |p| {
+            new_zkey_with(&r1cs, &mut ptau, p).expect("zkey new")
+        });
         let zkey_mib = mib(z0.to_bytes().len());
-
-        let t = Instant::now();
-        let (z1, _) = contribute(&z0, Some("bench"), b"").expect("contribute");
-        let contribute_s = t.elapsed().as_secs_f64();
+        let ((z1, _), contribute_s) = step(&id, "contribute", |p| {
+            contribute_with(&z0, Some("bench"), b"", p).expect("contribute")
+        });
         drop(z0);
-
-        let t = Instant::now();
-        let (fin, _) = beacon(&z1, Some("beacon"), &[1; 32], 10).expect("beacon");
-        let beacon_s = t.elapsed().as_secs_f64();
+        let ((fin, _), beacon_s) = step(&id, "beacon (2^10 iterations)", |p| {
+            beacon_with(&z1, Some("beacon"), &[1; 32], 10, p).expect("beacon")
+        });
         drop(z1);
-
-        let t = Instant::now();
-        let report = verify(&r1cs, &mut ptau, &fin).expect("verify");
-        let verify_s = t.elapsed().as_secs_f64();
-
-        let t = Instant::now();
-        let _pk = proving_key(&fin, &r1cs, &report.circuit_hash).expect("convert");
-        let import_s = t.elapsed().as_secs_f64();
-
-        println!(
-            "{} | {} | {power} | {ptau_mib:.0} | {ptau_s:.1} | {new_s:.1} | {zkey_mib:.0} | {contribute_s:.1} | {beacon_s:.1} | {verify_s:.1} | {import_s:.1}",
-            shape.circuit_id(),
+        let (report, verify_s) = step(&id, "verify", |p| {
+            verify_with(&r1cs, &mut ptau, &fin, p).expect("verify")
+        });
+        let (_pk, import_s) = step(&id, "import (convert)", |_| {
+            proving_key(&fin, &r1cs, &report.circuit_hash).expect("convert")
+        });
+        rows.push(format!(
+            "{id} | {} | {power} | {ptau_mib:.0} | {ptau_s:.1} | {new_s:.1} | {zkey_mib:.0} | {contribute_s:.1} | {beacon_s:.1} | {verify_s:.1} | {import_s:.1}",
             r1cs.num_constraints(),
-        );
+        ));
+    }
+    println!(
+        "shape | constraints | ptau power | ptau MiB | pilot ptau s | new s | zkey MiB | contribute s | beacon s | verify s | import (convert) s"
+    );
+    for row in rows {
+        println!("{row}");
     }
 }

@@ -30,6 +30,7 @@
 //! - [`contribution`]: contributions and beacons;
 //! - [`verify`]: transcript verification;
 //! - [`keys`]: zkey to arkworks keys, snarkjs JSON;
+//! - [`progress`]: progress of the long steps, for progress bars;
 //! - [`pilot_ptau`]: a SINGLE-PARTY powers-of-tau generator for pilots and tests;
 //! - [`error`]: the error type.
 
@@ -43,6 +44,7 @@ pub mod jsrng;
 #[cfg(feature = "keys")]
 pub mod keys;
 pub mod pilot_ptau;
+pub mod progress;
 pub mod ptau;
 pub mod r1cs;
 pub mod setup;
@@ -51,7 +53,10 @@ pub mod zkey;
 
 #[cfg(feature = "keys")]
 pub use circuit::claim_r1cs;
-pub use contribution::{ContributionReceipt, beacon, contribute, format_hash, parse_beacon_hex};
+pub use contribution::{
+    ContributionReceipt, beacon, beacon_with, contribute, contribute_with, format_hash,
+    parse_beacon_hex,
+};
 /// The snarkjs R1CS-to-QAP reduction ceremony keys prove with; it lives beside the other
 /// reduction in the circuits crate's prover, which chooses by key.
 #[cfg(feature = "keys")]
@@ -59,18 +64,29 @@ pub use credence_circuits::prover::CircomReduction;
 pub use error::{Error, FileKind, Result, VerifyFailure};
 #[cfg(feature = "keys")]
 pub use keys::{check_circuit, proving_key, verifying_key};
+pub use progress::{Progress, Silent};
 pub use ptau::Ptau;
 pub use r1cs::R1cs;
-pub use setup::{circuit_hash, new_zkey};
-pub use verify::{VerifyReport, verify};
+pub use setup::{circuit_hash, new_zkey, new_zkey_with};
+pub use verify::{VerifyReport, verify, verify_with};
 pub use zkey::Zkey;
 
 /// Blake2b-512 of a file, read in 1 MiB blocks: the hash published beside every powers-of-tau
 /// file (what `b2sum` prints), and the one Credence records for ptau files and transcripts.
 pub fn file_blake2b(path: impl AsRef<std::path::Path>) -> Result<[u8; 64]> {
+    file_blake2b_with(path, &Silent)
+}
+
+/// [`file_blake2b`], reporting the bytes hashed (a ptau of power 20 is over a GiB).
+pub fn file_blake2b_with(
+    path: impl AsRef<std::path::Path>,
+    progress: &dyn Progress,
+) -> Result<[u8; 64]> {
     use blake2::{Blake2b512, Digest};
     use std::io::Read;
+    let path = path.as_ref();
     let mut f = std::fs::File::open(path)?;
+    progress.phase(&format!("hashing {}", path.display()), f.metadata()?.len());
     let mut h = Blake2b512::new();
     let mut buf = vec![0u8; 1 << 20];
     loop {
@@ -79,6 +95,7 @@ pub fn file_blake2b(path: impl AsRef<std::path::Path>) -> Result<[u8; 64]> {
             break;
         }
         h.update(&buf[..n]);
+        progress.advance(n as u64);
     }
     Ok(h.finalize().into())
 }

@@ -21,6 +21,7 @@
 use super::binfile;
 use super::encoding::{g1_section_bytes, g2_section_bytes};
 use super::error::{Error, FileKind, Result};
+use super::progress::{Progress, Silent, map_chunks};
 use ark_bn254::{Fq, Fr, G1Projective, G2Projective};
 use ark_ec::{PrimeGroup, scalar_mul::BatchMulPreprocessing};
 use ark_ff::{BigInteger, Field, One, PrimeField, UniformRand};
@@ -35,7 +36,17 @@ pub const MAX_PILOT_POWER: u32 = 22;
 /// Writes a phase-2-prepared ptau of `power` from fresh OS randomness. SINGLE-PARTY: see the
 /// module documentation.
 pub fn write_single_party_ptau<W: Write>(power: u32, w: &mut W) -> Result<()> {
-    write_single_party_ptau_with_rng(power, &mut rand_core::OsRng, true, w)
+    write_single_party_ptau_with(power, w, &Silent)
+}
+
+/// [`write_single_party_ptau`], reporting its progress (in points computed).
+pub fn write_single_party_ptau_with<W: Write>(
+    power: u32,
+    w: &mut W,
+    progress: &dyn Progress,
+) -> Result<()> {
+    let secrets = Secrets::draw(&mut rand_core::OsRng);
+    write_ptau(power, &secrets, true, w, progress)
 }
 
 /// As [`write_single_party_ptau`], with the caller's RNG. With `prepared = false` it writes
@@ -47,12 +58,7 @@ pub fn write_single_party_ptau_with_rng<W: Write, R: RngCore + CryptoRng>(
     prepared: bool,
     w: &mut W,
 ) -> Result<()> {
-    let secrets = Secrets {
-        tau: Fr::rand(rng),
-        alpha: Fr::rand(rng),
-        beta: Fr::rand(rng),
-    };
-    write_ptau(power, &secrets, prepared, w)
+    write_ptau(power, &Secrets::draw(rng), prepared, w, &Silent)
 }
 
 /// The three toxic scalars, zeroized on drop.
@@ -60,6 +66,16 @@ struct Secrets {
     tau: Fr,
     alpha: Fr,
     beta: Fr,
+}
+
+impl Secrets {
+    fn draw<R: RngCore + CryptoRng>(rng: &mut R) -> Self {
+        Secrets {
+            tau: Fr::rand(rng),
+            alpha: Fr::rand(rng),
+            beta: Fr::rand(rng),
+        }
+    }
 }
 
 impl Drop for Secrets {
@@ -77,15 +93,31 @@ fn times(v: &[Fr], k: &Fr) -> Zeroizing<Vec<Fr>> {
 
 /// Writes the ptau of `secrets`; `prepared` adds sections 12–15 (else the file is what
 /// `powersoftau new`+`contribute` would leave before `prepare phase2`, minus the transcript).
-fn write_ptau<W: Write>(power: u32, secrets: &Secrets, prepared: bool, w: &mut W) -> Result<()> {
+fn write_ptau<W: Write>(
+    power: u32,
+    secrets: &Secrets,
+    prepared: bool,
+    w: &mut W,
+    progress: &dyn Progress,
+) -> Result<()> {
     if power == 0 || power > MAX_PILOT_POWER {
         return Err(Error::Argument(format!(
             "pilot ptau power must be in 1..={MAX_PILOT_POWER}, got {power}"
         )));
     }
     let n = 1usize << power;
+    // Points to compute: G1 τ (2n − 1), ατ, βτ (n each); G2 τ (n) and β; prepared adds the
+    // Lagrange levels (2n − 1 in G2, 3·(2n − 1) + 2n in G1).
+    let mut total = (2 * n - 1) + 3 * n + 1;
+    if prepared {
+        total += 4 * (2 * n - 1) + 2 * n;
+    }
+    progress.phase("fixed-base tables", 0);
     let g1 = BatchMulPreprocessing::new(G1Projective::generator(), 8 * n);
     let g2 = BatchMulPreprocessing::new(G2Projective::generator(), 4 * n);
+    progress.phase("points of the powers of tau", total as u64);
+    let g1_mul = |scalars: &[Fr]| map_chunks(scalars, progress, |c| g1.batch_mul(c));
+    let g2_mul = |scalars: &[Fr]| map_chunks(scalars, progress, |c| g2.batch_mul(c));
 
     // Powers τ^0 .. τ^{2n−2}.
     let mut powers = Zeroizing::new(Vec::with_capacity(2 * n - 1));
@@ -103,13 +135,13 @@ fn write_ptau<W: Write>(power: u32, secrets: &Secrets, prepared: bool, w: &mut W
     header.extend_from_slice(&power.to_le_bytes());
     header.extend_from_slice(&power.to_le_bytes());
     binfile::write_section(w, 1, &header)?;
-    binfile::write_section(w, 2, &g1_section_bytes(&g1.batch_mul(&powers)))?;
-    binfile::write_section(w, 3, &g2_section_bytes(&g2.batch_mul(&powers[..n])))?;
+    binfile::write_section(w, 2, &g1_section_bytes(&g1_mul(&powers)))?;
+    binfile::write_section(w, 3, &g2_section_bytes(&g2_mul(&powers[..n])))?;
     let alpha_powers = times(&powers[..n], &secrets.alpha);
-    binfile::write_section(w, 4, &g1_section_bytes(&g1.batch_mul(&alpha_powers)))?;
+    binfile::write_section(w, 4, &g1_section_bytes(&g1_mul(&alpha_powers)))?;
     let beta_powers = times(&powers[..n], &secrets.beta);
-    binfile::write_section(w, 5, &g1_section_bytes(&g1.batch_mul(&beta_powers)))?;
-    binfile::write_section(w, 6, &g2_section_bytes(&g2.batch_mul(&[secrets.beta])))?;
+    binfile::write_section(w, 5, &g1_section_bytes(&g1_mul(&beta_powers)))?;
+    binfile::write_section(w, 6, &g2_section_bytes(&g2_mul(&[secrets.beta])))?;
     binfile::write_section(w, 7, &0u32.to_le_bytes())?;
     if !prepared {
         return Ok(());
@@ -131,13 +163,13 @@ fn write_ptau<W: Write>(power: u32, secrets: &Secrets, prepared: bool, w: &mut W
         corr *= d.group_gen();
     }
     corr.zeroize();
-    let mut s12 = g1_section_bytes(&g1.batch_mul(&lagrange));
-    s12.extend_from_slice(&g1_section_bytes(&g1.batch_mul(&top)));
+    let mut s12 = g1_section_bytes(&g1_mul(&lagrange));
+    s12.extend_from_slice(&g1_section_bytes(&g1_mul(&top)));
     binfile::write_section(w, 12, &s12)?;
-    binfile::write_section(w, 13, &g2_section_bytes(&g2.batch_mul(&lagrange)))?;
+    binfile::write_section(w, 13, &g2_section_bytes(&g2_mul(&lagrange)))?;
     let alpha_l = times(&lagrange, &secrets.alpha);
-    binfile::write_section(w, 14, &g1_section_bytes(&g1.batch_mul(&alpha_l)))?;
+    binfile::write_section(w, 14, &g1_section_bytes(&g1_mul(&alpha_l)))?;
     let beta_l = times(&lagrange, &secrets.beta);
-    binfile::write_section(w, 15, &g1_section_bytes(&g1.batch_mul(&beta_l)))?;
+    binfile::write_section(w, 15, &g1_section_bytes(&g1_mul(&beta_l)))?;
     Ok(())
 }

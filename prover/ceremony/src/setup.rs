@@ -23,12 +23,13 @@
 
 use super::encoding::{g1_to_u, g2_to_u};
 use super::error::{Error, Result};
+use super::progress::{Progress, Silent, map_chunks};
 use super::ptau::Ptau;
 use super::r1cs::R1cs;
 use super::zkey::{Coefficient, MpcParams, NEW_KEY_ORDER, Zkey, ZkeyHeader};
 use ark_bn254::{Fr, G1Affine, G1Projective, G2Affine, G2Projective};
 use ark_ec::{AffineRepr, CurveGroup, PrimeGroup};
-use ark_ff::{One, PrimeField, Zero};
+use ark_ff::{BigInteger, One, PrimeField, Zero};
 use blake2::{Blake2b512, Digest};
 #[cfg(feature = "parallel")]
 use rayon::prelude::*;
@@ -85,19 +86,117 @@ fn columns(r1cs: &R1cs, m: usize) -> Vec<Vec<(u32, Fr)>> {
     cols
 }
 
-/// `Σ coeff·bases[row]`, adding or subtracting for ±1 (most coefficients in practice).
-fn combine<P: CurveGroup>(bases: &[P::Affine], terms: &[(u32, Fr)], acc: &mut P) {
-    let one = Fr::one();
+/// Columns with at least this many terms are summed with one MSM (Pippenger) instead of term
+/// by term: the constant wire alone appears in most constraints, with full-size coefficients.
+/// These MSMs run after the per-wire loop, not inside it: a parallel MSM nested in the
+/// parallel loop lets rayon's work stealing stack one wire's work on another's until a worker's
+/// stack overflows.
+const MSM_COLUMN: usize = 32;
+
+fn is_long(terms: &[(u32, Fr)]) -> bool {
+    terms.len() >= MSM_COLUMN
+}
+
+/// `Σ coeff·bases[row]` of a short column (a long one adds nothing: see [`long_sum`]).
+///
+/// Each term is its own multiplication, adding or subtracting for ±1 (most coefficients in
+/// practice). A multiplication costs a doubling per bit of the scalar, and the coefficients of
+/// a bit decomposition or a linear combination are mostly small or the negation of something
+/// small (`−2^i` is `r − 2^i`, 254 bits), so each term uses whichever of `v` and `−v` is
+/// shorter. The multiplication is the group's (not the affine point's), which for BN254 G1
+/// uses the GLV endomorphism.
+fn combine<P: CurveGroup<ScalarField = Fr>>(bases: &[P::Affine], terms: &[(u32, Fr)], acc: &mut P) {
+    if is_long(terms) {
+        return;
+    }
     for &(row, v) in terms {
-        let b = bases[row as usize];
-        if v == one {
-            *acc += b;
-        } else if v == -one {
-            *acc -= b;
-        } else {
-            *acc += b.mul_bigint(v.into_bigint());
+        *acc += times::<P>(bases[row as usize], v);
+    }
+}
+
+/// `v·base`, with [`combine`]'s shortcuts (±1 free, the shorter of `v` and `−v`).
+fn times<P: CurveGroup<ScalarField = Fr>>(base: P::Affine, v: Fr) -> P {
+    let one = Fr::one();
+    if v == one {
+        return base.into_group();
+    }
+    if v == -one {
+        return -base.into_group();
+    }
+    let (pos, neg) = (v.into_bigint(), (-v).into_bigint());
+    if neg.num_bits() < pos.num_bits() {
+        -base.into_group().mul_bigint(neg)
+    } else {
+        base.into_group().mul_bigint(pos)
+    }
+}
+
+/// The Lagrange bases the A and B terms of a column are multiplied into.
+struct AbBases<'a> {
+    g1: &'a [G1Affine],
+    g2: &'a [G2Affine],
+    alpha: &'a [G1Affine],
+    beta: &'a [G1Affine],
+    alpha_beta: &'a [G1Affine],
+}
+
+impl AbBases<'_> {
+    /// A, B1, B2 and the `β·A + α·B` part of K of one column with short A and B terms (both
+    /// sorted by row, as [`columns`] makes them). Where the column has the same coefficient in
+    /// A and B of one row (both sides of an S-box's `x·x`), `c·L_i` serves A and B1, and
+    /// `c·(α + β)L_i` gives K's two terms in one multiplication.
+    fn ab_terms(
+        &self,
+        at: &[(u32, Fr)],
+        bt: &[(u32, Fr)],
+        a: &mut G1Projective,
+        b1: &mut G1Projective,
+        b2: &mut G2Projective,
+        kk: &mut G1Projective,
+    ) {
+        let (mut i, mut k) = (0, 0);
+        while i < at.len() || k < bt.len() {
+            let (ra, rb) = (at.get(i).map(|t| t.0), bt.get(k).map(|t| t.0));
+            if ra.is_some() && ra == rb {
+                let (r, va, vb) = (at[i].0 as usize, at[i].1, bt[k].1);
+                if va == vb {
+                    let t: G1Projective = times(self.g1[r], va);
+                    *a += t;
+                    *b1 += t;
+                    *kk += times::<G1Projective>(self.alpha_beta[r], va);
+                } else {
+                    *a += times::<G1Projective>(self.g1[r], va);
+                    *kk += times::<G1Projective>(self.beta[r], va);
+                    *b1 += times::<G1Projective>(self.g1[r], vb);
+                    *kk += times::<G1Projective>(self.alpha[r], vb);
+                }
+                *b2 += times::<G2Projective>(self.g2[r], vb);
+                i += 1;
+                k += 1;
+            } else if rb.is_none() || ra.is_some_and(|x| rb.is_some_and(|y| x < y)) {
+                let (r, v) = (at[i].0 as usize, at[i].1);
+                *a += times::<G1Projective>(self.g1[r], v);
+                *kk += times::<G1Projective>(self.beta[r], v);
+                i += 1;
+            } else {
+                let (r, v) = (bt[k].0 as usize, bt[k].1);
+                *b1 += times::<G1Projective>(self.g1[r], v);
+                *b2 += times::<G2Projective>(self.g2[r], v);
+                *kk += times::<G1Projective>(self.alpha[r], v);
+                k += 1;
+            }
         }
     }
+}
+
+/// `Σ coeff·bases[row]` of a long column, as one MSM (zero for a short one: see [`combine`]).
+fn long_sum<P: CurveGroup<ScalarField = Fr>>(bases: &[P::Affine], terms: &[(u32, Fr)]) -> P {
+    if !is_long(terms) {
+        return P::zero();
+    }
+    let points: Vec<P::Affine> = terms.iter().map(|&(row, _)| bases[row as usize]).collect();
+    let scalars: Vec<Fr> = terms.iter().map(|&(_, v)| v).collect();
+    P::msm_unchecked(&points, &scalars)
 }
 
 /// Section 4 of the key of `r1cs`: the A then B terms of each constraint in file order, then
@@ -137,6 +236,15 @@ pub fn circuit_hash<R: Read + Seek>(r1cs: &R1cs, ptau: &mut Ptau<R>) -> Result<[
 /// Builds the initial key of `r1cs` from the prepared powers of tau: what `snarkjs zkey new`
 /// writes. The circuit hash is `zkey.mpc.cs_hash`.
 pub fn new_zkey<R: Read + Seek>(r1cs: &R1cs, ptau: &mut Ptau<R>) -> Result<Zkey> {
+    new_zkey_with(r1cs, ptau, &Silent)
+}
+
+/// [`new_zkey`], reporting its phases to `progress`.
+pub fn new_zkey_with<R: Read + Seek>(
+    r1cs: &R1cs,
+    ptau: &mut Ptau<R>,
+    progress: &dyn Progress,
+) -> Result<Zkey> {
     r1cs.validate()?;
     let m = r1cs.num_constraints();
     let p = r1cs.num_public();
@@ -165,6 +273,7 @@ pub fn new_zkey<R: Read + Seek>(r1cs: &R1cs, ptau: &mut Ptau<R>) -> Result<Zkey>
         return Err(Error::Circuit("domain computation overflow".into()));
     }
 
+    progress.phase("reading the powers of tau", 0);
     let alpha_g1 = ptau.alpha_g1()?;
     let beta_g1 = ptau.beta_g1()?;
     let beta_g2 = ptau.beta_g2()?;
@@ -181,19 +290,40 @@ pub fn new_zkey<R: Read + Seek>(r1cs: &R1cs, ptau: &mut Ptau<R>) -> Result<Zkey>
     let ct = columns(r1cs, 2);
     let wires = r1cs.num_wires as usize;
 
+    // (α + β)·L_i(τ): a term with the same coefficient in A and B (the `x·x` of an S-box)
+    // adds it to K with one multiplication instead of two.
+    let l_ab: Vec<G1Projective> = ark_std::cfg_iter!(l_alpha)
+        .zip(&l_beta)
+        .map(|(a, b)| *a + b)
+        .collect();
+    let l_ab = G1Projective::normalize_batch(&l_ab);
+    let bases = AbBases {
+        g1: &l_g1,
+        g2: &l_g2,
+        alpha: &l_alpha,
+        beta: &l_beta,
+        alpha_beta: &l_ab,
+    };
+
     // A, B1, B2, and K = β·A + α·B + C per wire (IC for public wires, L for the others).
-    let per_wire: Vec<(G1Projective, G1Projective, G2Projective, G1Projective)> =
-        ark_std::cfg_into_iter!(0..wires)
-            .map(|j| {
+    progress.phase("A, B and C of each wire", wires as u64);
+    let wire_ids: Vec<usize> = (0..wires).collect();
+    let per_wire = map_chunks(&wire_ids, progress, |chunk| {
+        ark_std::cfg_iter!(chunk)
+            .map(|&j| {
                 let mut a = G1Projective::zero();
                 let mut b1 = G1Projective::zero();
                 let mut b2 = G2Projective::zero();
                 let mut kk = G1Projective::zero();
-                combine(&l_g1, &at[j], &mut a);
-                combine(&l_g1, &bt[j], &mut b1);
-                combine(&l_g2, &bt[j], &mut b2);
-                combine(&l_beta, &at[j], &mut kk);
-                combine(&l_alpha, &bt[j], &mut kk);
+                if is_long(&at[j]) || is_long(&bt[j]) {
+                    combine(&l_g1, &at[j], &mut a);
+                    combine(&l_g1, &bt[j], &mut b1);
+                    combine(&l_g2, &bt[j], &mut b2);
+                    combine(&l_beta, &at[j], &mut kk);
+                    combine(&l_alpha, &bt[j], &mut kk);
+                } else {
+                    bases.ab_terms(&at[j], &bt[j], &mut a, &mut b1, &mut b2, &mut kk);
+                }
                 combine(&l_g1, &ct[j], &mut kk);
                 if j <= p {
                     a += l_g1[m + j];
@@ -201,14 +331,22 @@ pub fn new_zkey<R: Read + Seek>(r1cs: &R1cs, ptau: &mut Ptau<R>) -> Result<Zkey>
                 }
                 (a, b1, b2, kk)
             })
-            .collect();
+            .collect()
+    });
     let (mut a, mut b1, mut b2, mut kk) = (
         Vec::with_capacity(wires),
         Vec::with_capacity(wires),
         Vec::with_capacity(wires),
         Vec::with_capacity(wires),
     );
-    for (x, y, z, w) in per_wire {
+    for (j, (mut x, mut y, mut z, mut w)) in per_wire.into_iter().enumerate() {
+        // The long columns the loop left out, each one MSM (parallel inside).
+        x += long_sum::<G1Projective>(&l_g1, &at[j]);
+        w += long_sum::<G1Projective>(&l_beta, &at[j]);
+        y += long_sum::<G1Projective>(&l_g1, &bt[j]);
+        z += long_sum::<G2Projective>(&l_g2, &bt[j]);
+        w += long_sum::<G1Projective>(&l_alpha, &bt[j]);
+        w += long_sum::<G1Projective>(&l_g1, &ct[j]);
         a.push(x);
         b1.push(y);
         b2.push(z);
@@ -222,6 +360,7 @@ pub fn new_zkey<R: Read + Seek>(r1cs: &R1cs, ptau: &mut Ptau<R>) -> Result<Zkey>
     let l = kk[p + 1..].to_vec();
 
     // H: odd Lagrange points of the domain 2n.
+    progress.phase("H and the circuit hash", 0);
     let l2 = ptau.lagrange_tau_g1(k + 1)?;
     let h: Vec<G1Affine> = (0..n as usize).map(|i| l2[2 * i + 1]).collect();
 
@@ -294,6 +433,80 @@ pub fn new_zkey<R: Read + Seek>(r1cs: &R1cs, ptau: &mut Ptau<R>) -> Result<Zkey>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shared_a_and_b_terms_agree_with_separate_sums() {
+        use ark_std::UniformRand;
+        let mut rng = ark_std::test_rng();
+        let n = 40;
+        let g1: Vec<G1Affine> = (0..n).map(|_| G1Affine::rand(&mut rng)).collect();
+        let g2: Vec<G2Affine> = (0..n).map(|_| G2Affine::rand(&mut rng)).collect();
+        let alpha: Vec<G1Affine> = (0..n).map(|_| G1Affine::rand(&mut rng)).collect();
+        let beta: Vec<G1Affine> = (0..n).map(|_| G1Affine::rand(&mut rng)).collect();
+        let ab: Vec<G1Affine> = alpha
+            .iter()
+            .zip(&beta)
+            .map(|(a, b)| (*a + b).into_affine())
+            .collect();
+        let bases = AbBases {
+            g1: &g1,
+            g2: &g2,
+            alpha: &alpha,
+            beta: &beta,
+            alpha_beta: &ab,
+        };
+        // Rows only in A, only in B, in both with equal and with different coefficients.
+        let at: Vec<(u32, Fr)> = [(1, 5), (3, 7), (4, 9), (8, 2), (9, 1)]
+            .map(|(r, v)| (r, -Fr::from(v as u64)))
+            .to_vec();
+        let bt: Vec<(u32, Fr)> = vec![
+            (0, Fr::rand(&mut rng)),
+            (3, -Fr::from(7u64)),
+            (4, Fr::from(9u64)),
+            (9, -Fr::from(1u64)),
+            (12, Fr::one()),
+        ];
+        let (mut a, mut b1, mut b2, mut kk) = (
+            G1Projective::zero(),
+            G1Projective::zero(),
+            G2Projective::zero(),
+            G1Projective::zero(),
+        );
+        bases.ab_terms(&at, &bt, &mut a, &mut b1, &mut b2, &mut kk);
+        let sum1 = |b: &[G1Affine], t: &[(u32, Fr)]| -> G1Projective {
+            t.iter().map(|&(r, v)| b[r as usize] * v).sum()
+        };
+        let sum2: G2Projective = bt.iter().map(|&(r, v)| g2[r as usize] * v).sum();
+        assert_eq!(a, sum1(&g1, &at));
+        assert_eq!(b1, sum1(&g1, &bt));
+        assert_eq!(b2, sum2);
+        assert_eq!(kk, sum1(&beta, &at) + sum1(&alpha, &bt));
+    }
+
+    #[test]
+    fn combine_agrees_with_the_plain_sum_on_both_paths() {
+        use ark_std::UniformRand;
+        let mut rng = ark_std::test_rng();
+        let bases: Vec<G1Affine> = (0..80).map(|_| G1Affine::rand(&mut rng)).collect();
+        for len in [1, 5, MSM_COLUMN - 1, MSM_COLUMN, 70] {
+            let terms: Vec<(u32, Fr)> = (0..len)
+                .map(|i| {
+                    let v = match i % 5 {
+                        0 => Fr::one(),
+                        1 => -Fr::one(),
+                        2 => -Fr::from(1u64 << (i % 60)),
+                        3 => Fr::from(i as u64),
+                        _ => Fr::rand(&mut rng),
+                    };
+                    ((i * 7 % 80) as u32, v)
+                })
+                .collect();
+            let plain: G1Projective = terms.iter().map(|&(row, v)| bases[row as usize] * v).sum();
+            let mut ours = long_sum::<G1Projective>(&bases, &terms);
+            combine(&bases, &terms, &mut ours);
+            assert_eq!(ours, plain, "{len} terms");
+        }
+    }
 
     #[test]
     fn ptau_power_is_one_more_from_two_to_the_fifteen() {

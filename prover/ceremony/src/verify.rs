@@ -27,9 +27,10 @@ use super::contribution::{beacon_key, format_hash, transcript_prefix};
 use super::encoding::g1_to_u;
 use super::error::{Result, VerifyFailure};
 use super::jsrng::hash_to_g2;
+use super::progress::{Progress, Silent};
 use super::ptau::Ptau;
 use super::r1cs::R1cs;
-use super::setup::new_zkey;
+use super::setup::new_zkey_with;
 use super::zkey::{ContributionKind, Zkey};
 use ark_bn254::{Bn254, Fr, G1Affine, G1Projective, G2Affine};
 use ark_ec::{AffineRepr, CurveGroup, VariableBaseMSM, pairing::Pairing};
@@ -111,12 +112,35 @@ pub fn verify<R: Read + Seek>(
     ptau: &mut Ptau<R>,
     zkey: &Zkey,
 ) -> Result<VerifyReport> {
-    let init = new_zkey(r1cs, ptau)?;
-    verify_from_init(&init, zkey)
+    verify_with(r1cs, ptau, zkey, &Silent)
+}
+
+/// [`verify`], reporting its phases to `progress`.
+pub fn verify_with<R: Read + Seek>(
+    r1cs: &R1cs,
+    ptau: &mut Ptau<R>,
+    zkey: &Zkey,
+    progress: &dyn Progress,
+) -> Result<VerifyReport> {
+    let init = new_zkey_with(r1cs, ptau, progress)?;
+    verify_from_init_with(&init, zkey, progress)
 }
 
 /// Verifies `zkey` against an initial key (as `snarkjs zkey verify` does after rebuilding it).
 pub fn verify_from_init(init: &Zkey, zkey: &Zkey) -> Result<VerifyReport> {
+    verify_from_init_with(init, zkey, &Silent)
+}
+
+/// [`verify_from_init`], reporting its phases to `progress`.
+pub fn verify_from_init_with(
+    init: &Zkey,
+    zkey: &Zkey,
+    progress: &dyn Progress,
+) -> Result<VerifyReport> {
+    progress.phase(
+        "the contribution chain",
+        zkey.mpc.contributions.len() as u64,
+    );
     // 1. The contribution chain.
     let mut acc = transcript_prefix(&super::zkey::MpcParams {
         cs_hash: zkey.mpc.cs_hash,
@@ -163,6 +187,7 @@ pub fn verify_from_init(init: &Zkey, zkey: &Zkey) -> Result<VerifyReport> {
             hash: c.contribution_hash(),
         });
         cur_delta = c.delta_after;
+        progress.advance(1);
     }
 
     // 2. Parameters and header points.
@@ -220,10 +245,14 @@ pub fn verify_from_init(init: &Zkey, zkey: &Zkey) -> Result<VerifyReport> {
     }
 
     // 6. L and H moved by delta^-1.
-    if !moved_by_delta(&init.l, &zkey.l, h.delta_g2) {
+    progress.phase(
+        "L and H moved by 1/delta",
+        2 * (zkey.l.len() + zkey.h.len()) as u64,
+    );
+    if !moved_by_delta(&init.l, &zkey.l, h.delta_g2, progress) {
         return Err(VerifyFailure::LSection.into());
     }
-    if !moved_by_delta(&init.h, &zkey.h, h.delta_g2) {
+    if !moved_by_delta(&init.h, &zkey.h, h.delta_g2, progress) {
         return Err(VerifyFailure::HSection.into());
     }
 
@@ -233,9 +262,17 @@ pub fn verify_from_init(init: &Zkey, zkey: &Zkey) -> Result<VerifyReport> {
     })
 }
 
+/// Points per MSM piece in [`moved_by_delta`]: large enough that Pippenger keeps its speed.
+const MSM_CHUNK: usize = 1 << 16;
+
 /// True if `after_i = before_i / δ` for every i, by one random linear combination with
 /// 128-bit coefficients: `e(Σ r_i·before_i, G2) = e(Σ r_i·after_i, δ₂)`.
-fn moved_by_delta(before: &[G1Affine], after: &[G1Affine], delta_g2: G2Affine) -> bool {
+fn moved_by_delta(
+    before: &[G1Affine],
+    after: &[G1Affine],
+    delta_g2: G2Affine,
+    progress: &dyn Progress,
+) -> bool {
     if before.len() != after.len() {
         return false;
     }
@@ -248,7 +285,15 @@ fn moved_by_delta(before: &[G1Affine], after: &[G1Affine], delta_g2: G2Affine) -
         .chunks_exact(16)
         .map(|c| Fr::from(u128::from_le_bytes(c.try_into().expect("16 bytes"))))
         .collect();
-    let r1 = G1Projective::msm_unchecked(before, &r).into_affine();
-    let r2 = G1Projective::msm_unchecked(after, &r).into_affine();
+    // In chunks (a sum of MSMs), so that progress can be reported between them.
+    let msm = |points: &[G1Affine]| {
+        let mut acc = G1Projective::zero();
+        for (p, r) in points.chunks(MSM_CHUNK).zip(r.chunks(MSM_CHUNK)) {
+            acc += G1Projective::msm_unchecked(p, r);
+            progress.advance(p.len() as u64);
+        }
+        acc.into_affine()
+    };
+    let (r1, r2) = (msm(before), msm(after));
     pairing_ratio(r1, r2, delta_g2, G2Affine::generator())
 }

@@ -23,7 +23,7 @@ use clap::Subcommand;
 use credence_ceremony::{Ptau, Zkey};
 use credence_circuits::Shape;
 
-use super::progress::spinner;
+use super::progress::{Bar, spinner};
 use crate::config::parse_shape;
 
 /// `credence ceremony ...`.
@@ -140,23 +140,18 @@ fn run_blocking(c: CeremonyCommand) -> Result<()> {
         CeremonyCommand::PilotPtau { power, out } => {
             refuse_existing(&out)?;
             eprintln!("{PILOT_PTAU_WARNING}");
-            step(
-                &format!("generating a single-party ptau of power {power}"),
-                || {
-                    write_file(&out, |w| {
-                        credence_ceremony::pilot_ptau::write_single_party_ptau(power, w)
-                    })
-                },
-            )?;
+            let bar = Bar::new();
+            write_file(&out, |w| {
+                credence_ceremony::pilot_ptau::write_single_party_ptau_with(power, w, &bar)
+            })?;
+            drop(bar);
             println!("wrote {}", out.display());
         }
         CeremonyCommand::New { shape, ptau, out } => {
             refuse_existing(&out)?;
             let r1cs = credence_ceremony::claim_r1cs(shape)?;
             let mut ptau = open_ptau(&ptau)?;
-            let zkey = step("computing the initial key", || {
-                credence_ceremony::new_zkey(&r1cs, &mut ptau)
-            })?;
+            let zkey = credence_ceremony::new_zkey_with(&r1cs, &mut ptau, &Bar::new())?;
             step(&format!("writing {}", out.display()), || {
                 write_file(&out, |w| zkey.write(w))
             })?;
@@ -169,9 +164,8 @@ fn run_blocking(c: CeremonyCommand) -> Result<()> {
         CeremonyCommand::Contribute { input, out, name } => {
             refuse_existing(&out)?;
             let zkey = open_zkey(&input)?;
-            let (next, receipt) = step("contributing (OS randomness)", || {
-                credence_ceremony::contribute(&zkey, Some(&name), &[])
-            })?;
+            let (next, receipt) =
+                credence_ceremony::contribute_with(&zkey, Some(&name), &[], &Bar::new())?;
             drop(zkey);
             step(&format!("writing {}", out.display()), || {
                 write_file(&out, |w| next.write(w))
@@ -192,9 +186,12 @@ fn run_blocking(c: CeremonyCommand) -> Result<()> {
             refuse_existing(&out)?;
             let value = credence_ceremony::parse_beacon_hex(&beacon)?;
             let zkey = open_zkey(&input)?;
-            let (last, receipt) = step(
-                &format!("applying the beacon (2^{iterations_exp} SHA-256 iterations)"),
-                || credence_ceremony::beacon(&zkey, Some(&name), &value, iterations_exp),
+            let (last, receipt) = credence_ceremony::beacon_with(
+                &zkey,
+                Some(&name),
+                &value,
+                iterations_exp,
+                &Bar::new(),
             )?;
             drop(zkey);
             step(&format!("writing {}", out.display()), || {
@@ -207,9 +204,7 @@ fn run_blocking(c: CeremonyCommand) -> Result<()> {
             let r1cs = credence_ceremony::claim_r1cs(shape)?;
             let zkey = open_zkey(&zkey)?;
             let mut ptau = open_ptau(&ptau)?;
-            let report = step("verifying the transcript", || {
-                credence_ceremony::verify(&r1cs, &mut ptau, &zkey)
-            })?;
+            let report = credence_ceremony::verify_with(&r1cs, &mut ptau, &zkey, &Bar::new())?;
             println!("{report}");
         }
         CeremonyCommand::Import {
@@ -220,25 +215,9 @@ fn run_blocking(c: CeremonyCommand) -> Result<()> {
             replace,
         } => {
             let dir = data_dir.join("keys");
-            let mut bar: Option<indicatif::ProgressBar> = None;
-            let result = crate::keys::import_ceremony(&dir, shape, &ptau, &zkey, replace, |s| {
-                use crate::keys::ImportStep;
-                if let Some(b) = bar.take() {
-                    b.finish_and_clear();
-                }
-                bar = Some(spinner(
-                    match s {
-                        ImportStep::Hashing => "hashing the ptau and the transcript",
-                        ImportStep::Verifying => "verifying the transcript",
-                        ImportStep::SelfTest => "proving a synthetic claim under the key",
-                        ImportStep::Writing => "writing the keys",
-                    }
-                    .into(),
-                ));
-            });
-            if let Some(b) = bar.take() {
-                b.finish_and_clear();
-            }
+            let bar = Bar::new();
+            let result = crate::keys::import_ceremony(&dir, shape, &ptau, &zkey, replace, &bar);
+            drop(bar);
             let (keys, report) = result?;
             println!("{report}");
             let (pk, vk) = crate::keys::key_paths(&dir, shape);
