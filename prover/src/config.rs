@@ -156,6 +156,27 @@ pub struct Limits {
     /// On shutdown, how long running proofs may take to finish before they are marked
     /// interrupted.
     pub drain_secs: u64,
+    /// Connections held at once (more are closed at once).
+    pub max_connections: usize,
+    /// A connection whose peer sends nothing for this long is closed (a live client answers
+    /// the server's keepalive pings, so only dead or stalled peers are).
+    pub idle_timeout_secs: u64,
+    /// HTTP/2 streams (calls, including watches) open at once on one connection.
+    pub max_concurrent_streams: u32,
+    /// Requests in flight at once on one connection (more wait).
+    pub concurrency_limit_per_connection: usize,
+    /// The server pings each connection this often...
+    pub http2_keepalive_interval_secs: u64,
+    /// ...and closes it if the ping is not answered within this.
+    pub http2_keepalive_timeout_secs: u64,
+    /// Contributions one contributor id may register (more: RESOURCE_EXHAUSTED).
+    pub registrations_per_contributor: u64,
+    /// Contributions one tenant may register over all its contributor ids.
+    pub registrations_per_tenant: u64,
+    /// Verification calls decoding and verifying at once (more wait, within their deadline).
+    pub concurrent_verifications: usize,
+    /// Verdicts one tenant may add to the compliance log per hour (more: RESOURCE_EXHAUSTED).
+    pub verdicts_per_tenant_per_hour: u64,
 }
 
 impl Default for Limits {
@@ -168,6 +189,16 @@ impl Default for Limits {
             tenant_jobs: 8,
             request_timeout_secs: 60,
             drain_secs: 30,
+            max_connections: 512,
+            idle_timeout_secs: 300,
+            max_concurrent_streams: 100,
+            concurrency_limit_per_connection: 32,
+            http2_keepalive_interval_secs: 60,
+            http2_keepalive_timeout_secs: 20,
+            registrations_per_contributor: 10_000,
+            registrations_per_tenant: 100_000,
+            concurrent_verifications: 4,
+            verdicts_per_tenant_per_hour: 100_000,
         }
     }
 }
@@ -442,6 +473,40 @@ impl Config {
             ("limits.queue", l.queue as u64),
             ("limits.tenant_jobs", l.tenant_jobs as u64),
             ("limits.request_timeout_secs", l.request_timeout_secs),
+            ("limits.max_connections", l.max_connections as u64),
+            ("limits.idle_timeout_secs", l.idle_timeout_secs),
+            (
+                "limits.max_concurrent_streams",
+                u64::from(l.max_concurrent_streams),
+            ),
+            (
+                "limits.concurrency_limit_per_connection",
+                l.concurrency_limit_per_connection as u64,
+            ),
+            (
+                "limits.http2_keepalive_interval_secs",
+                l.http2_keepalive_interval_secs,
+            ),
+            (
+                "limits.http2_keepalive_timeout_secs",
+                l.http2_keepalive_timeout_secs,
+            ),
+            (
+                "limits.registrations_per_contributor",
+                l.registrations_per_contributor,
+            ),
+            (
+                "limits.registrations_per_tenant",
+                l.registrations_per_tenant,
+            ),
+            (
+                "limits.concurrent_verifications",
+                l.concurrent_verifications as u64,
+            ),
+            (
+                "limits.verdicts_per_tenant_per_hour",
+                l.verdicts_per_tenant_per_hour,
+            ),
         ];
         for (field, value) in positive {
             if value == 0 {
@@ -450,6 +515,20 @@ impl Config {
                     reason: "must be at least 1".into(),
                 });
             }
+        }
+        // A live client answers every ping before its connection counts as idle.
+        if l.http2_keepalive_interval_secs
+            .saturating_add(l.http2_keepalive_timeout_secs)
+            >= l.idle_timeout_secs
+        {
+            return Err(ConfigError::Invalid {
+                field: "limits.idle_timeout_secs",
+                reason: format!(
+                    "must exceed http2_keepalive_interval_secs + http2_keepalive_timeout_secs \
+                     ({} + {}), or live idle clients would be cut off",
+                    l.http2_keepalive_interval_secs, l.http2_keepalive_timeout_secs
+                ),
+            });
         }
         if let Some(s) = shapes
             .iter()

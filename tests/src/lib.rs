@@ -313,8 +313,17 @@ pub async fn publish(
 
 /// Watches a job to its end; returns every state seen, in order, and the last event.
 pub async fn watch(server: &TestServer, job_id: &str) -> (Vec<pb::JobState>, pb::Job) {
+    watch_as(server, None, job_id).await
+}
+
+/// [`watch`] with a bearer token.
+pub async fn watch_as(
+    server: &TestServer,
+    token: Option<&str>,
+    job_id: &str,
+) -> (Vec<pb::JobState>, pb::Job) {
     let mut stream = server
-        .prover()
+        .prover_as(token)
         .await
         .watch_job(pb::JobRequest {
             job_id: job_id.to_owned(),

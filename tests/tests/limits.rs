@@ -1,5 +1,6 @@
 //! Limits: an oversize message is refused before it is decoded, shapes above the maximum are
-//! refused, and a full queue answers RESOURCE_EXHAUSTED while every accepted job finishes.
+//! refused, a full queue answers RESOURCE_EXHAUSTED while every accepted job finishes, and one
+//! contributor or tenant cannot register more than its quota of contributions.
 
 use std::time::Duration;
 
@@ -102,5 +103,44 @@ async fn a_full_queue_is_resource_exhausted_and_loses_no_accepted_job() {
         .into_inner();
     let (_, last) = watch(&server, &third.job_id).await;
     assert_eq!(last.state, pb::JobState::Done as i32);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn registrations_stop_at_the_quota_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = config(dir.path());
+    c.limits.registrations_per_contributor = 2;
+    c.limits.registrations_per_tenant = 3;
+    let server = TestServer::start(c).await;
+    let mut datanet = server.datanet().await;
+    let register = |id: u64, cm: u64| pb::RegisterRequest {
+        contributor_id: id.to_string(),
+        commitment: cm.to_string(),
+    };
+    datanet.register(register(1, 10)).await.unwrap();
+    datanet.register(register(1, 11)).await.unwrap();
+    let s = datanet.register(register(1, 12)).await.unwrap_err();
+    assert_eq!(s.code(), Code::ResourceExhausted, "{s:?}");
+    assert!(
+        s.message().contains("limits.registrations_per_contributor"),
+        "{}",
+        s.message()
+    );
+    // Registering a pair again is answered, not counted.
+    let again = datanet
+        .register(register(1, 11))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(!again.created);
+    datanet.register(register(2, 20)).await.unwrap();
+    let s = datanet.register(register(3, 30)).await.unwrap_err();
+    assert_eq!(s.code(), Code::ResourceExhausted, "{s:?}");
+    assert!(
+        s.message().contains("limits.registrations_per_tenant"),
+        "{}",
+        s.message()
+    );
     server.stop().await;
 }

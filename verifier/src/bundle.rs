@@ -7,7 +7,8 @@
 //!   "vk_fingerprint": "<64 lowercase hex: blake3 of the canonical compressed key>",
 //!   "statement": { "epoch": "7", "root": "<decimal < r>", ..., "range_end": "16" },
 //!   "proof": "<256 lowercase hex: canonical compressed Groth16 proof>",
-//!   "log": { ... }            // optional, reserved for an audit-log inclusion proof
+//!   "log": { ... }            // optional: the compliance log's inclusion of this claim
+//!                             // (`log::LogInclusion`, sizes bounded)
 //! }
 //! ```
 //!
@@ -23,13 +24,15 @@ use crate::encoding::{fr_from_decimal, fr_to_decimal, hex_decode, u64_from_decim
 use crate::error::Malformed;
 use crate::groth16::Proof;
 use crate::keys::{CircuitId, Fingerprint, TrustedKey};
+use crate::log::LogInclusion;
 use crate::statement::{ClaimStatement, NUM_PUBLIC_INPUTS, PublicInput};
 
 /// The format tag of this version of the bundle.
 pub const BUNDLE_FORMAT: &str = "credence-claim-bundle/v1";
 
-/// The largest bundle document read (a v1 bundle is well under 2 KiB plus its `log`).
-pub const MAX_BUNDLE_BYTES: usize = 1 << 20;
+/// The largest bundle document read: a v1 bundle is well under 2 KiB, plus its `log` (at most
+/// an inclusion proof of 64 hashes, an 8 KiB checkpoint and a 64 KiB entry in base64).
+pub const MAX_BUNDLE_BYTES: usize = 128 * 1024;
 
 /// The statement as it appears in JSON, in bundles and in the compliance log's claim and
 /// verification entries: the nine public inputs as canonical decimal strings, named and ordered
@@ -146,9 +149,9 @@ pub struct BundleJson {
     pub statement: StatementJson,
     /// Canonical compressed proof bytes, lowercase hex.
     pub proof: String,
-    /// Reserved for an audit-log inclusion proof; absent when `None`.
+    /// The compliance log's inclusion of the claim; absent when `None`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub log: Option<serde_json::Value>,
+    pub log: Option<LogInclusion>,
 }
 
 /// A decoded claim bundle.
@@ -162,8 +165,9 @@ pub struct ClaimBundle {
     pub statement: ClaimStatement,
     /// The proof.
     pub proof: Proof,
-    /// Optional audit-log inclusion proof, carried through untouched.
-    pub log: Option<serde_json::Value>,
+    /// The compliance log's inclusion of the claim, if the issuing server logs (checked by
+    /// [`crate::log::check_bundle_inclusion`], not by [`crate::verify_bundle`]).
+    pub log: Option<LogInclusion>,
 }
 
 impl ClaimBundle {
@@ -185,6 +189,12 @@ impl ClaimBundle {
                 found: j.format.clone(),
                 expected: BUNDLE_FORMAT,
             });
+        }
+        if let Some(log) = &j.log {
+            log.check_sizes().map_err(|e| Malformed::Json {
+                what: "bundle log",
+                reason: e.to_string(),
+            })?;
         }
         Ok(ClaimBundle {
             circuit_id: CircuitId::new(&j.circuit_id)?,

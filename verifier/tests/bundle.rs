@@ -41,13 +41,27 @@ fn bundle_round_trips_and_field_names_are_the_protocol_names() {
     assert!(st.values().all(Value::is_string));
     assert_eq!(j["proof"].as_str().unwrap().len(), 2 * PROOF_BYTES);
 
-    // The `log` field is carried through untouched.
+    // The `log` field (an inclusion) round-trips; one too large to be honest is malformed.
     let mut with_log = b.clone();
-    with_log.log = Some(serde_json::json!({"index": 3, "proof": ["ab"]}));
+    with_log.log = Some(
+        credence_verifier::log::LogInclusion::new(3, 4, &[[0xab; 32]], "note".into())
+            .with_entry(b"entry"),
+    );
     assert_eq!(
         ClaimBundle::from_json(&with_log.to_json()).unwrap(),
         with_log
     );
+    let mut huge = with_log.clone();
+    huge.log = Some(credence_verifier::log::LogInclusion::new(
+        3,
+        4,
+        &[[0xab; 32]; 65],
+        "note".into(),
+    ));
+    assert!(ClaimBundle::from_json(&huge.to_json()).is_err());
+    let mut not_inclusion: Value = serde_json::from_str(&b.to_json()).unwrap();
+    not_inclusion["log"] = serde_json::json!({"index": 3, "proof": ["ab"]});
+    assert!(ClaimBundle::from_json(&not_inclusion.to_string()).is_err());
 
     assert!(verify_bundle(&ring(), &back).is_ok());
 }

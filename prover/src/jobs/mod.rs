@@ -2,11 +2,17 @@
 //!
 //! A job moves `queued -> witness -> proving -> verifying -> logged -> done`, or ends `failed`
 //! (with a reason) or `cancelled`. Each step is first written to the store with a conditional
-//! update that only succeeds while the job is still running ([`Store::advance_job`]); the store
-//! is the arbiter, so a cancellation and a step racing each other resolve in one order, and a
-//! job that lost the race stops without writing anything.
+//! update that only succeeds while the job is still running *in the task's attempt*
+//! ([`Store::advance_job`]); the store is the arbiter, so a cancellation and a step racing each
+//! other resolve in one order, and a task that lost the race, or whose job was restarted as a
+//! later attempt, stops without writing anything.
 //!
 //! Invariants:
+//! - every write of a job task (its steps, its failure, its bundle) is fenced by its attempt;
+//!   the registry holds one task per job, the latest attempt's, and only that task publishes
+//!   to watchers or removes its entry;
+//! - the compliance log holds at most one claim entry per job: the claim is appended under the
+//!   job's id, and an attempt that finds its job already logged issues the logged proof;
 //! - a job's secrets arrive as a [`PreparedClaim`] (checked once, at submission), become its
 //!   [`Witness`] in the `witness` step and are zeroized when dropped; nothing secret is stored,
 //!   logged or sent;
@@ -54,19 +60,23 @@ pub enum JobFailure {
     /// The job store failed.
     #[error(transparent)]
     Storage(#[from] StorageError),
+    /// The log's claim entry for this job cannot be issued (internal error).
+    #[error("compliance log: {0}")]
+    LoggedClaim(&'static str),
     /// A blocking task panicked or was cancelled.
     #[error("blocking task failed: {0}")]
     Task(#[from] tokio::task::JoinError),
 }
 
-/// The jobs running in this process, each with a channel of its latest record.
+/// The jobs running in this process: per job, the attempt its task runs and a channel of its
+/// latest record.
 #[derive(Debug, Default)]
 struct JobRegistry {
-    live: Mutex<HashMap<String, watch::Sender<JobRecord>>>,
+    live: Mutex<HashMap<String, (u32, watch::Sender<JobRecord>)>>,
 }
 
 impl JobRegistry {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, watch::Sender<JobRecord>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (u32, watch::Sender<JobRecord>)>> {
         self.live.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
@@ -171,13 +181,24 @@ impl Jobs {
 
     /// A receiver of a running job's records, if it runs in this process.
     pub fn subscribe(&self, id: &str) -> Option<watch::Receiver<JobRecord>> {
-        self.registry.lock().get(id).map(|tx| tx.subscribe())
+        self.registry.lock().get(id).map(|(_, tx)| tx.subscribe())
     }
 
-    /// Publishes a job's new record to its watchers. A terminal record is final: a late
-    /// running-stage record (from a step that raced a cancellation) is ignored.
+    /// Whether a task of this process runs the job (in any attempt): a resubmission of a job
+    /// that is running but has no task here (its task never started, or its server died)
+    /// restarts it.
+    pub fn is_running_here(&self, id: &str) -> bool {
+        self.registry.lock().contains_key(id)
+    }
+
+    /// Publishes a job's new record to its watchers, if it is of the attempt the registry
+    /// runs. A terminal record is final: a late running-stage record (from a step that raced a
+    /// cancellation) is ignored.
     pub fn publish(&self, record: &JobRecord) {
-        if let Some(tx) = self.registry.lock().get(&record.id) {
+        if let Some((attempt, tx)) = self.registry.lock().get(&record.id) {
+            if *attempt != record.attempt {
+                return;
+            }
             tx.send_if_modified(|current| {
                 if current.state.is_terminal() {
                     false
@@ -208,31 +229,51 @@ impl Jobs {
             .expect("the proving semaphore is never closed")
     }
 
-    /// Starts a queued job in the background; it holds `slot` until it ends.
+    /// Starts a queued job (in `spec.record.attempt`) in the background; it holds `slot` until
+    /// it ends. If a later attempt of the job already runs here, this one does not start.
     pub fn spawn(self: &Arc<Self>, spec: JobSpec, slot: QueueSlot) {
+        let (id, attempt) = (spec.record.id.clone(), spec.record.attempt);
         let (tx, rx) = watch::channel(spec.record.clone());
-        self.registry.lock().insert(spec.record.id.clone(), tx);
+        {
+            let mut live = self.registry.lock();
+            if live
+                .get(&id)
+                .is_some_and(|(running, _)| *running >= attempt)
+            {
+                return;
+            }
+            // An earlier attempt's task, if any, is fenced out by the store; it keeps running
+            // until its next write fails, but no longer owns the entry.
+            live.insert(id.clone(), (attempt, tx));
+        }
         let jobs = self.clone();
         tokio::spawn(async move {
-            let id = spec.record.id.clone();
             jobs.run(spec, rx).await;
-            jobs.registry.lock().remove(&id);
+            let mut live = jobs.registry.lock();
+            if live
+                .get(&id)
+                .is_some_and(|(running, _)| *running == attempt)
+            {
+                live.remove(&id);
+            }
+            drop(live);
             drop(slot);
         });
     }
 
-    async fn advance(&self, id: &str, to: JobState) -> Result<(), Stop> {
+    async fn advance(&self, record: &JobRecord, to: JobState) -> Result<(), Stop> {
         if *self.shutdown.borrow() {
             return Err(Stop::Shutdown);
         }
         let store = self.store.clone();
-        let id2 = id.to_owned();
+        let (id, attempt) = (record.id.clone(), record.attempt);
         let updated = blocking_as(move || {
             store
-                .advance_job(&id2, to, None, now())
+                .advance_job(&id, Some(attempt), to, None, now())
                 .map_err(JobFailure::from)
         })
         .await?;
+        let id = record.id.as_str();
         match updated {
             Some(record) => {
                 tracing::debug!(job = id, state = to.as_str(), "job advanced");
@@ -244,7 +285,7 @@ impl Jobs {
     }
 
     async fn run(&self, spec: JobSpec, mut events: watch::Receiver<JobRecord>) {
-        let id = spec.record.id.clone();
+        let (id, attempt) = (spec.record.id.clone(), spec.record.attempt);
         match self.steps(spec, &mut events).await {
             Ok(()) | Err(Stop::Gone) => {}
             Err(Stop::Shutdown) => tracing::info!(job = %id, "job stopped by shutdown"),
@@ -255,7 +296,7 @@ impl Jobs {
                 let id2 = id.clone();
                 let recorded = blocking_as(move || {
                     store
-                        .advance_job(&id2, JobState::Failed, Some(&reason), now())
+                        .advance_job(&id2, Some(attempt), JobState::Failed, Some(&reason), now())
                         .map_err(JobFailure::from)
                 })
                 .await;
@@ -281,7 +322,6 @@ impl Jobs {
             prover,
             key,
         } = spec;
-        let id = record.id.as_str();
         let mut shutdown = self.shutdown.clone();
         let mut draining = self.draining.clone();
         // Wait for a prover slot, unless cancelled or shut down first. A draining server starts
@@ -296,13 +336,13 @@ impl Jobs {
             }
         };
 
-        self.advance(id, JobState::Witness).await?;
+        self.advance(&record, JobState::Witness).await?;
         let statement = claim.statement().clone();
         let p = prover.clone();
         // The claim is moved in and dropped (zeroized) once its witness exists.
         let witness = blocking_as(move || p.witness(claim).map_err(JobFailure::from)).await?;
 
-        self.advance(id, JobState::Proving).await?;
+        self.advance(&record, JobState::Proving).await?;
         let p = prover.clone();
         let proof = blocking_as(move || {
             let proof = p.prove_witness(&witness, &mut credence_circuits::prover::os_rng());
@@ -312,46 +352,83 @@ impl Jobs {
         .await?;
         drop(permit);
 
-        self.advance(id, JobState::Verifying).await?;
+        self.advance(&record, JobState::Verifying).await?;
         let proof: credence_verifier::Proof = proof.into();
         credence_verifier::verify(&key, &statement, &proof)
             .map_err(|_| Stop::Failed(JobFailure::SelfCheck))?;
 
         let mut bundle = ClaimBundle::new(&key, statement, proof);
         let audit = self.audit.clone();
-        let tenant = record.tenant.clone();
+        let (tenant, job_id) = (record.tenant.clone(), record.id.clone());
         let logged = bundle.clone();
         let log = blocking_as(move || {
             audit
                 .record(AuditEvent::Claim {
                     tenant: &tenant,
+                    job_id: &job_id,
                     bundle: &logged,
                 })
                 .map_err(JobFailure::from)
         })
         .await?;
+        if let Some(log) = &log {
+            adopt_logged_proof(&mut bundle, log, &key)?;
+        }
         bundle.log = log;
-        self.advance(id, JobState::Logged).await?;
+        self.advance(&record, JobState::Logged).await?;
 
         if *self.shutdown.borrow() {
             return Err(Stop::Shutdown);
         }
         let store = self.store.clone();
-        let id2 = id.to_owned();
+        let (id, attempt) = (record.id.clone(), record.attempt);
         let json = bundle.to_json();
         let done = blocking_as(move || {
             store
-                .finish_job(&id2, &json, now())
+                .finish_job(&id, attempt, &json, now())
                 .map_err(JobFailure::from)
         })
         .await?;
         match done {
             Some(record) => {
-                tracing::info!(job = id, circuit = %record.circuit_id, "job done");
+                tracing::info!(job = %record.id, circuit = %record.circuit_id, "job done");
                 self.publish(&record);
                 Ok(())
             }
             None => Err(Stop::Gone),
         }
     }
+}
+
+/// Makes `bundle` the claim the log holds for its job. An earlier attempt of the job may have
+/// logged its own proof of the same statement before it stopped (a crash, a cancellation):
+/// the log answers with that entry, and this attempt issues its proof instead of a second one,
+/// after checking that it records this very statement under this key and verifies.
+fn adopt_logged_proof(
+    bundle: &mut ClaimBundle,
+    log: &credence_verifier::log::LogInclusion,
+    key: &TrustedKey,
+) -> Result<(), Stop> {
+    let failed = |why| Stop::Failed(JobFailure::LoggedClaim(why));
+    let logged = log
+        .carried_entry()
+        .ok()
+        .and_then(|e| e.claim_bundle().ok().flatten())
+        .ok_or_else(|| failed("the log answered without a claim entry"))?;
+    if logged.proof == bundle.proof {
+        return Ok(());
+    }
+    if logged.statement != bundle.statement
+        || logged.vk_fingerprint != bundle.vk_fingerprint
+        || logged.circuit_id != bundle.circuit_id
+    {
+        return Err(failed(
+            "the job's logged claim is for another statement or key",
+        ));
+    }
+    credence_verifier::verify(key, &logged.statement, &logged.proof)
+        .map_err(|_| failed("the job's logged proof does not verify under the key"))?;
+    tracing::info!("job already logged by an earlier attempt: issuing the logged proof");
+    bundle.proof = logged.proof;
+    Ok(())
 }

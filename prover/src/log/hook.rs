@@ -12,6 +12,7 @@
 
 use ark_bn254::Fr;
 use credence_verifier::ClaimBundle;
+use credence_verifier::log::LogInclusion;
 
 use crate::store::SnapshotRecord;
 
@@ -40,17 +41,19 @@ pub enum AuditEvent<'a> {
     Claim {
         /// The tenant that submitted the job.
         tenant: &'a str,
+        /// The job: the log records one claim per job, whatever its attempts (the answer for a
+        /// job already logged is its logged entry, whose proof the job then issues).
+        job_id: &'a str,
         /// The bundle.
         bundle: &'a ClaimBundle,
     },
-    /// A bundle was verified by the Verifier service.
-    Verification {
+    /// Bundles were verified by the Verifier service (one for VerifyBundle, a batch's for
+    /// VerifyBatch): one entry each, appended together.
+    Verifications {
         /// The caller's tenant.
         tenant: &'a str,
-        /// The bundle.
-        bundle: &'a ClaimBundle,
-        /// The verdict.
-        valid: bool,
+        /// Each bundle with its verdict.
+        verdicts: &'a [(&'a ClaimBundle, bool)],
     },
 }
 
@@ -61,8 +64,8 @@ pub struct AuditError(pub String);
 
 /// Records events; for a claim, returns the bundle's `log` value.
 pub trait AuditSink: Send + Sync + 'static {
-    /// Records `event` durably; returns the log inclusion data for a claim (or `None`).
-    fn record(&self, event: AuditEvent<'_>) -> Result<Option<serde_json::Value>, AuditError>;
+    /// Records `event` durably; returns the log inclusion of a claim (or `None`).
+    fn record(&self, event: AuditEvent<'_>) -> Result<Option<LogInclusion>, AuditError>;
 }
 
 /// Records nothing (no compliance log configured).
@@ -70,7 +73,7 @@ pub trait AuditSink: Send + Sync + 'static {
 pub struct NoAudit;
 
 impl AuditSink for NoAudit {
-    fn record(&self, _: AuditEvent<'_>) -> Result<Option<serde_json::Value>, AuditError> {
+    fn record(&self, _: AuditEvent<'_>) -> Result<Option<LogInclusion>, AuditError> {
         Ok(None)
     }
 }

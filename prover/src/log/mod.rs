@@ -17,7 +17,7 @@ mod store;
 mod tree;
 
 pub use files::{LOG_KEY_FILE, LOG_PUB_FILE, load_or_create_signer, write_atomic};
-pub use sink::{LogSink, LogThen, entry_of, key_entry, key_marker};
+pub use sink::{LogSink, LogThen, entries_of, key_entry, key_marker};
 pub use store::{FsckReport, LOG_DB_FILE, LogStore, export_db};
 pub use tree::RangeError;
 

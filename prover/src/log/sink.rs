@@ -5,7 +5,8 @@
 //!   or the commitment in clear, so a log reader cannot count one contributor's registrations;
 //! - snapshot: epoch, depth, root, total weight, revenue;
 //! - claim: circuit id, key fingerprint, statement and proof, appended with
-//!   [`LogStore::append_and_prove`], so the returned `log` value (a [`LogInclusion`] with the
+//!   [`LogStore::append_once_and_prove`] under the job's id (one claim entry per job, whatever
+//!   its attempts), so the returned `log` value (a [`LogInclusion`] with the
 //!   entry's bytes) is covered by a signed, durable checkpoint before the job is acknowledged;
 //! - verification: circuit id, key fingerprint, statement and the verdict (`valid`/`invalid`);
 //! - key ([`key_entry`], once per key at start): circuit id, fingerprint, `single-party` or
@@ -44,8 +45,14 @@ impl LogSink {
     }
 }
 
-/// The entry for an event (public data only; see the module docs).
-pub fn entry_of(event: &AuditEvent<'_>, time: u64) -> LogEntry {
+/// The entries of an event, in order (public data only; see the module docs): one, except for
+/// a batch of verifications, one per verdict.
+pub fn entries_of(event: &AuditEvent<'_>, time: u64) -> Vec<LogEntry> {
+    let entry = |tenant: &str, event| LogEntry {
+        time,
+        tenant: tenant.to_owned(),
+        event,
+    };
     let (tenant, event) = match *event {
         AuditEvent::Registration {
             tenant,
@@ -69,7 +76,7 @@ pub fn entry_of(event: &AuditEvent<'_>, time: u64) -> LogEntry {
                 revenue: snapshot.revenue.to_string(),
             },
         ),
-        AuditEvent::Claim { tenant, bundle } => (
+        AuditEvent::Claim { tenant, bundle, .. } => (
             tenant,
             LogEvent::Claim {
                 circuit_id: bundle.circuit_id.to_string(),
@@ -78,25 +85,24 @@ pub fn entry_of(event: &AuditEvent<'_>, time: u64) -> LogEntry {
                 proof: hex::encode(bundle.proof.to_bytes()),
             },
         ),
-        AuditEvent::Verification {
-            tenant,
-            bundle,
-            valid,
-        } => (
-            tenant,
-            LogEvent::Verification {
-                circuit_id: bundle.circuit_id.to_string(),
-                vk_fingerprint: bundle.vk_fingerprint.to_hex(),
-                statement: StatementJson::encode(&bundle.statement),
-                verdict: if valid { "valid" } else { "invalid" }.into(),
-            },
-        ),
+        AuditEvent::Verifications { tenant, verdicts } => {
+            return verdicts
+                .iter()
+                .map(|&(bundle, valid)| {
+                    entry(
+                        tenant,
+                        LogEvent::Verification {
+                            circuit_id: bundle.circuit_id.to_string(),
+                            vk_fingerprint: bundle.vk_fingerprint.to_hex(),
+                            statement: StatementJson::encode(&bundle.statement),
+                            verdict: if valid { "valid" } else { "invalid" }.into(),
+                        },
+                    )
+                })
+                .collect();
+        }
     };
-    LogEntry {
-        time,
-        tenant: tenant.to_owned(),
-        event,
-    }
+    vec![entry(tenant, event)]
 }
 
 /// The entry that introduces a key: its circuit, fingerprint and provenance (hashes only), as
@@ -138,21 +144,18 @@ fn now() -> u64 {
 }
 
 impl AuditSink for LogSink {
-    fn record(&self, event: AuditEvent<'_>) -> Result<Option<serde_json::Value>, AuditError> {
-        let entry = entry_of(&event, now());
+    fn record(&self, event: AuditEvent<'_>) -> Result<Option<LogInclusion>, AuditError> {
+        let entries = entries_of(&event, now());
         let failed = |e: &dyn std::fmt::Display| AuditError(e.to_string());
-        match event {
-            AuditEvent::Claim { .. } => {
-                let inclusion: LogInclusion = self
-                    .store
-                    .append_and_prove(&entry)
-                    .map_err(|e| failed(&e))?;
-                serde_json::to_value(&inclusion)
-                    .map(Some)
-                    .map_err(|e| failed(&e))
-            }
+        match (event, entries.as_slice()) {
+            (AuditEvent::Claim { job_id, .. }, [entry]) => self
+                .store
+                .append_once_and_prove(&format!("claim:{job_id}"), entry)
+                .map(Some)
+                .map_err(|e| failed(&e)),
+            // One transaction and one checkpoint for a whole batch.
             _ => {
-                self.store.append(&entry).map_err(|e| failed(&e))?;
+                self.store.append_batch(&entries).map_err(|e| failed(&e))?;
                 Ok(None)
             }
         }
@@ -174,7 +177,7 @@ impl LogThen {
 }
 
 impl AuditSink for LogThen {
-    fn record(&self, event: AuditEvent<'_>) -> Result<Option<serde_json::Value>, AuditError> {
+    fn record(&self, event: AuditEvent<'_>) -> Result<Option<LogInclusion>, AuditError> {
         let logged = self.log.record(event)?;
         self.next.record(event)?;
         Ok(logged)

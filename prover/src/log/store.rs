@@ -153,9 +153,13 @@ impl LogStore {
             }
         }
 
+        // Every entry's bytes are hashed again, not only its stored leaf hash read: an entry
+        // edited in the database (its hash left alone) is noticed here, by the server, and not
+        // only by an offline audit. One pass over the entries, at start only.
         let mut tree = Tree::default();
         {
-            let mut stmt = tx.prepare("SELECT idx, leaf_hash FROM log_entries ORDER BY idx")?;
+            let mut stmt =
+                tx.prepare("SELECT idx, leaf_hash, bytes FROM log_entries ORDER BY idx")?;
             let mut rows = stmt.query([])?;
             while let Some(row) = rows.next()? {
                 let idx: i64 = row.get(0)?;
@@ -169,6 +173,14 @@ impl LogStore {
                 let hash: Hash = hash
                     .try_into()
                     .map_err(|_| StoreError::Corrupt(format!("leaf hash of entry {idx}")))?;
+                let bytes = row.get_ref(2)?.as_blob().map_err(|_| {
+                    StoreError::Corrupt(format!("entry {idx} is not stored as bytes"))
+                })?;
+                if leaf_hash(bytes) != hash {
+                    return Err(StoreError::Corrupt(format!(
+                        "entry {idx}'s bytes do not hash to its stored leaf hash (edited?)"
+                    )));
+                }
                 tree.push(hash);
             }
         }
@@ -293,22 +305,41 @@ impl LogStore {
         }
     }
 
+    /// As [`LogStore::append_and_prove`], unless an entry was appended under `marker` before:
+    /// then that entry's inclusion in the latest checkpoint (with its bytes, which may differ
+    /// from `entry`'s). A job logs its claim under its id this way, so however many attempts
+    /// it takes (a crash, a cancellation and resubmission), the log holds one claim entry for
+    /// it and every attempt ends with that one.
+    pub fn append_once_and_prove(
+        &self,
+        marker: &str,
+        entry: &LogEntry,
+    ) -> Result<LogInclusion, StoreError> {
+        let bytes = entry.to_bytes()?;
+        let key = format!("once:{marker}");
+        let mut inner = self.lock()?;
+        let seen: Option<String> = inner
+            .conn
+            .query_row(
+                "SELECT value FROM log_meta WHERE key = ?1",
+                params![key],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if let Some(seen) = seen {
+            let index: u64 = seen.parse().map_err(|_| {
+                StoreError::Corrupt(format!("log_meta {key} is not an entry index: {seen:?}"))
+            })?;
+            return inner.inclusion(index);
+        }
+        inner.append_proving(&bytes, Some(&key))
+    }
+
     /// Appends one entry and returns its inclusion proof in the checkpoint that covers it, as a
     /// claim bundle carries it. Atomic: no other append can come in between.
     pub fn append_and_prove(&self, entry: &LogEntry) -> Result<LogInclusion, StoreError> {
         let bytes = entry.to_bytes()?;
-        let mut inner = self.lock()?;
-        let start = inner.tree.size();
-        let range = match inner.append_locked(std::slice::from_ref(&bytes)) {
-            Ok(range) => range,
-            Err(e) => {
-                inner.tree.truncate(start);
-                return Err(e);
-            }
-        };
-        let size = range.end;
-        let proof = inner.tree.inclusion_proof(range.start, size)?;
-        Ok(LogInclusion::new(range.start, size, &proof, inner.latest.clone()).with_entry(&bytes))
+        self.lock()?.append_proving(&bytes, None)
     }
 
     /// The latest signed checkpoint note.
@@ -336,11 +367,7 @@ impl LogStore {
 
     /// The inclusion of entry `index` in the latest checkpoint, with the entry's bytes.
     pub fn inclusion(&self, index: u64) -> Result<LogInclusion, StoreError> {
-        let inner = self.lock()?;
-        let size = inner.tree.size();
-        let proof = inner.tree.inclusion_proof(index, size)?;
-        let bytes = inner.entry_bytes(index)?;
-        Ok(LogInclusion::new(index, size, &proof, inner.latest.clone()).with_entry(&bytes))
+        self.lock()?.inclusion(index)
     }
 
     /// The consistency proof from the tree of `old` entries to the tree of `new` entries.
@@ -449,6 +476,34 @@ impl LogStore {
 }
 
 impl Inner {
+    /// The inclusion of entry `index` in the latest checkpoint, with the entry's bytes.
+    fn inclusion(&self, index: u64) -> Result<LogInclusion, StoreError> {
+        let size = self.tree.size();
+        let proof = self.tree.inclusion_proof(index, size)?;
+        let bytes = self.entry_bytes(index)?;
+        Ok(LogInclusion::new(index, size, &proof, self.latest.clone()).with_entry(&bytes))
+    }
+
+    /// Appends one encoded entry (under `marker`, if any) and proves its inclusion in the
+    /// checkpoint that covers it; on failure the in-memory tree is as before.
+    fn append_proving(
+        &mut self,
+        bytes: &[u8],
+        marker: Option<&str>,
+    ) -> Result<LogInclusion, StoreError> {
+        let start = self.tree.size();
+        let range = match self.append_locked_marked(&[bytes.to_vec()], marker) {
+            Ok(range) => range,
+            Err(e) => {
+                self.tree.truncate(start);
+                return Err(e);
+            }
+        };
+        let size = range.end;
+        let proof = self.tree.inclusion_proof(range.start, size)?;
+        Ok(LogInclusion::new(range.start, size, &proof, self.latest.clone()).with_entry(bytes))
+    }
+
     /// Inserts encoded entries and their checkpoint in one durable transaction. On error the
     /// caller truncates the tree back; the transaction rolls back on drop.
     fn append_locked(&mut self, encoded: &[Vec<u8>]) -> Result<Range<u64>, StoreError> {

@@ -211,10 +211,22 @@ fn tampered_database_is_refused_at_open_and_found_by_fsck() {
     }
     drop(store);
     let conn = rusqlite::Connection::open(&db).unwrap();
-    // Bytes changed, leaf hash left: open (which trusts the hash column) works, fsck does not.
+    // Bytes changed, leaf hash left: open hashes every entry again and refuses, naming it.
     conn.execute("UPDATE log_entries SET bytes = X'00' WHERE idx = 4", [])
         .unwrap();
+    match LogStore::open(&db, signer(1)) {
+        Err(StoreError::Corrupt(why)) => assert!(why.contains("entry 4"), "{why}"),
+        other => panic!("an edited entry was accepted: {:?}", other.map(|_| ())),
+    }
+    // Edited behind a running store's back: fsck finds it.
+    conn.execute(
+        "UPDATE log_entries SET bytes = ?1 WHERE idx = 4",
+        [entry(4).to_bytes().unwrap()],
+    )
+    .unwrap();
     let store = LogStore::open(&db, signer(1)).unwrap();
+    conn.execute("UPDATE log_entries SET bytes = X'00' WHERE idx = 4", [])
+        .unwrap();
     assert!(matches!(store.fsck(), Err(StoreError::Corrupt(_))));
     drop(store);
     // Leaf hash changed too: the root no longer matches the signed checkpoint.

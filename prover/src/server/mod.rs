@@ -25,6 +25,7 @@
 //! "interrupted, resubmit" before the first request is accepted; `serve` returns within the
 //! drain deadline (plus a short grace for open connections) after shutdown begins.
 
+pub mod conn;
 pub mod process;
 
 use std::collections::BTreeMap;
@@ -353,8 +354,14 @@ impl App {
             .build_v1alpha()
             .map_err(|e| ServerError::Reflection(e.to_string()))?;
         let addr = listener.local_addr().ok();
+        let secs = std::time::Duration::from_secs;
+        // tonic's default is no stream limit at all (it overrides hyper's 200): set every bound.
         let mut builder = tonic::transport::Server::builder()
-            .timeout(std::time::Duration::from_secs(limits.request_timeout_secs));
+            .timeout(secs(limits.request_timeout_secs))
+            .max_concurrent_streams(limits.max_concurrent_streams)
+            .concurrency_limit_per_connection(limits.concurrency_limit_per_connection)
+            .http2_keepalive_interval(Some(secs(limits.http2_keepalive_interval_secs)))
+            .http2_keepalive_timeout(Some(secs(limits.http2_keepalive_timeout_secs)));
         if let Some(tls) = &state.config.tls {
             builder = builder.tls_config(server_tls(tls)?)?;
             tracing::info!(mtls = tls.client_ca.is_some(), "TLS on");
@@ -370,12 +377,16 @@ impl App {
             .add_optional_service(prover)
             .add_optional_service(verifier)
             .add_service(audit_log);
-        let mut server = tokio::spawn(router.serve_with_incoming_shutdown(
-            tokio_stream::wrappers::TcpListenerStream::new(listener),
-            async move {
-                let _ = stop_rx.wait_for(|s| *s).await;
+        let incoming = conn::incoming(
+            listener,
+            conn::ConnLimits {
+                max_connections: limits.max_connections,
+                idle_timeout: secs(limits.idle_timeout_secs),
             },
-        ));
+        );
+        let mut server = tokio::spawn(router.serve_with_incoming_shutdown(incoming, async move {
+            let _ = stop_rx.wait_for(|s| *s).await;
+        }));
 
         // Serve until asked to stop (or until the transport fails by itself).
         tokio::select! {

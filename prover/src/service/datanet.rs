@@ -17,7 +17,9 @@ use crate::error::ServiceError;
 use crate::log::hook::AuditEvent;
 use crate::service::convert;
 use crate::service::state::{State, build_tree};
-use crate::store::{Published, Registered, SnapshotLeaf, SnapshotRecord};
+use crate::store::{
+    Published, QuotaLimit, Registered, RegistrationQuota, SnapshotLeaf, SnapshotRecord,
+};
 
 /// The Datanet service.
 #[derive(Clone, Debug)]
@@ -46,7 +48,18 @@ impl DatanetService {
         )?;
         let state = self.state.clone();
         let capacity = 1u64 << state.config.datanet.depth;
-        blocking(move || match state.store.register(&id, &cm, capacity)? {
+        let limits = &self.state.config.limits;
+        let (per_contributor, per_tenant) = (
+            limits.registrations_per_contributor,
+            limits.registrations_per_tenant,
+        );
+        blocking(move || {
+            let quota = RegistrationQuota {
+                tenant: &caller.tenant,
+                per_contributor,
+                per_tenant,
+            };
+            match state.store.register(&id, &cm, capacity, &quota)? {
             Registered::Created(leaf_index) => {
                 state
                     .audit
@@ -71,7 +84,17 @@ impl DatanetService {
                 "the datanet is full ({capacity} leaves at depth {})",
                 state.config.datanet.depth
             ))),
-        })
+            Registered::Quota(QuotaLimit::Contributor(n)) => {
+                Err(ServiceError::ResourceExhausted(format!(
+                    "this contributor has {n} contributions, limits.registrations_per_contributor"
+                )))
+            }
+            Registered::Quota(QuotaLimit::Tenant(n)) => {
+                Err(ServiceError::ResourceExhausted(format!(
+                    "this tenant has {n} contributions, limits.registrations_per_tenant"
+                )))
+            }
+        }})
         .await
     }
 

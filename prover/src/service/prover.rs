@@ -26,6 +26,9 @@ use crate::service::convert;
 use crate::service::state::State;
 use crate::store::{JobRecord, JobState, now};
 
+/// How often WatchJob reads the store for a job no task of this process runs.
+const WATCH_POLL: std::time::Duration = std::time::Duration::from_millis(250);
+
 /// The Prover service.
 #[derive(Clone, Debug)]
 pub struct ProverService {
@@ -309,7 +312,35 @@ impl ProverService {
             .prover
             .clone()
             .expect("pick_shape only picks shapes with a prover");
-        let fingerprint = jobs::request_fingerprint(&self.state.idempotency_key, &input);
+        let fingerprint =
+            jobs::request_fingerprint(&self.state.idempotency_key, &caller.tenant, &input);
+
+        // An identical request first: it needs neither a queue place nor a witness check, so a
+        // resubmission is answered even while the tenant's quota is full.
+        let store = self.state.store.clone();
+        let existing = blocking(move || Ok(store.job_by_fingerprint(&fingerprint)?)).await?;
+        if let Some(existing) = existing
+            && !self.needs_start(&existing)
+        {
+            return Ok(convert::job_to_pb(&existing));
+        }
+
+        // A place in the queue before the (costly) witness check and before the job exists: a
+        // job that is stored as queued always has one, so no accepted job is dropped for lack
+        // of room.
+        let slot = self
+            .state
+            .jobs
+            .admission()
+            .reserve(&caller.tenant)
+            .map_err(|refusal| {
+                ServiceError::ResourceExhausted(match refusal {
+                    jobs::Refusal::QueueFull => "the job queue is full; retry later".into(),
+                    jobs::Refusal::TenantQuota => {
+                        "this tenant has its quota of queued and running jobs; retry later".into()
+                    }
+                })
+            })?;
 
         // The witness check, before any job exists: a false claim leaves nothing behind. The
         // checked claim is what the job proves (it is never checked or assigned again); the
@@ -326,60 +357,71 @@ impl ProverService {
             circuit_id: shape.circuit_id(),
             epoch: claim.statement().epoch,
             tenant: caller.tenant.clone(),
+            attempt: 1,
             created_at: t,
             updated_at: t,
         };
-        // A place in the queue before the job exists: a job that is stored as queued always
-        // has one, so no accepted job is dropped for lack of room.
-        let slot = self
-            .state
-            .jobs
-            .admission()
-            .reserve(&caller.tenant)
-            .map_err(|refusal| {
-                ServiceError::ResourceExhausted(match refusal {
-                    jobs::Refusal::QueueFull => "the job queue is full; retry later".into(),
-                    jobs::Refusal::TenantQuota => {
-                        "this tenant has its quota of queued and running jobs; retry later".into()
-                    }
-                })
-            })?;
-        let store = self.state.store.clone();
-        let circuit_id = shape.circuit_id();
-        let (record, start) = blocking(move || {
-            let existing = store.insert_job(&fresh)?;
-            if existing.id == fresh.id {
-                return Ok((existing, true));
-            }
-            if matches!(existing.state, JobState::Failed | JobState::Cancelled)
-                && let Some(restarted) = store.restart_job(&existing.id, &circuit_id, now())?
-            {
-                return Ok((restarted, true));
-            }
-            Ok((existing, false))
-        })
-        .await?;
-        if record.tenant != caller.tenant {
-            self.state.access.authorize(
-                &caller,
-                &Action::ReadJob {
-                    owner: &record.tenant,
-                },
-            )?;
-        }
-        if start {
-            tracing::info!(job = %record.id, circuit = %record.circuit_id, "job queued");
-            self.state.jobs.spawn(
-                JobSpec {
-                    record: record.clone(),
-                    claim,
-                    prover,
-                    key: keys.vk.clone(),
-                },
-                slot,
-            );
-        }
+        let spec = JobSpec {
+            record: fresh,
+            claim,
+            prover,
+            key: keys.vk.clone(),
+        };
+        // From here the job is stored and started by a task of its own: the handler may be
+        // dropped at any await (a client's deadline or cancel, a dropped connection, the
+        // server's request timeout) and the job still runs. Awaiting the handle does not tie
+        // the task to the handler.
+        let this = self.clone();
+        let record = tokio::spawn(async move { this.store_and_start(spec, slot).await })
+            .await
+            .map_err(|e| ServiceError::Internal(format!("job admission task: {e}")))??;
         Ok(convert::job_to_pb(&record))
+    }
+
+    /// Whether a stored job must be (re)started by its resubmission: it failed, was cancelled,
+    /// or is running with no task here (its task never started or its server stopped).
+    fn needs_start(&self, job: &JobRecord) -> bool {
+        match job.state {
+            JobState::Done => false,
+            JobState::Failed | JobState::Cancelled => true,
+            _ => !self.state.jobs.is_running_here(&job.id),
+        }
+    }
+
+    /// Stores a new job, or restarts the stored job with its fingerprint as its next attempt,
+    /// and starts its task; or returns the stored job when it needs no start (done, or running
+    /// here). Runs detached from the request handler.
+    async fn store_and_start(
+        &self,
+        mut spec: JobSpec,
+        slot: jobs::QueueSlot,
+    ) -> Result<JobRecord, ServiceError> {
+        let store = self.state.store.clone();
+        let fresh = spec.record.clone();
+        let existing = blocking(move || Ok(store.insert_job(&fresh)?)).await?;
+        let record = if existing.id == spec.record.id {
+            existing
+        } else if !self.needs_start(&existing) {
+            return Ok(existing);
+        } else {
+            let store = self.state.store.clone();
+            let circuit_id = spec.record.circuit_id.clone();
+            let restarted = blocking(move || {
+                let restarted =
+                    store.restart_job(&existing.id, existing.attempt, &circuit_id, now())?;
+                // `None`: another resubmission restarted it first; that one runs it.
+                Ok(restarted.ok_or(existing))
+            })
+            .await?;
+            match restarted {
+                Ok(r) => r,
+                Err(existing) => return Ok(existing),
+            }
+        };
+        tracing::info!(job = %record.id, attempt = record.attempt, circuit = %record.circuit_id, "job queued");
+        spec.record = record.clone();
+        self.state.jobs.spawn(spec, slot);
+        Ok(record)
     }
 
     async fn load_job(
@@ -419,6 +461,7 @@ impl ProverService {
         let updated = blocking(move || {
             Ok(store.advance_job(
                 &id,
+                None,
                 JobState::Cancelled,
                 Some("cancelled by the client"),
                 now(),
@@ -483,30 +526,55 @@ impl pb::prover_server::Prover for ProverService {
             .load_job(&caller, &request.get_ref().job_id, false)
             .await?;
         let (tx, rx) = tokio::sync::mpsc::channel(8);
-        let live = self.state.jobs.subscribe(&record.id);
+        let jobs = self.state.jobs.clone();
         let store = self.state.store.clone();
         tokio::spawn(async move {
-            let Some(mut live) = live else {
-                // Not running in this process: its stored state is final (or will be marked).
-                let _ = tx.send(Ok(convert::job_to_pb(&record))).await;
+            // Follows the job's task while one runs here; between tasks (an attempt ended, a
+            // resubmission starts the next) and for a job no task here runs, follows the store,
+            // so a watcher always sees the job to its end.
+            let mut last = record;
+            if tx.send(Ok(convert::job_to_pb(&last))).await.is_err() {
                 return;
-            };
+            }
             loop {
-                let current = live.borrow_and_update().clone();
-                let terminal = current.state.is_terminal();
-                if tx.send(Ok(convert::job_to_pb(&current))).await.is_err() || terminal {
+                if last.state.is_terminal() {
                     return;
                 }
-                if live.changed().await.is_err() {
-                    // The job task ended; the store has its last word.
-                    let id = current.id.clone();
-                    let last = tokio::task::spawn_blocking(move || store.job(&id)).await;
-                    if let Ok(Ok(Some(r))) = last
-                        && r != current
-                    {
-                        let _ = tx.send(Ok(convert::job_to_pb(&r))).await;
+                if let Some(mut live) = jobs.subscribe(&last.id) {
+                    loop {
+                        let current = live.borrow_and_update().clone();
+                        if current != last {
+                            if tx.send(Ok(convert::job_to_pb(&current))).await.is_err() {
+                                return;
+                            }
+                            last = current;
+                        }
+                        if last.state.is_terminal() {
+                            break;
+                        }
+                        tokio::select! {
+                            changed = live.changed() => if changed.is_err() { break },
+                            () = tx.closed() => return, // the watcher left
+                        }
                     }
+                } else {
+                    tokio::select! {
+                        () = tokio::time::sleep(WATCH_POLL) => {}
+                        () = tx.closed() => return,
+                    }
+                }
+                let id = last.id.clone();
+                let store = store.clone();
+                let Ok(Ok(Some(stored))) =
+                    tokio::task::spawn_blocking(move || store.job(&id)).await
+                else {
                     return;
+                };
+                if stored != last {
+                    if tx.send(Ok(convert::job_to_pb(&stored))).await.is_err() {
+                        return;
+                    }
+                    last = stored;
                 }
             }
         });

@@ -2,8 +2,17 @@
 //!
 //! Invariant: a verdict comes only from `credence_verifier` against this server's trusted key
 //! ring (the checked verifying keys of the configured shapes); a bundle never supplies its key.
+//!
+//! Bounds: at most `limits.concurrent_verifications` calls decode and verify at once (the
+//! others wait, within their deadline), so memory is bounded by that many requests; each
+//! tenant may add `limits.verdicts_per_tenant_per_hour` verdict entries to the compliance log
+//! (beyond: RESOURCE_EXHAUSTED before anything is verified or logged); and a batch's verdicts
+//! are appended in one transaction under one checkpoint, so claims and registrations wait for
+//! one commit, not one per bundle.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use credence_proto::v1 as pb;
 use credence_verifier::{ClaimBundle, Fingerprint, verify_bundle, verify_bundles};
@@ -19,6 +28,35 @@ use crate::service::state::State;
 #[derive(Clone, Debug)]
 pub struct VerifierService {
     state: Arc<State>,
+    running: Arc<tokio::sync::Semaphore>,
+    quota: Arc<VerdictQuota>,
+}
+
+/// Verdict entries per tenant in the current hour (a fixed window per tenant).
+#[derive(Debug, Default)]
+struct VerdictQuota {
+    windows: Mutex<HashMap<String, (Instant, u64)>>,
+}
+
+const QUOTA_WINDOW: Duration = Duration::from_secs(3600);
+
+impl VerdictQuota {
+    /// Takes `n` verdicts from `tenant`'s hour, or refuses them all.
+    fn take(&self, tenant: &str, n: u64, per_hour: u64) -> Result<(), ServiceError> {
+        let mut windows = self.windows.lock().unwrap_or_else(|p| p.into_inner());
+        let now = Instant::now();
+        windows.retain(|_, (start, _)| now.duration_since(*start) < QUOTA_WINDOW);
+        let (_, used) = windows.entry(tenant.to_owned()).or_insert((now, 0));
+        if used.saturating_add(n) > per_hour {
+            return Err(ServiceError::ResourceExhausted(format!(
+                "this tenant has {used} of its {per_hour} verdicts this hour \
+                 (limits.verdicts_per_tenant_per_hour); retry later or verify offline with \
+                 credence-verify"
+            )));
+        }
+        *used += n;
+        Ok(())
+    }
 }
 
 /// Most bundles in one batch call.
@@ -83,24 +121,42 @@ fn provenance_to_pb(e: &crate::keys::ManifestEntry) -> pb::KeyProvenance {
 impl VerifierService {
     /// A service over shared state.
     pub fn new(state: Arc<State>) -> Self {
-        VerifierService { state }
+        let running = state.config.limits.concurrent_verifications;
+        VerifierService {
+            state,
+            running: Arc::new(tokio::sync::Semaphore::new(running)),
+            quota: Arc::default(),
+        }
     }
 
+    /// Records verdicts in the compliance log, in one append.
     fn record(
         state: &State,
         tenant: &str,
-        bundle: &ClaimBundle,
-        valid: bool,
+        verdicts: &[(&ClaimBundle, bool)],
     ) -> Result<(), ServiceError> {
         state
             .audit
-            .record(AuditEvent::Verification {
-                tenant,
-                bundle,
-                valid,
-            })
+            .record(AuditEvent::Verifications { tenant, verdicts })
             .map(|_| ())
             .map_err(|e| ServiceError::Internal(e.to_string()))
+    }
+
+    /// Waits for a verification slot (bounded by the call's deadline, like any wait).
+    async fn slot(&self) -> Result<tokio::sync::OwnedSemaphorePermit, ServiceError> {
+        self.running
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| ServiceError::Unavailable("the server is shutting down".into()))
+    }
+
+    fn take_quota(&self, tenant: &str, n: usize) -> Result<(), ServiceError> {
+        self.quota.take(
+            tenant,
+            n as u64,
+            self.state.config.limits.verdicts_per_tenant_per_hour,
+        )
     }
 
     async fn verify_one(
@@ -109,14 +165,17 @@ impl VerifierService {
         req: pb::VerifyBundleRequest,
     ) -> Result<pb::Verdict, ServiceError> {
         self.state.access.authorize(&caller, &Action::Verify)?;
-        let bundle = ClaimBundle::from_json(&req.bundle_json)
-            .map_err(|e| ServiceError::invalid("bundle_json", e))?;
+        self.take_quota(&caller.tenant, 1)?;
+        let permit = self.slot().await?;
         let state = self.state.clone();
         blocking(move || {
+            let _permit = permit;
+            let bundle = ClaimBundle::from_json(&req.bundle_json)
+                .map_err(|e| ServiceError::invalid("bundle_json", e))?;
             let result = verify_bundle(&state.ring, &bundle)
                 .map(|_| ())
                 .map_err(|e| e.to_string());
-            Self::record(&state, &caller.tenant, &bundle, result.is_ok())?;
+            Self::record(&state, &caller.tenant, &[(&bundle, result.is_ok())])?;
             Ok(verdict(&bundle, result))
         })
         .await
@@ -134,39 +193,47 @@ impl VerifierService {
                 format!("more than {MAX_BATCH} bundles"),
             ));
         }
+        self.take_quota(&caller.tenant, req.bundle_json.len())?;
+        let permit = self.slot().await?;
         let state = self.state.clone();
         blocking(move || {
-            let decoded: Vec<Result<ClaimBundle, String>> = req
+            let _permit = permit;
+            // Decoded off the async threads, each text dropped as soon as it is decoded, each
+            // bundle moved (never copied) into the batch; `slots` says where each one went.
+            let mut good: Vec<ClaimBundle> = Vec::with_capacity(req.bundle_json.len());
+            let slots: Vec<Result<usize, String>> = req
                 .bundle_json
-                .iter()
-                .map(|j| ClaimBundle::from_json(j).map_err(|e| e.to_string()))
+                .into_iter()
+                .map(|j| match ClaimBundle::from_json(&j) {
+                    Ok(bundle) => {
+                        good.push(bundle);
+                        Ok(good.len() - 1)
+                    }
+                    Err(e) => Err(e.to_string()),
+                })
                 .collect();
-            let good: Vec<ClaimBundle> = decoded
-                .iter()
-                .filter_map(|d| d.as_ref().ok().cloned())
-                .collect();
-            let mut results =
-                verify_bundles(&state.ring, &good, &mut credence_circuits::prover::os_rng())
-                    .into_iter();
-            let mut verdicts = Vec::with_capacity(decoded.len());
-            for d in decoded {
-                match d {
-                    Err(reason) => verdicts.push(pb::Verdict {
+            let results =
+                verify_bundles(&state.ring, &good, &mut credence_circuits::prover::os_rng());
+            if results.len() != good.len() {
+                return Err(ServiceError::Internal("batch result count".into()));
+            }
+            let logged: Vec<(&ClaimBundle, bool)> =
+                good.iter().zip(results.iter().map(Result::is_ok)).collect();
+            Self::record(&state, &caller.tenant, &logged)?;
+            let verdicts = slots
+                .into_iter()
+                .map(|slot| match slot {
+                    Err(reason) => pb::Verdict {
                         valid: false,
                         reason: format!("malformed: {reason}"),
                         ..Default::default()
-                    }),
-                    Ok(bundle) => {
-                        let r = results
-                            .next()
-                            .ok_or_else(|| ServiceError::Internal("batch result count".into()))?
-                            .map(|_| ())
-                            .map_err(|e| e.to_string());
-                        Self::record(&state, &caller.tenant, &bundle, r.is_ok())?;
-                        verdicts.push(verdict(&bundle, r));
-                    }
-                }
-            }
+                    },
+                    Ok(i) => verdict(
+                        &good[i],
+                        results[i].as_ref().map(|_| ()).map_err(|e| e.to_string()),
+                    ),
+                })
+                .collect();
             Ok(pb::VerifyBatchResponse { verdicts })
         })
         .await

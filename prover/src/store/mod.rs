@@ -127,6 +127,29 @@ pub enum Registered {
     Existing(u64),
     /// The tree is full.
     Full,
+    /// The registrant has its quota of contributions (nothing was written).
+    Quota(QuotaLimit),
+}
+
+/// Which registration quota was reached.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum QuotaLimit {
+    /// `limits.registrations_per_contributor`.
+    Contributor(u64),
+    /// `limits.registrations_per_tenant`.
+    Tenant(u64),
+}
+
+/// Who registers, and how many contributions each may hold: one token cannot fill the tree
+/// and lock every other contributor out.
+#[derive(Clone, Copy, Debug)]
+pub struct RegistrationQuota<'a> {
+    /// The registering tenant.
+    pub tenant: &'a str,
+    /// Contributions one contributor id may hold.
+    pub per_contributor: u64,
+    /// Contributions one tenant may hold (over all its contributor ids).
+    pub per_tenant: u64,
 }
 
 /// A published snapshot's public header.
@@ -260,6 +283,10 @@ pub struct JobRecord {
     pub epoch: u64,
     /// The tenant that submitted it.
     pub tenant: String,
+    /// Which run of the job this is: 1 for the first, one more for each restart. A job task
+    /// writes only while the stored attempt is its own, so a task that outlived a cancellation
+    /// and resubmission (or a takeover) can change nothing.
+    pub attempt: u32,
     /// Unix seconds.
     pub created_at: u64,
     /// Unix seconds.
@@ -268,13 +295,14 @@ pub struct JobRecord {
 
 /// The service's durable state. Every method is one transaction.
 pub trait Store: Send + Sync + 'static {
-    /// Registers `(contributor_id, commitment)` at the next free leaf below `capacity`, or
-    /// returns its existing leaf.
+    /// Registers `(contributor_id, commitment)` at the next free leaf below `capacity`, within
+    /// `quota`, or returns its existing leaf (an existing pair counts against no quota).
     fn register(
         &self,
         contributor_id: &Fr,
         commitment: &Fr,
         capacity: u64,
+        quota: &RegistrationQuota<'_>,
     ) -> Result<Registered, StorageError>;
 
     /// The contributions at these leaf indices (absent ones are left out).
@@ -299,28 +327,39 @@ pub trait Store: Send + Sync + 'static {
     /// A job by id.
     fn job(&self, id: &str) -> Result<Option<JobRecord>, StorageError>;
 
-    /// Moves a running job to `state` (a running stage, failed or cancelled). Returns the new
-    /// record, or `None` if the job is already terminal (the update is then not made).
+    /// The job with this request fingerprint, if any.
+    fn job_by_fingerprint(&self, fingerprint: &[u8; 32])
+    -> Result<Option<JobRecord>, StorageError>;
+
+    /// Moves a running job to `state` (a running stage, failed or cancelled), if its attempt is
+    /// still `attempt` (any attempt for `None`: a cancellation). Returns the new record, or
+    /// `None` if the job is terminal or in another attempt (the update is then not made).
     fn advance_job(
         &self,
         id: &str,
+        attempt: Option<u32>,
         state: JobState,
         failure: Option<&str>,
         now: u64,
     ) -> Result<Option<JobRecord>, StorageError>;
 
-    /// Stores the bundle and marks the job done, in one transaction, if it is still running.
+    /// Stores the bundle and marks the job done, in one transaction, if it is still running in
+    /// `attempt`.
     fn finish_job(
         &self,
         id: &str,
+        attempt: u32,
         bundle_json: &str,
         now: u64,
     ) -> Result<Option<JobRecord>, StorageError>;
 
-    /// Puts a failed or cancelled job back in the queue (an idempotent resubmission).
+    /// Puts a job that is not done back in the queue as its next attempt, if its attempt is
+    /// still `attempt` (so that of two resubmissions racing, one restarts it). The caller
+    /// restarts a running job only when no task runs it (see `jobs`).
     fn restart_job(
         &self,
         id: &str,
+        attempt: u32,
         circuit_id: &str,
         now: u64,
     ) -> Result<Option<JobRecord>, StorageError>;

@@ -2,15 +2,19 @@
 //!
 //! ```sql
 //! contributions(leaf_index INTEGER PRIMARY KEY, contributor_id TEXT, commitment TEXT,
-//!               created_at INTEGER, UNIQUE(contributor_id, commitment))
+//!               created_at INTEGER, tenant TEXT, UNIQUE(contributor_id, commitment))
 //! snapshots(epoch INTEGER PRIMARY KEY, depth, root TEXT, total_weight, revenue, leaf_count,
 //!           created_at)
 //! snapshot_leaves(epoch, leaf_index, contributor_id TEXT, commitment TEXT, weight,
 //!                 PRIMARY KEY(epoch, leaf_index))
 //! jobs(id TEXT PRIMARY KEY, fingerprint BLOB UNIQUE, state TEXT, failure TEXT, circuit_id TEXT,
-//!      epoch, tenant TEXT, created_at, updated_at)
+//!      epoch, tenant TEXT, created_at, updated_at, attempt INTEGER)
 //! bundles(job_id TEXT PRIMARY KEY REFERENCES jobs(id), bundle_json TEXT, created_at)
 //! ```
+//!
+//! The schema is versioned by `PRAGMA user_version` ([`MIGRATIONS`], applied in order at open,
+//! each in its own transaction with the version it reaches); a database of a newer version is
+//! refused rather than written by code that does not know it.
 //!
 //! Field elements are canonical decimal text. A `u64` is stored in an `INTEGER` column by bit
 //! cast (`as i64`), so values above `i64::MAX` read back exactly; nothing here compares them in
@@ -29,8 +33,8 @@ use credence_verifier::encoding::{fr_from_decimal, fr_to_decimal};
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use super::{
-    ContributionRecord, INTERRUPTED, JobRecord, JobState, Published, Registered, SnapshotLeaf,
-    SnapshotRecord, StorageError, Store,
+    ContributionRecord, INTERRUPTED, JobRecord, JobState, Published, QuotaLimit, Registered,
+    RegistrationQuota, SnapshotLeaf, SnapshotRecord, StorageError, Store,
 };
 
 /// File name of the database in the data directory.
@@ -81,6 +85,38 @@ CREATE TABLE IF NOT EXISTS bundles (
     created_at  INTEGER NOT NULL
 );
 ";
+
+/// The schema's versions: `MIGRATIONS[i]` takes a database from version `i` to `i + 1`.
+/// Version 1 is the schema before versioning (databases made then have `user_version` 0 and
+/// every table already: its `IF NOT EXISTS` makes it a no-op on them).
+const MIGRATIONS: &[&str] = &[
+    SCHEMA,
+    // 2: job attempts, fencing every write of a job task.
+    "ALTER TABLE jobs ADD COLUMN attempt INTEGER NOT NULL DEFAULT 1;",
+    // 3: the registering tenant, for registration quotas (earlier rows count for no tenant).
+    "ALTER TABLE contributions ADD COLUMN tenant TEXT NOT NULL DEFAULT '';
+     CREATE INDEX IF NOT EXISTS contributions_by_tenant ON contributions (tenant);",
+];
+
+/// Brings `conn` to the newest schema, refusing one newer than this code knows.
+fn migrate(conn: &mut Connection) -> Result<(), StorageError> {
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    let version = usize::try_from(version).unwrap_or(usize::MAX);
+    if version > MIGRATIONS.len() {
+        return Err(StorageError::Database(format!(
+            "the database has schema version {version}, newer than this server's {}: \
+             upgrade the server",
+            MIGRATIONS.len()
+        )));
+    }
+    for (i, step) in MIGRATIONS.iter().enumerate().skip(version) {
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        tx.execute_batch(step)?;
+        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
 
 const RUNNING_STATES: &str = "('queued','witness','proving','verifying','logged')";
 
@@ -141,7 +177,7 @@ impl SqliteStore {
     pub fn open_file(path: &Path) -> Result<Self, StorageError> {
         super::private_database(path)
             .map_err(|e| StorageError::Database(format!("{}: {e}", path.display())))?;
-        let conn = Connection::open(path)?;
+        let mut conn = Connection::open(path)?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         // `journal_mode` returns the mode in effect; anything but WAL is refused.
         let mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
@@ -151,7 +187,7 @@ impl SqliteStore {
             )));
         }
         conn.execute_batch("PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;")?;
-        conn.execute_batch(SCHEMA)?;
+        migrate(&mut conn)?;
         Ok(SqliteStore {
             conn: Mutex::new(conn),
         })
@@ -187,6 +223,7 @@ fn job_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(JobRecordRow, ())> {
             tenant: r.get(6)?,
             created_at: r.get(7)?,
             updated_at: r.get(8)?,
+            attempt: r.get(9)?,
         },
         (),
     ))
@@ -202,6 +239,7 @@ struct JobRecordRow {
     tenant: String,
     created_at: i64,
     updated_at: i64,
+    attempt: u32,
 }
 
 impl JobRecordRow {
@@ -224,12 +262,13 @@ impl JobRecordRow {
             tenant: self.tenant,
             created_at: to_u64(self.created_at),
             updated_at: to_u64(self.updated_at),
+            attempt: self.attempt,
         })
     }
 }
 
 const JOB_COLUMNS: &str =
-    "id, fingerprint, state, failure, circuit_id, epoch, tenant, created_at, updated_at";
+    "id, fingerprint, state, failure, circuit_id, epoch, tenant, created_at, updated_at, attempt";
 
 fn get_job(conn: &Connection, id: &str) -> Result<Option<JobRecord>, StorageError> {
     let row = conn
@@ -318,6 +357,7 @@ impl Store for SqliteStore {
         contributor_id: &Fr,
         commitment: &Fr,
         capacity: u64,
+        quota: &RegistrationQuota<'_>,
     ) -> Result<Registered, StorageError> {
         let (id, cm) = (fr_to_decimal(contributor_id), fr_to_decimal(commitment));
         self.write(|tx| {
@@ -331,16 +371,42 @@ impl Store for SqliteStore {
             if let Some(i) = existing {
                 return Ok(Registered::Existing(to_u64(i)));
             }
-            // Leaf indices are dense from 0, so the next one is the count.
-            let next: i64 = tx.query_row("SELECT COUNT(*) FROM contributions", [], |r| r.get(0))?;
+            // Each count reads one index range, bounded by the quota it checks.
+            let count = |sql: &str, key: &str| -> rusqlite::Result<u64> {
+                tx.query_row(sql, [key], |r| r.get::<_, i64>(0))
+                    .map(to_u64)
+            };
+            if count(
+                "SELECT COUNT(*) FROM contributions WHERE contributor_id = ?1",
+                &id,
+            )? >= quota.per_contributor
+            {
+                return Ok(Registered::Quota(QuotaLimit::Contributor(
+                    quota.per_contributor,
+                )));
+            }
+            if count(
+                "SELECT COUNT(*) FROM contributions WHERE tenant = ?1",
+                quota.tenant,
+            )? >= quota.per_tenant
+            {
+                return Ok(Registered::Quota(QuotaLimit::Tenant(quota.per_tenant)));
+            }
+            // Leaf indices are dense from 0, so the next one follows the largest (the primary
+            // key: one index lookup, however many contributions there are).
+            let next: i64 = tx.query_row(
+                "SELECT COALESCE(MAX(leaf_index) + 1, 0) FROM contributions",
+                [],
+                |r| r.get(0),
+            )?;
             let next = to_u64(next);
             if next >= capacity {
                 return Ok(Registered::Full);
             }
             tx.execute(
-                "INSERT INTO contributions (leaf_index, contributor_id, commitment, created_at)
-                 VALUES (?1, ?2, ?3, ?4)",
-                params![to_i64(next), id, cm, to_i64(super::now())],
+                "INSERT INTO contributions (leaf_index, contributor_id, commitment, created_at, tenant)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![to_i64(next), id, cm, to_i64(super::now()), quota.tenant],
             )?;
             Ok(Registered::Created(next))
         })
@@ -433,7 +499,8 @@ impl Store for SqliteStore {
             }
             tx.execute(
                 &format!(
-                    "INSERT INTO jobs ({JOB_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+                    "INSERT INTO jobs ({JOB_COLUMNS})
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
                 ),
                 params![
                     job.id,
@@ -444,7 +511,8 @@ impl Store for SqliteStore {
                     to_i64(job.epoch),
                     job.tenant,
                     to_i64(job.created_at),
-                    to_i64(job.updated_at)
+                    to_i64(job.updated_at),
+                    job.attempt
                 ],
             )?;
             Ok(job.clone())
@@ -455,9 +523,25 @@ impl Store for SqliteStore {
         get_job(&self.conn(), id)
     }
 
+    fn job_by_fingerprint(
+        &self,
+        fingerprint: &[u8; 32],
+    ) -> Result<Option<JobRecord>, StorageError> {
+        let row = self
+            .conn()
+            .query_row(
+                &format!("SELECT {JOB_COLUMNS} FROM jobs WHERE fingerprint = ?1"),
+                [&fingerprint[..]],
+                job_from_row,
+            )
+            .optional()?;
+        row.map(|(r, ())| r.decode()).transpose()
+    }
+
     fn advance_job(
         &self,
         id: &str,
+        attempt: Option<u32>,
         state: JobState,
         failure: Option<&str>,
         now: u64,
@@ -466,9 +550,10 @@ impl Store for SqliteStore {
             let n = tx.execute(
                 &format!(
                     "UPDATE jobs SET state = ?2, failure = ?3, updated_at = ?4
-                     WHERE id = ?1 AND state IN {RUNNING_STATES}"
+                     WHERE id = ?1 AND state IN {RUNNING_STATES}
+                       AND (?5 IS NULL OR attempt = ?5)"
                 ),
-                params![id, state.as_str(), failure, to_i64(now)],
+                params![id, state.as_str(), failure, to_i64(now), attempt],
             )?;
             if n == 0 {
                 return Ok(None);
@@ -480,6 +565,7 @@ impl Store for SqliteStore {
     fn finish_job(
         &self,
         id: &str,
+        attempt: u32,
         bundle_json: &str,
         now: u64,
     ) -> Result<Option<JobRecord>, StorageError> {
@@ -487,9 +573,9 @@ impl Store for SqliteStore {
             let n = tx.execute(
                 &format!(
                     "UPDATE jobs SET state = 'done', failure = NULL, updated_at = ?2
-                     WHERE id = ?1 AND state IN {RUNNING_STATES}"
+                     WHERE id = ?1 AND state IN {RUNNING_STATES} AND attempt = ?3"
                 ),
-                params![id, to_i64(now)],
+                params![id, to_i64(now), attempt],
             )?;
             if n == 0 {
                 return Ok(None);
@@ -505,14 +591,16 @@ impl Store for SqliteStore {
     fn restart_job(
         &self,
         id: &str,
+        attempt: u32,
         circuit_id: &str,
         now: u64,
     ) -> Result<Option<JobRecord>, StorageError> {
         self.write(|tx| {
             let n = tx.execute(
-                "UPDATE jobs SET state = 'queued', failure = NULL, circuit_id = ?2, updated_at = ?3
-                 WHERE id = ?1 AND state IN ('failed', 'cancelled')",
-                params![id, circuit_id, to_i64(now)],
+                "UPDATE jobs SET state = 'queued', failure = NULL, circuit_id = ?2, updated_at = ?3,
+                                 attempt = attempt + 1
+                 WHERE id = ?1 AND state != 'done' AND attempt = ?4",
+                params![id, circuit_id, to_i64(now), attempt],
             )?;
             if n == 0 {
                 return Ok(None);
@@ -560,21 +648,72 @@ mod tests {
             tenant: "t".into(),
             created_at: 1,
             updated_at: 1,
+            attempt: 1,
         }
     }
+
+    const NO_QUOTA: RegistrationQuota<'static> = RegistrationQuota {
+        tenant: "t",
+        per_contributor: u64::MAX,
+        per_tenant: u64::MAX,
+    };
 
     #[test]
     fn contributions_are_keyed_by_the_pair() {
         let dir = tempfile::tempdir().unwrap();
         let s = SqliteStore::open(dir.path()).unwrap();
         let (a, b, cm) = (Fr::from(1u64), Fr::from(2u64), Fr::from(3u64));
-        assert_eq!(s.register(&a, &cm, 2).unwrap(), Registered::Created(0));
-        assert_eq!(s.register(&b, &cm, 2).unwrap(), Registered::Created(1));
-        assert_eq!(s.register(&a, &cm, 2).unwrap(), Registered::Existing(0));
-        assert_eq!(s.register(&a, &b, 2).unwrap(), Registered::Full);
+        let q = &NO_QUOTA;
+        assert_eq!(s.register(&a, &cm, 2, q).unwrap(), Registered::Created(0));
+        assert_eq!(s.register(&b, &cm, 2, q).unwrap(), Registered::Created(1));
+        assert_eq!(s.register(&a, &cm, 2, q).unwrap(), Registered::Existing(0));
+        assert_eq!(s.register(&a, &b, 2, q).unwrap(), Registered::Full);
         let got = s.contributions(&[1, 5]).unwrap();
         assert_eq!(got.len(), 1);
         assert_eq!(got[0].contributor_id, b);
+    }
+
+    #[test]
+    fn registrations_stay_within_the_contributor_and_tenant_quotas() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = SqliteStore::open(dir.path()).unwrap();
+        let q = |tenant| RegistrationQuota {
+            tenant,
+            per_contributor: 2,
+            per_tenant: 3,
+        };
+        let (a, b) = (Fr::from(1u64), Fr::from(2u64));
+        let cm = |i: u64| Fr::from(100 + i);
+        assert_eq!(
+            s.register(&a, &cm(0), 16, &q("x")).unwrap(),
+            Registered::Created(0)
+        );
+        assert_eq!(
+            s.register(&a, &cm(1), 16, &q("x")).unwrap(),
+            Registered::Created(1)
+        );
+        assert_eq!(
+            s.register(&a, &cm(2), 16, &q("x")).unwrap(),
+            Registered::Quota(QuotaLimit::Contributor(2))
+        );
+        // An existing pair is answered whatever the quota.
+        assert_eq!(
+            s.register(&a, &cm(1), 16, &q("x")).unwrap(),
+            Registered::Existing(1)
+        );
+        assert_eq!(
+            s.register(&b, &cm(3), 16, &q("x")).unwrap(),
+            Registered::Created(2)
+        );
+        assert_eq!(
+            s.register(&b, &cm(4), 16, &q("x")).unwrap(),
+            Registered::Quota(QuotaLimit::Tenant(3))
+        );
+        // Another tenant has its own quota; the refused registrations took no leaf.
+        assert_eq!(
+            s.register(&b, &cm(4), 16, &q("y")).unwrap(),
+            Registered::Created(3)
+        );
     }
 
     #[test]
@@ -623,15 +762,15 @@ mod tests {
             assert_eq!(s.insert_job(&job("a", 1)).unwrap().id, "a");
             assert_eq!(s.insert_job(&job("b", 1)).unwrap().id, "a");
             s.insert_job(&job("c", 2)).unwrap();
-            s.finish_job("c", "{}", 2).unwrap().unwrap();
+            s.finish_job("c", 1, "{}", 2).unwrap().unwrap();
             // A terminal job does not move.
             assert!(
-                s.advance_job("c", JobState::Proving, None, 3)
+                s.advance_job("c", Some(1), JobState::Proving, None, 3)
                     .unwrap()
                     .is_none()
             );
-            assert!(s.finish_job("c", "{}", 3).unwrap().is_none());
-            s.advance_job("a", JobState::Proving, None, 2)
+            assert!(s.finish_job("c", 1, "{}", 3).unwrap().is_none());
+            s.advance_job("a", Some(1), JobState::Proving, None, 2)
                 .unwrap()
                 .unwrap();
         }
@@ -643,8 +782,72 @@ mod tests {
             (JobState::Failed, Some(INTERRUPTED))
         );
         assert_eq!(s.bundle("c").unwrap().as_deref(), Some("{}"));
-        let restarted = s.restart_job("a", "claim-v1-n2-d4", 6).unwrap().unwrap();
-        assert_eq!(restarted.state, JobState::Queued);
-        assert!(s.restart_job("c", "x", 6).unwrap().is_none());
+        let restarted = s.restart_job("a", 1, "claim-v1-n2-d4", 6).unwrap().unwrap();
+        assert_eq!((restarted.state, restarted.attempt), (JobState::Queued, 2));
+        // A done job never restarts; a stale attempt does not restart a job twice.
+        assert!(s.restart_job("c", 1, "x", 6).unwrap().is_none());
+        assert!(s.restart_job("a", 1, "x", 6).unwrap().is_none());
+        assert_eq!(s.job_by_fingerprint(&[1; 32]).unwrap().unwrap().attempt, 2);
+    }
+
+    #[test]
+    fn every_write_of_a_job_task_is_fenced_by_its_attempt() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = SqliteStore::open(dir.path()).unwrap();
+        s.insert_job(&job("a", 1)).unwrap();
+        // Cancelled, then resubmitted: attempt 2 runs; attempt 1's task lives on.
+        s.advance_job("a", None, JobState::Cancelled, Some("cancelled"), 2)
+            .unwrap()
+            .unwrap();
+        s.restart_job("a", 1, "claim-v1-n1-d4", 3).unwrap().unwrap();
+        assert!(
+            s.advance_job("a", Some(1), JobState::Proving, None, 4)
+                .unwrap()
+                .is_none()
+        );
+        assert!(
+            s.advance_job("a", Some(1), JobState::Failed, Some("x"), 4)
+                .unwrap()
+                .is_none()
+        );
+        assert!(s.finish_job("a", 1, "{\"old\":1}", 4).unwrap().is_none());
+        assert!(s.bundle("a").unwrap().is_none());
+        // Attempt 2 writes.
+        s.advance_job("a", Some(2), JobState::Proving, None, 5)
+            .unwrap()
+            .unwrap();
+        let done = s.finish_job("a", 2, "{}", 6).unwrap().unwrap();
+        assert_eq!((done.state, done.attempt), (JobState::Done, 2));
+        assert_eq!(s.bundle("a").unwrap().as_deref(), Some("{}"));
+    }
+
+    #[test]
+    fn schema_versions_migrate_and_newer_ones_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(DB_FILE);
+        {
+            // A database from before versioning: version 0, jobs without attempts.
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(SCHEMA).unwrap();
+            conn.execute(
+                "INSERT INTO jobs (id, fingerprint, state, circuit_id, epoch, tenant,
+                 created_at, updated_at) VALUES ('old', ?1, 'failed', 'c', 1, 't', 1, 1)",
+                [&[7u8; 32][..]],
+            )
+            .unwrap();
+        }
+        let s = SqliteStore::open_file(&path).unwrap();
+        assert_eq!(s.job("old").unwrap().unwrap().attempt, 1);
+        drop(s);
+        let conn = Connection::open(&path).unwrap();
+        let v: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, MIGRATIONS.len() as i64);
+        conn.pragma_update(None, "user_version", MIGRATIONS.len() as i64 + 1)
+            .unwrap();
+        drop(conn);
+        let err = SqliteStore::open_file(&path).unwrap_err().to_string();
+        assert!(err.contains("newer than this server"), "{err}");
     }
 }

@@ -55,9 +55,6 @@ pub enum BundleLogError {
     /// The bundle has no `log` field.
     #[error("the bundle has no `log` field (it was not issued by a logging server)")]
     NoLog,
-    /// The `log` field is not a [`LogInclusion`].
-    #[error("`log` is not a log inclusion: {0}")]
-    NotInclusion(serde_json::Error),
     /// The inclusion does not verify (or carries no valid entry).
     #[error("{0}")]
     Inclusion(#[from] InclusionError),
@@ -78,17 +75,17 @@ pub enum BundleLogError {
 }
 
 impl BundleLogError {
-    /// True when the bundle is malformed rather than falsely claiming inclusion: no `log`, not an
-    /// inclusion, no or undecodable entry bytes, malformed proof hashes.
+    /// True when the bundle is malformed rather than falsely claiming inclusion: no `log`, no or
+    /// undecodable entry bytes, malformed proof hashes.
     pub fn is_malformed(&self) -> bool {
         matches!(
             self,
             BundleLogError::NoLog
-                | BundleLogError::NotInclusion(_)
                 | BundleLogError::Inclusion(
                     InclusionError::MissingEntry
                         | InclusionError::Entry(_)
                         | InclusionError::MalformedProof(_)
+                        | InclusionError::TooLarge(_)
                 )
         )
     }
@@ -103,9 +100,7 @@ pub fn check_bundle_inclusion(
     bundle: &ClaimBundle,
     verifier: &LogVerifier,
 ) -> Result<(LogInclusion, Checkpoint, LogEntry), BundleLogError> {
-    let log = bundle.log.as_ref().ok_or(BundleLogError::NoLog)?;
-    let inclusion: LogInclusion =
-        serde_json::from_value(log.clone()).map_err(BundleLogError::NotInclusion)?;
+    let inclusion = bundle.log.clone().ok_or(BundleLogError::NoLog)?;
     let (checkpoint, entry) = inclusion.verify_carried(verifier)?;
     let index = inclusion.index;
     let logged = match entry.claim_bundle() {

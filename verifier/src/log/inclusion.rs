@@ -11,12 +11,19 @@ use base64::engine::general_purpose::STANDARD as B64;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use super::entry::{EntryError, LogEntry};
+use super::entry::{EntryError, LogEntry, MAX_ENTRY_LEN};
 use super::merkle::{Hash, ProofError, leaf_hash, verify_inclusion};
 use super::note::{Checkpoint, LogVerifier, NoteError};
 
 /// A proof has at most one hash per tree level, and sizes are u64.
 pub const MAX_PROOF_HASHES: usize = 64;
+
+/// The largest checkpoint note a bundle carries (a signed note with a few cosignatures is well
+/// under 1 KiB).
+pub const MAX_CARRIED_CHECKPOINT: usize = 8 * 1024;
+
+/// The largest carried entry, in base64 characters: a [`MAX_ENTRY_LEN`] entry.
+pub const MAX_CARRIED_ENTRY: usize = MAX_ENTRY_LEN.div_ceil(3) * 4;
 
 /// Where an entry is in the log, with everything needed to check it offline.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -63,6 +70,9 @@ pub enum InclusionError {
     /// The carried entry is not base64 or not a valid entry.
     #[error("carried entry: {0}")]
     Entry(#[from] EntryError),
+    /// A field is larger than an inclusion can honestly need.
+    #[error("{0} is too large")]
+    TooLarge(&'static str),
 }
 
 impl LogInclusion {
@@ -77,6 +87,27 @@ impl LogInclusion {
         }
     }
 
+    /// Refuses fields larger than an honest inclusion needs (at most [`MAX_PROOF_HASHES`]
+    /// hashes of 64 hex digits, a checkpoint of [`MAX_CARRIED_CHECKPOINT`] bytes, an entry of
+    /// [`MAX_CARRIED_ENTRY`] base64 characters), so decoding a bundle costs a bounded amount of
+    /// memory, whatever its `log` holds.
+    pub fn check_sizes(&self) -> Result<(), InclusionError> {
+        if self.proof.len() > MAX_PROOF_HASHES || self.proof.iter().any(|h| h.len() != 64) {
+            return Err(InclusionError::TooLarge("the inclusion proof"));
+        }
+        if self.checkpoint.len() > MAX_CARRIED_CHECKPOINT {
+            return Err(InclusionError::TooLarge("the checkpoint"));
+        }
+        if self
+            .entry
+            .as_ref()
+            .is_some_and(|e| e.len() > MAX_CARRIED_ENTRY)
+        {
+            return Err(InclusionError::TooLarge("the carried entry"));
+        }
+        Ok(())
+    }
+
     /// Carries the entry's logged bytes along.
     pub fn with_entry(mut self, bytes: &[u8]) -> Self {
         self.entry = Some(B64.encode(bytes));
@@ -88,10 +119,21 @@ impl LogInclusion {
         &self,
         verifier: &LogVerifier,
     ) -> Result<(Checkpoint, LogEntry), InclusionError> {
-        let encoded = self.entry.as_deref().ok_or(InclusionError::MissingEntry)?;
-        let bytes = B64.decode(encoded).map_err(|_| EntryError::Encoding)?;
+        let bytes = self.carried_bytes()?;
         let checkpoint = self.verify(&bytes, verifier)?;
         Ok((checkpoint, LogEntry::from_bytes(&bytes)?))
+    }
+
+    /// The carried entry, decoded but NOT verified against the checkpoint: for the log's own
+    /// server, which just read it from its database ([`LogInclusion::verify_carried`] is what
+    /// anyone else uses).
+    pub fn carried_entry(&self) -> Result<LogEntry, InclusionError> {
+        Ok(LogEntry::from_bytes(&self.carried_bytes()?)?)
+    }
+
+    fn carried_bytes(&self) -> Result<Vec<u8>, InclusionError> {
+        let encoded = self.entry.as_deref().ok_or(InclusionError::MissingEntry)?;
+        Ok(B64.decode(encoded).map_err(|_| EntryError::Encoding)?)
     }
 
     /// Decodes the hex proof strictly (lowercase or uppercase hex, exactly 32 bytes each).
