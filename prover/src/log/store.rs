@@ -284,15 +284,7 @@ impl LogStore {
         let bytes = entry.to_bytes()?;
         let key = format!("once:{marker}");
         let mut inner = self.lock()?;
-        let seen: Option<String> = inner
-            .conn
-            .query_row(
-                "SELECT value FROM log_meta WHERE key = ?1",
-                params![key],
-                |r| r.get(0),
-            )
-            .optional()?;
-        if seen.is_some() {
+        if inner.marked_index(&key)?.is_some() {
             return Ok(None);
         }
         let start = inner.tree.size();
@@ -318,18 +310,7 @@ impl LogStore {
         let bytes = entry.to_bytes()?;
         let key = format!("once:{marker}");
         let mut inner = self.lock()?;
-        let seen: Option<String> = inner
-            .conn
-            .query_row(
-                "SELECT value FROM log_meta WHERE key = ?1",
-                params![key],
-                |r| r.get(0),
-            )
-            .optional()?;
-        if let Some(seen) = seen {
-            let index: u64 = seen.parse().map_err(|_| {
-                StoreError::Corrupt(format!("log_meta {key} is not an entry index: {seen:?}"))
-            })?;
+        if let Some(index) = inner.marked_index(&key)? {
             return inner.inclusion(index);
         }
         inner.append_proving(&bytes, Some(&key))
@@ -476,6 +457,24 @@ impl LogStore {
 }
 
 impl Inner {
+    /// The index of the entry appended under `key` (`once:<marker>`), if any.
+    fn marked_index(&self, key: &str) -> Result<Option<u64>, StoreError> {
+        let seen: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT value FROM log_meta WHERE key = ?1",
+                params![key],
+                |r| r.get(0),
+            )
+            .optional()?;
+        seen.map(|v| {
+            v.parse().map_err(|_| {
+                StoreError::Corrupt(format!("log_meta {key} is not an entry index: {v:?}"))
+            })
+        })
+        .transpose()
+    }
+
     /// The inclusion of entry `index` in the latest checkpoint, with the entry's bytes.
     fn inclusion(&self, index: u64) -> Result<LogInclusion, StoreError> {
         let size = self.tree.size();
