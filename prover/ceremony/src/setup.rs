@@ -109,81 +109,19 @@ fn combine<P: CurveGroup<ScalarField = Fr>>(bases: &[P::Affine], terms: &[(u32, 
     if is_long(terms) {
         return;
     }
-    for &(row, v) in terms {
-        *acc += times::<P>(bases[row as usize], v);
-    }
-}
-
-/// `v·base`, with [`combine`]'s shortcuts (±1 free, the shorter of `v` and `−v`).
-fn times<P: CurveGroup<ScalarField = Fr>>(base: P::Affine, v: Fr) -> P {
     let one = Fr::one();
-    if v == one {
-        return base.into_group();
-    }
-    if v == -one {
-        return -base.into_group();
-    }
-    let (pos, neg) = (v.into_bigint(), (-v).into_bigint());
-    if neg.num_bits() < pos.num_bits() {
-        -base.into_group().mul_bigint(neg)
-    } else {
-        base.into_group().mul_bigint(pos)
-    }
-}
-
-/// The Lagrange bases the A and B terms of a column are multiplied into.
-struct AbBases<'a> {
-    g1: &'a [G1Affine],
-    g2: &'a [G2Affine],
-    alpha: &'a [G1Affine],
-    beta: &'a [G1Affine],
-    alpha_beta: &'a [G1Affine],
-}
-
-impl AbBases<'_> {
-    /// A, B1, B2 and the `β·A + α·B` part of K of one column with short A and B terms (both
-    /// sorted by row, as [`columns`] makes them). Where the column has the same coefficient in
-    /// A and B of one row (both sides of an S-box's `x·x`), `c·L_i` serves A and B1, and
-    /// `c·(α + β)L_i` gives K's two terms in one multiplication.
-    fn ab_terms(
-        &self,
-        at: &[(u32, Fr)],
-        bt: &[(u32, Fr)],
-        a: &mut G1Projective,
-        b1: &mut G1Projective,
-        b2: &mut G2Projective,
-        kk: &mut G1Projective,
-    ) {
-        let (mut i, mut k) = (0, 0);
-        while i < at.len() || k < bt.len() {
-            let (ra, rb) = (at.get(i).map(|t| t.0), bt.get(k).map(|t| t.0));
-            if ra.is_some() && ra == rb {
-                let (r, va, vb) = (at[i].0 as usize, at[i].1, bt[k].1);
-                if va == vb {
-                    let t: G1Projective = times(self.g1[r], va);
-                    *a += t;
-                    *b1 += t;
-                    *kk += times::<G1Projective>(self.alpha_beta[r], va);
-                } else {
-                    *a += times::<G1Projective>(self.g1[r], va);
-                    *kk += times::<G1Projective>(self.beta[r], va);
-                    *b1 += times::<G1Projective>(self.g1[r], vb);
-                    *kk += times::<G1Projective>(self.alpha[r], vb);
-                }
-                *b2 += times::<G2Projective>(self.g2[r], vb);
-                i += 1;
-                k += 1;
-            } else if rb.is_none() || ra.is_some_and(|x| rb.is_some_and(|y| x < y)) {
-                let (r, v) = (at[i].0 as usize, at[i].1);
-                *a += times::<G1Projective>(self.g1[r], v);
-                *kk += times::<G1Projective>(self.beta[r], v);
-                i += 1;
+    for &(row, v) in terms {
+        let b = bases[row as usize];
+        if v == one {
+            *acc += b;
+        } else if v == -one {
+            *acc -= b;
+        } else {
+            let (pos, neg) = (v.into_bigint(), (-v).into_bigint());
+            if neg.num_bits() < pos.num_bits() {
+                *acc -= b.into_group().mul_bigint(neg);
             } else {
-                let (r, v) = (bt[k].0 as usize, bt[k].1);
-                *b1 += times::<G1Projective>(self.g1[r], v);
-                *b2 += times::<G2Projective>(self.g2[r], v);
-                *kk += times::<G1Projective>(self.alpha[r], v);
-                k += 1;
+                *acc += b.into_group().mul_bigint(pos);
             }
         }
     }
@@ -290,21 +228,6 @@ pub fn new_zkey_with<R: Read + Seek>(
     let ct = columns(r1cs, 2);
     let wires = r1cs.num_wires as usize;
 
-    // (α + β)·L_i(τ): a term with the same coefficient in A and B (the `x·x` of an S-box)
-    // adds it to K with one multiplication instead of two.
-    let l_ab: Vec<G1Projective> = ark_std::cfg_iter!(l_alpha)
-        .zip(&l_beta)
-        .map(|(a, b)| *a + b)
-        .collect();
-    let l_ab = G1Projective::normalize_batch(&l_ab);
-    let bases = AbBases {
-        g1: &l_g1,
-        g2: &l_g2,
-        alpha: &l_alpha,
-        beta: &l_beta,
-        alpha_beta: &l_ab,
-    };
-
     // A, B1, B2, and K = β·A + α·B + C per wire (IC for public wires, L for the others).
     progress.phase("A, B and C of each wire", wires as u64);
     let wire_ids: Vec<usize> = (0..wires).collect();
@@ -315,15 +238,11 @@ pub fn new_zkey_with<R: Read + Seek>(
                 let mut b1 = G1Projective::zero();
                 let mut b2 = G2Projective::zero();
                 let mut kk = G1Projective::zero();
-                if is_long(&at[j]) || is_long(&bt[j]) {
-                    combine(&l_g1, &at[j], &mut a);
-                    combine(&l_g1, &bt[j], &mut b1);
-                    combine(&l_g2, &bt[j], &mut b2);
-                    combine(&l_beta, &at[j], &mut kk);
-                    combine(&l_alpha, &bt[j], &mut kk);
-                } else {
-                    bases.ab_terms(&at[j], &bt[j], &mut a, &mut b1, &mut b2, &mut kk);
-                }
+                combine(&l_g1, &at[j], &mut a);
+                combine(&l_g1, &bt[j], &mut b1);
+                combine(&l_g2, &bt[j], &mut b2);
+                combine(&l_beta, &at[j], &mut kk);
+                combine(&l_alpha, &bt[j], &mut kk);
                 combine(&l_g1, &ct[j], &mut kk);
                 if j <= p {
                     a += l_g1[m + j];
@@ -433,55 +352,6 @@ pub fn new_zkey_with<R: Read + Seek>(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn shared_a_and_b_terms_agree_with_separate_sums() {
-        use ark_std::UniformRand;
-        let mut rng = ark_std::test_rng();
-        let n = 40;
-        let g1: Vec<G1Affine> = (0..n).map(|_| G1Affine::rand(&mut rng)).collect();
-        let g2: Vec<G2Affine> = (0..n).map(|_| G2Affine::rand(&mut rng)).collect();
-        let alpha: Vec<G1Affine> = (0..n).map(|_| G1Affine::rand(&mut rng)).collect();
-        let beta: Vec<G1Affine> = (0..n).map(|_| G1Affine::rand(&mut rng)).collect();
-        let ab: Vec<G1Affine> = alpha
-            .iter()
-            .zip(&beta)
-            .map(|(a, b)| (*a + b).into_affine())
-            .collect();
-        let bases = AbBases {
-            g1: &g1,
-            g2: &g2,
-            alpha: &alpha,
-            beta: &beta,
-            alpha_beta: &ab,
-        };
-        // Rows only in A, only in B, in both with equal and with different coefficients.
-        let at: Vec<(u32, Fr)> = [(1, 5), (3, 7), (4, 9), (8, 2), (9, 1)]
-            .map(|(r, v)| (r, -Fr::from(v as u64)))
-            .to_vec();
-        let bt: Vec<(u32, Fr)> = vec![
-            (0, Fr::rand(&mut rng)),
-            (3, -Fr::from(7u64)),
-            (4, Fr::from(9u64)),
-            (9, -Fr::from(1u64)),
-            (12, Fr::one()),
-        ];
-        let (mut a, mut b1, mut b2, mut kk) = (
-            G1Projective::zero(),
-            G1Projective::zero(),
-            G2Projective::zero(),
-            G1Projective::zero(),
-        );
-        bases.ab_terms(&at, &bt, &mut a, &mut b1, &mut b2, &mut kk);
-        let sum1 = |b: &[G1Affine], t: &[(u32, Fr)]| -> G1Projective {
-            t.iter().map(|&(r, v)| b[r as usize] * v).sum()
-        };
-        let sum2: G2Projective = bt.iter().map(|&(r, v)| g2[r as usize] * v).sum();
-        assert_eq!(a, sum1(&g1, &at));
-        assert_eq!(b1, sum1(&g1, &bt));
-        assert_eq!(b2, sum2);
-        assert_eq!(kk, sum1(&beta, &at) + sum1(&alpha, &bt));
-    }
 
     #[test]
     fn combine_agrees_with_the_plain_sum_on_both_paths() {
