@@ -8,8 +8,9 @@
 //! Invariant: reporting never changes a result. [`Silent`] is what the plain functions
 //! (`new_zkey`, `contribute`, ...) pass.
 
-/// Receives the progress of a long step. Implementations must be cheap and thread-safe: units
-/// are reported from the worker threads.
+/// Receives the progress of a long step. Implementations must be cheap; units are reported
+/// between chunks, from the thread that runs the step (the chunks themselves run in parallel),
+/// and `Sync` lets a step share its reporter with the closures it hands to rayon.
 pub trait Progress: Sync {
     /// A new phase begins: `name` says what it does, `total` how many units it has (0 when the
     /// phase cannot count its work: a spinner then fits).
