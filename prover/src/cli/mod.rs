@@ -15,6 +15,10 @@
 //! - `credence log export --data-dir DIR --out FILE`: the compliance log as one file for
 //!   `credence-verify audit --export` (read-only; works while the server runs).
 //!
+//! - `credence load-test [--seconds S] [--clients C] [--runs clean|kill|both]`: a loopback
+//!   server under mixed load, killed and restarted mid-run, held to its promises
+//!   ([`load_test`]).
+//!
 //! The contributor's private files are described in [`files`].
 
 pub mod bench;
@@ -25,6 +29,7 @@ pub mod commit;
 pub mod config;
 pub mod demo;
 pub mod files;
+pub mod load_test;
 pub mod log;
 pub mod progress;
 pub mod register;
@@ -78,6 +83,10 @@ pub enum Command {
     /// The compliance log.
     #[command(subcommand)]
     Log(log::LogCommand),
+    /// Drive a loopback server with concurrent clients for a fixed time, with and without a
+    /// SIGKILL mid-run; report throughput, latency, errors and peak RSS, and check that nothing
+    /// accepted was lost.
+    LoadTest(load_test::LoadTestArgs),
 }
 
 /// Runs the command; returns the process exit code.
@@ -98,5 +107,6 @@ pub async fn run(cli: Cli) -> Result<i32> {
         Command::Bench(a) => bench::command(a).await.map(|()| 0),
         Command::Demo(a) => demo::run(a).await.map(|()| 0),
         Command::Log(c) => log::run(c).await.map(|()| 0),
+        Command::LoadTest(a) => load_test::command(a).await,
     }
 }
