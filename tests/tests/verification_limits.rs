@@ -1,7 +1,7 @@
 //! Verification cannot be turned against the server: a batch's verdicts go into the log in one
 //! append under one checkpoint, each tenant has an hourly quota of verdicts, and a bundle whose
 //! `log` field is not a bounded log inclusion is malformed (it was decoded as free-form JSON of
-//! up to a MiB).
+//! up to a MiB). A malformed bundle gets no verdict entry and costs no quota.
 
 use credence_proto::v1 as pb;
 use credence_tests::{TestServer, config, standard_setup, watch};
@@ -110,5 +110,69 @@ async fn a_bundle_log_that_is_not_a_bounded_inclusion_is_malformed() {
         verdicts[0].reason
     );
     assert!(verdicts[1].valid, "{}", verdicts[1].reason);
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_bundles_cost_no_quota() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = config(dir.path());
+    c.limits.verdicts_per_tenant_per_hour = 4;
+    let server = TestServer::start(c).await;
+    let bundle = one_bundle(&server).await;
+    let log = server.app.log().clone();
+    let mut verifier = server.verifier().await;
+    let before = log.size().unwrap();
+
+    // Four malformed single calls and a batch of three malformed bundles: more than the quota,
+    // all refused or judged malformed, nothing logged.
+    for _ in 0..4 {
+        let s = verifier
+            .verify_bundle(pb::VerifyBundleRequest {
+                bundle_json: "{\"not\": \"a bundle\"}".into(),
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(s.code(), Code::InvalidArgument, "{s:?}");
+    }
+    let verdicts = verifier
+        .verify_batch(pb::VerifyBatchRequest {
+            bundle_json: vec!["[]".into(); 3],
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .verdicts;
+    assert!(verdicts.iter().all(|v| !v.valid && v.reason.starts_with("malformed")));
+    assert_eq!(log.size().unwrap(), before);
+
+    // The whole quota is still there: a batch of one malformed and three good bundles spends
+    // three, one more verdict the fourth, and the next is over the hour's quota.
+    let verdicts = verifier
+        .verify_batch(pb::VerifyBatchRequest {
+            bundle_json: vec!["[]".into(), bundle.clone(), bundle.clone(), bundle.clone()],
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .verdicts;
+    assert_eq!(verdicts.iter().filter(|v| v.valid).count(), 3);
+    assert_eq!(log.size().unwrap(), before + 3);
+    let v = verifier
+        .verify_bundle(pb::VerifyBundleRequest {
+            bundle_json: bundle.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(v.valid);
+    assert_eq!(log.size().unwrap(), before + 4);
+    let s = verifier
+        .verify_bundle(pb::VerifyBundleRequest {
+            bundle_json: bundle,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(s.code(), Code::ResourceExhausted, "{s:?}");
     server.stop().await;
 }

@@ -57,6 +57,15 @@ impl VerdictQuota {
         *used += n;
         Ok(())
     }
+
+    /// Gives back `n` verdicts taken for bundles that turned out malformed: they are refused
+    /// without a verdict entry, so they cost the log nothing and the tenant no quota.
+    fn refund(&self, tenant: &str, n: u64) {
+        let mut windows = self.windows.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((_, used)) = windows.get_mut(tenant) {
+            *used = used.saturating_sub(n);
+        }
+    }
 }
 
 /// Most bundles in one batch call.
@@ -168,10 +177,13 @@ impl VerifierService {
         self.take_quota(&caller.tenant, 1)?;
         let permit = self.slot().await?;
         let state = self.state.clone();
+        let quota = self.quota.clone();
         blocking(move || {
             let _permit = permit;
-            let bundle = ClaimBundle::from_json(&req.bundle_json)
-                .map_err(|e| ServiceError::invalid("bundle_json", e))?;
+            let bundle = ClaimBundle::from_json(&req.bundle_json).map_err(|e| {
+                quota.refund(&caller.tenant, 1);
+                ServiceError::invalid("bundle_json", e)
+            })?;
             let result = verify_bundle(&state.ring, &bundle)
                 .map(|_| ())
                 .map_err(|e| e.to_string());
@@ -196,6 +208,7 @@ impl VerifierService {
         self.take_quota(&caller.tenant, req.bundle_json.len())?;
         let permit = self.slot().await?;
         let state = self.state.clone();
+        let quota = self.quota.clone();
         blocking(move || {
             let _permit = permit;
             // Decoded off the async threads, each text dropped as soon as it is decoded, each
@@ -212,6 +225,7 @@ impl VerifierService {
                     Err(e) => Err(e.to_string()),
                 })
                 .collect();
+            quota.refund(&caller.tenant, (slots.len() - good.len()) as u64);
             let results =
                 verify_bundles(&state.ring, &good, &mut credence_circuits::prover::os_rng());
             if results.len() != good.len() {
