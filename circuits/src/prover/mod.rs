@@ -16,7 +16,6 @@ use crate::claim::{
 use crate::statement::ClaimStatement;
 use ark_bn254::{Bn254, Fr};
 use ark_ff::UniformRand;
-use ark_ff::Zero;
 use ark_groth16::{Groth16, Proof, ProvingKey, VerifyingKey};
 use ark_poly::EvaluationDomain;
 use ark_relations::{
@@ -27,6 +26,7 @@ use ark_relations::{
     utils::matrix::Matrix,
 };
 use ark_std::rand::{CryptoRng, RngCore};
+use zeroize::Zeroize;
 
 pub mod reduction;
 pub use reduction::{CheckedReduction, CircomReduction, Qap};
@@ -105,8 +105,15 @@ pub fn full_assignment(
         generate_lc_assignments: false,
     });
     ClaimCircuit::new(shape, assignment).generate_constraints(cs.clone())?;
-    let cs = cs.into_inner().ok_or(SynthesisError::MissingCS)?;
-    Ok([cs.instance_assignment()?, cs.witness_assignment()?].concat())
+    let mut cs = cs.into_inner().ok_or(SynthesisError::MissingCS)?;
+    let z = [cs.instance_assignment()?, cs.witness_assignment()?].concat();
+    // The constraint system's copies are secret too; wipe them before it is dropped. (The
+    // buffers its vectors outgrew while synthesizing were freed by `Vec` unwiped.)
+    let values = &mut cs.assignments;
+    values.instance_assignment.zeroize();
+    values.witness_assignment.zeroize();
+    values.lc_assignment.zeroize();
+    Ok(z)
 }
 
 /// A claim checked against every condition of one shape's circuit, with its statement and full
@@ -149,7 +156,8 @@ pub struct Witness {
 
 impl Drop for Witness {
     fn drop(&mut self) {
-        self.z.iter_mut().for_each(|v| *v = Fr::zero());
+        // Volatile writes: plain stores into memory about to be freed may be optimized away.
+        self.z.zeroize();
     }
 }
 

@@ -23,6 +23,9 @@
 //! separate pass would evaluate the matrices again. Key generation and the instance map are
 //! libsnark's for both, so keys made through either reduction by arkworks have the same form as
 //! the keys a ceremony makes.
+//!
+//! The row vectors are linear images of the secret witness: every one this module drops is
+//! zeroized first (the one it returns belongs to ark-groth16's prover, which does not wipe it).
 
 use ark_ff::PrimeField;
 use ark_groth16::r1cs_to_qap::{LibsnarkReduction, R1CSToQAP, evaluate_constraint};
@@ -31,6 +34,7 @@ use ark_relations::{
     gr1cs::{ConstraintSystemRef, SynthesisError},
     utils::matrix::Matrix,
 };
+use zeroize::Zeroize;
 
 /// Which reduction a proving key was made for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -108,6 +112,9 @@ fn checked_rows<F: PrimeField>(
         },
     );
     if !satisfied {
+        for v in [&mut a, &mut b, &mut c] {
+            v.zeroize();
+        }
         return Err(SynthesisError::Unsatisfiable);
     }
     a[rows..rows + num_inputs].copy_from_slice(&z[..num_inputs]);
@@ -147,7 +154,8 @@ impl R1CSToQAP for CheckedReduction {
         rows::zip3(&mut a, &b, &c, |h, b, c| {
             *h = (*h * b - c) * vanishing_inverse
         });
-        drop((b, c));
+        b.zeroize();
+        c.zeroize();
         coset.ifft_in_place(&mut a);
         Ok(a)
     }
@@ -192,6 +200,8 @@ impl R1CSToQAP for CircomReduction {
             coset.fft_in_place(v);
         }
         rows::zip3(&mut a, &b, &c, |p, b, c| *p = *p * b - c);
+        b.zeroize();
+        c.zeroize();
         Ok(a)
     }
 
