@@ -40,8 +40,20 @@ fn spellings(x: &Fr) -> Vec<(&'static str, Vec<u8>)> {
     ]
 }
 
-fn find(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|w| w == needle)
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+/// Where a hit is and what surrounds it (escaped), so that a failure names its source.
+fn context(haystack: &[u8], at: usize, len: usize) -> String {
+    let from = at.saturating_sub(96);
+    let to = (at + len + 96).min(haystack.len());
+    let around: String = haystack[from..to]
+        .iter()
+        .flat_map(|&b| std::ascii::escape_default(b))
+        .map(char::from)
+        .collect();
+    format!("at byte {at} of {}: ...{around}...", haystack.len())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -108,7 +120,7 @@ async fn no_secret_in_logs_or_database() {
     let log = captured.0.lock().unwrap().clone();
     assert!(log.len() > 1000, "the capture saw almost nothing");
     assert!(
-        find(&log, b"job done"),
+        find(&log, b"job done").is_some(),
         "the capture missed the server's own events"
     );
     let mut files = vec![("log output".to_string(), log)];
@@ -123,8 +135,11 @@ async fn no_secret_in_logs_or_database() {
     for (what, x) in &secrets {
         for (spelling, s) in spellings(x) {
             for (name, bytes) in &files {
-                if find(bytes, &s) {
-                    leaks.push(format!("{what} ({spelling}) found in {name}"));
+                if let Some(at) = find(bytes, &s) {
+                    leaks.push(format!(
+                        "{what} ({spelling}) found in {name} {}",
+                        context(bytes, at, s.len())
+                    ));
                 }
             }
         }

@@ -143,7 +143,11 @@ async fn malformed_bundles_cost_no_quota() {
         .unwrap()
         .into_inner()
         .verdicts;
-    assert!(verdicts.iter().all(|v| !v.valid && v.reason.starts_with("malformed")));
+    assert!(
+        verdicts
+            .iter()
+            .all(|v| !v.valid && v.reason.starts_with("malformed"))
+    );
     assert_eq!(log.size().unwrap(), before);
 
     // The whole quota is still there: a batch of one malformed and three good bundles spends
