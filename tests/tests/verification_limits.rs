@@ -26,13 +26,20 @@ async fn one_bundle(server: &TestServer) -> String {
         .bundle_json
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_batch_is_one_append_and_the_hourly_quota_holds() {
+/// A server allowing `per_hour` verdicts per tenant, with a done claim's bundle (the data
+/// directory is returned so it outlives the server).
+async fn server_with_quota(per_hour: u64) -> (TestServer, tempfile::TempDir, String) {
     let dir = tempfile::tempdir().unwrap();
     let mut c = config(dir.path());
-    c.limits.verdicts_per_tenant_per_hour = 6;
+    c.limits.verdicts_per_tenant_per_hour = per_hour;
     let server = TestServer::start(c).await;
     let bundle = one_bundle(&server).await;
+    (server, dir, bundle)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_is_one_append_and_the_hourly_quota_holds() {
+    let (server, _dir, bundle) = server_with_quota(6).await;
     let log = server.app.log().clone();
     let mut verifier = server.verifier().await;
 
@@ -115,11 +122,7 @@ async fn a_bundle_log_that_is_not_a_bounded_inclusion_is_malformed() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn malformed_bundles_cost_no_quota() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut c = config(dir.path());
-    c.limits.verdicts_per_tenant_per_hour = 4;
-    let server = TestServer::start(c).await;
-    let bundle = one_bundle(&server).await;
+    let (server, _dir, bundle) = server_with_quota(4).await;
     let log = server.app.log().clone();
     let mut verifier = server.verifier().await;
     let before = log.size().unwrap();
