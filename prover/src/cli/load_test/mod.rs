@@ -137,7 +137,8 @@ pub(crate) async fn command(a: LoadTestArgs) -> Result<i32> {
             true,
         ),
     };
-    create_private_dir(&scratch)?;
+    crate::store::private_dir(&scratch)
+        .with_context(|| format!("creating {}", scratch.display()))?;
     let kinds: &[bool] = match a.runs {
         Runs::Clean => &[false],
         Runs::Kill => &[true],
@@ -177,16 +178,6 @@ pub(crate) async fn command(a: LoadTestArgs) -> Result<i32> {
     } else {
         1
     })
-}
-
-fn create_private_dir(dir: &Path) -> Result<()> {
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
-    }
-    Ok(())
 }
 
 /// A free loopback port (bound, then released for the server).
@@ -240,7 +231,8 @@ async fn run(a: &LoadTestArgs, scratch: &Path, kill: bool) -> Result<RunReport> 
     config.datanet.depth = a.shape.depth;
     config.log.origin = "credence.load-test/log".into();
     let config_path = scratch.join(format!("{name}.toml"));
-    write_private(&config_path, toml::to_string(&config)?.as_bytes())?;
+    // The configuration holds tokens: owner-only, as the server requires.
+    super::files::write_private(&config_path, toml::to_string(&config)?.as_bytes())?;
     let spec = ServerSpec {
         config: config_path,
         log: scratch.join(format!("{name}.log")),
@@ -409,22 +401,6 @@ async fn run(a: &LoadTestArgs, scratch: &Path, kill: bool) -> Result<RunReport> 
         restart_s,
         checks,
     })
-}
-
-/// Writes a file only its owner can read (the config holds tokens).
-fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
-    use std::io::Write;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    options
-        .open(path)
-        .and_then(|mut f| f.write_all(bytes))
-        .with_context(|| format!("writing {}", path.display()))
 }
 
 /// The report as text.
