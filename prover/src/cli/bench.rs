@@ -183,16 +183,21 @@ fn median(mut v: Vec<f64>) -> f64 {
 
 /// Peak RSS since the last [`reset_peak_rss`], in MiB (Linux; NaN elsewhere).
 fn peak_rss_mb() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| {
-                l.split_whitespace()
-                    .nth(1)
-                    .and_then(|kb| kb.parse::<f64>().ok())
-            })
-        })
-        .map_or(f64::NAN, |kb| kb / 1024.0)
+    peak_rss_mib_of("self").unwrap_or(f64::NAN)
+}
+
+/// The peak resident memory (`VmHWM`) of process `pid` (`self`, or a number), MiB; `None`
+/// where `/proc` does not say (not Linux, or the process is gone).
+pub(crate) fn peak_rss_mib_of(pid: &str) -> Option<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let kb = status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse::<f64>()
+        .ok()?;
+    Some(kb / 1024.0)
 }
 
 /// Resets the kernel's peak-RSS mark (writing 5 to `clear_refs`, Linux 4.0+).

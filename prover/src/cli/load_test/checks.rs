@@ -22,7 +22,7 @@ use tokio::task::JoinSet;
 
 use super::clients::{
     Accepted, AcceptedJob, Claimable, INTERRUPTED, Identity, as_token, channel, claim_request,
-    code_name, request,
+    request,
 };
 
 /// How long the jobs still queued at the end may take to finish.
@@ -111,9 +111,9 @@ pub(super) async fn check_server(
     // Each client's registrations and jobs, checked on its own connection with its token.
     let mut tasks = JoinSet::new();
     for r in records {
-        let datanet =
-            pb::datanet_client::DatanetClient::new(as_token(&channel(url)?, &r.who.token)?);
-        let prover = pb::prover_client::ProverClient::new(as_token(&channel(url)?, &r.who.token)?);
+        let own = as_token(&channel(url)?, &r.who.token)?;
+        let datanet = pb::datanet_client::DatanetClient::new(own.clone());
+        let prover = pb::prover_client::ProverClient::new(own);
         let id = fr_to_decimal(&r.who.id);
         let regs: Vec<(String, u64)> = r
             .registrations
@@ -201,11 +201,11 @@ async fn check_client(
         if last.state == pb::JobState::Done as i32 {
             c.done += 1;
         } else {
-            let state = pb::JobState::try_from(last.state)
-                .map(|s| s.as_str_name().to_owned())
-                .unwrap_or_else(|_| last.state.to_string());
-            c.not_done
-                .push(format!("{job_id}: {state} {}", last.failure));
+            c.not_done.push(format!(
+                "{job_id}: {} {}",
+                state_name(last.state),
+                last.failure
+            ));
         }
     }
     Ok(c)
@@ -245,17 +245,18 @@ async fn watch_to_end(
         if Instant::now() >= deadline {
             anyhow::bail!(
                 "job {job_id} did not end within {JOBS_DEADLINE:?} (last state {:?})",
-                last.map(|j| code_or_state(j.state))
+                last.map(|j| state_name(j.state))
             );
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
 
-fn code_or_state(state: i32) -> String {
+/// A job state as the proto names it (the number, if this build does not know it).
+fn state_name(state: i32) -> String {
     pb::JobState::try_from(state)
         .map(|s| s.as_str_name().to_owned())
-        .unwrap_or_else(|_| code_name(tonic::Code::Unknown))
+        .unwrap_or_else(|_| state.to_string())
 }
 
 /// Exports the data directory's log and audits it; matches its claims against what was sent

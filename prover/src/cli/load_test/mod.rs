@@ -278,7 +278,7 @@ async fn run(a: &LoadTestArgs, scratch: &Path, kill: bool) -> Result<RunReport> 
     let seconds = Duration::from_secs_f64(a.seconds);
     let started = Instant::now();
     let until = started + seconds;
-    let outcomes = {
+    let (outcomes, killed_at_s, restart_s, server_peak_rss_mib) = {
         let mut calls = Vec::new();
         for (who, claimable) in identities.iter().zip(claimables) {
             let client = Client::new(
@@ -329,7 +329,6 @@ async fn run(a: &LoadTestArgs, scratch: &Path, kill: bool) -> Result<RunReport> 
         peak = peak.max(process.peak_rss_mib().unwrap_or(f64::NAN));
         (outcomes, killed_at, restart, peak)
     };
-    let (outcomes, killed_at_s, restart_s, server_peak_rss_mib) = outcomes;
     let elapsed = started.elapsed().as_secs_f64().max(a.seconds);
 
     let mut stats = Stats::default();

@@ -92,15 +92,7 @@ async fn serving(url: &str) -> bool {
 impl ServerProcess {
     /// The process's peak resident memory so far, MiB (Linux; `None` elsewhere).
     pub(super) fn peak_rss_mib(&self) -> Option<f64> {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
-        let kb = status
-            .lines()
-            .find(|l| l.starts_with("VmHWM:"))?
-            .split_whitespace()
-            .nth(1)?
-            .parse::<f64>()
-            .ok()?;
-        Some(kb / 1024.0)
+        crate::cli::bench::peak_rss_mib_of(&self.child.id().to_string())
     }
 
     /// SIGKILL, and reap it.
