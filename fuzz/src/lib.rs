@@ -31,6 +31,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("leaf_table", leaf_table),
     ("snapshot", snapshot),
     ("config", config),
+    ("client_files", client_files),
     ("proto", proto),
     ("r1cs", r1cs),
     ("ptau", ptau),
@@ -130,6 +131,30 @@ pub fn config(data: &[u8]) {
     };
     if let Ok(c) = toml::from_str::<credence_server::Config>(text) {
         let _ = c.validate();
+    }
+}
+
+/// What a client reads from its own files before connecting: a `--ca` PEM, a client
+/// certificate and key (the input split at its first NUL byte), and a bearer token. Only a PEM
+/// with a certificate block may be accepted as a CA.
+pub fn client_files(data: &[u8]) {
+    use credence_verifier::client::{Bearer, ClientOptions};
+    if ClientOptions::new().with_ca_pem(data.to_vec()).is_ok() {
+        assert!(
+            data.windows(27)
+                .any(|w| w == b"-----BEGIN CERTIFICATE-----"),
+            "a CA without a certificate block was accepted"
+        );
+    }
+    let (cert, key) = match data.iter().position(|&b| b == 0) {
+        Some(i) => (&data[..i], &data[i + 1..]),
+        None => (data, data),
+    };
+    let _ =
+        ClientOptions::new().with_identity(cert.to_vec(), zeroize::Zeroizing::new(key.to_vec()));
+    if let Ok(text) = std::str::from_utf8(data) {
+        let _ = Bearer::new(text);
+        let _ = ClientOptions::new().with_token(text);
     }
 }
 

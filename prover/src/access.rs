@@ -4,7 +4,10 @@
 //! service): it reads `authorization: Bearer <token>`, finds the token's [`Caller`] (tenant and
 //! [`Role`]) and puts it into the request's extensions, or answers UNAUTHENTICATED itself.
 //! Health and reflection ([`is_public_path`]) pass without a token; every other path needs
-//! one, so a service added later is protected without doing anything (fail closed).
+//! one, so a service added later is protected without doing anything (fail closed). When the
+//! request carries a [`TenantSlot`] (the request log's, outside this layer), the layer writes
+//! the authenticated tenant into it, so the log line names who called even after the request
+//! itself is gone; never the token.
 //!
 //! Authorization happens in each handler: it builds an [`Action`] describing what the call
 //! would do, takes the [`Caller`] ([`Caller::of`]) and asks the configured [`AccessPolicy`]
@@ -20,14 +23,12 @@
 //!   how much of a guessed token was right;
 //! - a caller without a role (no token layer in front) is refused by [`RolePolicy`].
 
-use std::future::Future;
-use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
 
 use ark_bn254::Fr;
 
-use crate::error::ServiceError;
+use crate::error::{LayerFuture, ServiceError, status_response};
 
 /// The authenticated caller of an RPC, as [`AuthLayer`] established it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -300,6 +301,27 @@ impl TokenTable {
     }
 }
 
+/// Where [`AuthLayer`] leaves the tenant of a token it accepted, for a layer outside it (the
+/// request log) that no longer sees the request once the response comes back. A layer that
+/// wants the tenant puts a fresh slot into the request's extensions; it stays empty when no
+/// token identified the caller (refused, public path, development configuration). Clones
+/// share one slot.
+#[derive(Clone, Debug, Default)]
+pub struct TenantSlot(Arc<OnceLock<String>>);
+
+impl TenantSlot {
+    /// The tenant of the token the request carried, once [`AuthLayer`] accepted it.
+    pub fn get(&self) -> Option<&str> {
+        self.0.get().map(String::as_str)
+    }
+
+    fn set(&self, tenant: &str) {
+        // Set once per request, by the one authentication layer: a second set cannot happen,
+        // and would keep the first tenant.
+        let _ = self.0.set(tenant.to_owned());
+    }
+}
+
 /// Whether a request path is served without a token: health and reflection only.
 pub fn is_public_path(path: &str) -> bool {
     path.starts_with("/grpc.health.v1.Health/")
@@ -355,7 +377,7 @@ where
 {
     type Response = http::Response<R>;
     type Error = S::Error;
-    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Self::Error>> + Send>>;
+    type Future = LayerFuture<R, S::Error>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
@@ -370,12 +392,16 @@ where
             Some(tokens) => match tokens.authenticate(request.headers()) {
                 Ok(caller) => caller,
                 Err(refused) => {
-                    tracing::debug!(path = request.uri().path(), "unauthenticated request");
-                    let status = tonic::Status::from(refused);
-                    return Box::pin(async move { Ok(status.into_http()) });
+                    // Logged by the request log outside this layer (UNAUTHENTICATED, no tenant).
+                    return status_response(refused.into());
                 }
             },
         };
+        if caller.role.is_some()
+            && let Some(slot) = request.extensions().get::<TenantSlot>()
+        {
+            slot.set(&caller.tenant);
+        }
         request.extensions_mut().insert(caller);
         Box::pin(self.inner.call(request))
     }

@@ -40,11 +40,16 @@
 //! contributor_id = "123…" # contributors only: the decimal H(secret) it may act for
 //!
 //! [log]
-//! origin = "credence.local/log"   # the compliance log's name: checkpoint origin and key name
+//! origin = "example.org/credence/operator"   # the log's name: checkpoint origin and key name
 //! ```
 //!
+//! Relative paths in a file (`data_dir`, `keys_dir`, the `[tls]` files) are relative to the
+//! directory of that file, not to the working directory, so `credence serve --config
+//! ../operator/operator.toml` means the same wherever it runs.
+//!
 //! Invariant: a [`Config`] that passed [`Config::validate`] names at least one shape, valid
-//! shapes only (none above `limits.max_slots` / `limits.max_depth`), a datanet depth in range,
+//! shapes only (none above `limits.max_slots` / `limits.max_depth`), a datanet depth in range
+//! that some configured shape can prove (when it proves or verifies at all),
 //! a concurrency of at least 1, positive limits, well-formed distinct tokens, and listens on a
 //! non-loopback address only if tokens are configured.
 
@@ -115,25 +120,36 @@ pub struct Config {
     pub log: LogConfig,
 }
 
-/// The default compliance log origin.
-pub const DEFAULT_LOG_ORIGIN: &str = "credence.local/log";
-
 /// Compliance log settings. The log is always on: its database (`log.db`), signing key
 /// (`log.key`, 0600) and public key (`log.pub`) live in the data directory.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct LogConfig {
     /// The log's name: the first line of every checkpoint and the key's name. A data directory
-    /// whose key has another name is refused, so a log never changes identity.
-    pub origin: String,
+    /// whose key has another name is refused, so a log never changes identity. Unset: the name
+    /// of the data directory's existing key, or for a new log [`default_origin`], which differs
+    /// per deployment (two logs with one name would be confused by every auditor).
+    pub origin: Option<String>,
 }
 
-impl Default for LogConfig {
-    fn default() -> Self {
-        LogConfig {
-            origin: DEFAULT_LOG_ORIGIN.into(),
-        }
-    }
+/// A log origin for a new deployment: `<host name>/credence/<8 random hex digits>`. Auditors
+/// tell logs apart by origin and key; a fixed default would give every deployment one name.
+pub fn default_origin() -> String {
+    use ark_std::rand::RngCore;
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .or_else(|_| std::fs::read_to_string("/etc/hostname"))
+        .ok()
+        .map(|h| {
+            h.trim()
+                .chars()
+                .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.'))
+                .collect::<String>()
+        })
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".into());
+    let mut tag = [0u8; 4];
+    credence_circuits::prover::os_rng().fill_bytes(&mut tag);
+    format!("{host}/credence/{}", hex::encode(tag))
 }
 
 /// Limits on requests, jobs and shutdown.
@@ -404,7 +420,29 @@ impl Config {
             owner_only(path, "bearer tokens")?;
         }
         config.validate()?;
-        Ok(config)
+        Ok(config.relative_to(path.parent().unwrap_or(Path::new(""))))
+    }
+
+    /// Resolves the relative paths of a file read from `dir` against `dir`: a configuration
+    /// means the same whatever the working directory of the server that reads it.
+    fn relative_to(mut self, dir: &Path) -> Self {
+        let resolve = |p: &mut PathBuf| {
+            if p.is_relative() {
+                *p = dir.join(&*p);
+            }
+        };
+        resolve(&mut self.data_dir);
+        if let Some(k) = &mut self.keys_dir {
+            resolve(k);
+        }
+        if let Some(tls) = &mut self.tls {
+            resolve(&mut tls.cert);
+            resolve(&mut tls.key);
+            if let Some(ca) = &mut tls.client_ca {
+                resolve(ca);
+            }
+        }
+        self
     }
 
     /// Checks every value; returns the parsed shapes, sorted by depth then slots.
@@ -430,6 +468,39 @@ impl Config {
             return Err(ConfigError::Invalid {
                 field: "datanet.depth",
                 reason: format!("{} is outside 4..=32", self.datanet.depth),
+            });
+        }
+        // A datanet whose snapshots no configured circuit can prove would accept
+        // registrations and publish epochs that nobody can ever claim against.
+        if self.services.datanet
+            && (self.services.prover || self.services.verifier)
+            && !shapes.iter().any(|s| s.depth == self.datanet.depth)
+        {
+            let depths: std::collections::BTreeSet<u32> = shapes.iter().map(|s| s.depth).collect();
+            return Err(ConfigError::Invalid {
+                field: "datanet.depth",
+                reason: format!(
+                    "snapshots of depth {} could never be claimed: the configured shapes have \
+                     depth {}; set [datanet] depth to one of them, or add a shape \"N,{}\"",
+                    self.datanet.depth,
+                    depths
+                        .iter()
+                        .map(u32::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    self.datanet.depth
+                ),
+            });
+        }
+        if let Some(origin) = &self.log.origin
+            && (origin.is_empty() || origin.contains(char::is_whitespace) || origin.contains('+'))
+        {
+            return Err(ConfigError::Invalid {
+                field: "log.origin",
+                reason: format!(
+                    "{origin:?}: a log origin is a non-empty name without spaces or `+`, such as \
+                     \"example.org/credence/operator\""
+                ),
             });
         }
         if self.prover.concurrency == 0 {
@@ -613,34 +684,161 @@ pub fn fresh_token() -> String {
     hex::encode(bytes.as_ref())
 }
 
-/// The documented example configuration `credence config init` writes, with a fresh token for
-/// each role. `contributor_id` is the contributor token's id (decimal `H(secret)`, as
-/// `credence commit` prints it); without one, `"0"`, which no secret hashes to in practice, so
-/// that token acts for nobody until it is replaced.
-pub fn example(contributor_id: Option<&str>) -> String {
-    let contributor_id = contributor_id.unwrap_or("0");
-    format!(
-        r#"# Credence server configuration (`credence serve --config THIS_FILE`).
+/// One party's bearer token, as `credence config init` and `credence config add-party` make it.
+pub struct Party {
+    /// The tenant it acts for (also the token file's name: `<tenant>.token`).
+    pub tenant: String,
+    /// Its role.
+    pub role: RoleName,
+    /// Contributors only: the decimal contributor id.
+    pub contributor_id: Option<String>,
+    /// The token ([`fresh_token`]).
+    pub token: zeroize::Zeroizing<String>,
+}
+
+impl Party {
+    /// A party with a fresh token.
+    pub fn new(tenant: &str, role: RoleName, contributor_id: Option<&str>) -> Self {
+        Party {
+            tenant: tenant.to_owned(),
+            role,
+            contributor_id: contributor_id.map(str::to_owned),
+            token: zeroize::Zeroizing::new(fresh_token()),
+        }
+    }
+
+    /// Its `[[tokens]]` entry.
+    pub fn toml(&self) -> zeroize::Zeroizing<String> {
+        let role = match self.role {
+            RoleName::Operator => "operator",
+            RoleName::Contributor => "contributor",
+            RoleName::Verifier => "verifier",
+            RoleName::Auditor => "auditor",
+        };
+        let mut s = format!(
+            "\n[[tokens]]\ntoken = \"{}\"\ntenant = {}\nrole = \"{role}\"\n",
+            self.token.as_str(),
+            toml_string(&self.tenant)
+        );
+        if let Some(id) = &self.contributor_id {
+            s.push_str(
+                "# The decimal contributor id (H(secret)) this token may act for; \
+                 `credence contributor-id` prints it.\n",
+            );
+            s.push_str(&format!("contributor_id = \"{id}\"\n"));
+        }
+        zeroize::Zeroizing::new(s)
+    }
+}
+
+/// A TOML basic string (quotes and escapes, so no value can break out of its line).
+fn toml_string(s: &str) -> String {
+    toml::Value::String(s.to_owned()).to_string()
+}
+
+/// What `credence config init` writes: a documented configuration for one kind of server,
+/// with a fresh token per party.
+pub struct Template {
+    /// Where to listen.
+    pub listen: SocketAddr,
+    /// Which services it serves.
+    pub services: Services,
+    /// The data directory (relative: to the configuration file's directory).
+    pub data_dir: PathBuf,
+    /// The keys directory, if not `<data_dir>/keys`.
+    pub keys_dir: Option<PathBuf>,
+    /// The shapes offered, `"N,D"`.
+    pub shapes: Vec<String>,
+    /// The datanet's snapshot depth.
+    pub depth: u32,
+    /// TLS, if any.
+    pub tls: Option<TlsConfig>,
+    /// The compliance log's origin.
+    pub origin: String,
+    /// The tokens.
+    pub parties: Vec<Party>,
+}
+
+impl Template {
+    /// The development-shaped template: every service, loopback, the default shapes, an
+    /// operator, a verifier and an auditor token, and a contributor token `hospital-a` if a
+    /// contributor id is given.
+    pub fn all_services(contributor_id: Option<&str>) -> Self {
+        let defaults = Config::default();
+        let mut parties = vec![Party::new("operator", RoleName::Operator, None)];
+        if let Some(id) = contributor_id {
+            parties.push(Party::new("hospital-a", RoleName::Contributor, Some(id)));
+        }
+        parties.push(Party::new("verifier", RoleName::Verifier, None));
+        parties.push(Party::new("auditor", RoleName::Auditor, None));
+        Template {
+            listen: defaults.listen,
+            services: Services::default(),
+            data_dir: defaults.data_dir,
+            keys_dir: None,
+            shapes: defaults.shapes,
+            depth: defaults.datanet.depth,
+            tls: None,
+            origin: default_origin(),
+            parties,
+        }
+    }
+
+    /// The documented TOML text.
+    pub fn render(&self) -> zeroize::Zeroizing<String> {
+        let path = |p: &Path| toml_string(&p.display().to_string());
+        let on = |b: bool| if b { "true" } else { "false" };
+        let keys_dir = match &self.keys_dir {
+            Some(k) => format!("keys_dir = {}", path(k)),
+            None => format!(
+                "# keys_dir = {}   # default: <data_dir>/keys",
+                path(&self.data_dir.join("keys"))
+            ),
+        };
+        let tls = match &self.tls {
+            Some(t) => format!(
+                "[tls]\ncert = {}\nkey = {}\n{}\n",
+                path(&t.cert),
+                path(&t.key),
+                match &t.client_ca {
+                    Some(ca) => format!("client_ca = {}", path(ca)),
+                    None => "# client_ca = \"clients-ca.pem\"".into(),
+                }
+            ),
+            None => "# [tls]\n# cert = \"server.pem\"\n# key = \"server.key\"\n\
+                     # client_ca = \"clients-ca.pem\"\n"
+                .into(),
+        };
+        let shapes = self
+            .shapes
+            .iter()
+            .map(|s| toml_string(s))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let mut text = format!(
+            r#"# Credence server configuration (`credence serve --config THIS_FILE`).
 # Generated by `credence config init`. It holds bearer tokens: keep it mode 0600.
+# Relative paths are relative to this file's directory.
 
 # Where to listen. A non-loopback address is only accepted with tokens (below) and with [tls]
 # (or `tls_terminated_in_front = true` when a proxy in front of this server terminates TLS).
 listen = "{listen}"
 # tls_terminated_in_front = false
-# The database, keys and the idempotency key live here.
-data_dir = "credence-data"
-# keys_dir = "credence-data/keys"   # default: <data_dir>/keys
-# Circuits offered, "N,D": N contributions per claim, tree depth D. Missing keys are generated
-# on first start (a single-party setup: see `credence setup`).
-shapes = ["1,20", "4,20", "16,20"]
+# The databases, the compliance log's key and the idempotency key live here.
+data_dir = {data_dir}
+{keys_dir}
+# Circuits offered, "N,D": N contributions per claim, tree depth D. A server that proves makes
+# single-party keys for a shape it has none for (see `credence setup`); one that only verifies
+# refuses to start without them.
+shapes = [{shapes}]
 
 [services]
-datanet = true
-prover = true
-verifier = true
+datanet = {datanet}
+prover = {prover}
+verifier = {verifier}
 
 [datanet]
-depth = 20               # depth of the snapshots this server publishes
+depth = {depth}               # depth of the snapshots this server publishes (a shape must have it)
 
 [prover]
 concurrency = 1          # proofs running at once (each uses every core)
@@ -654,47 +852,39 @@ tenant_jobs = 8               # jobs queued or running per tenant
 request_timeout_secs = 60     # server-side deadline of a call (a shorter grpc-timeout wins)
 drain_secs = 30               # on shutdown, how long running proofs may finish
 
+[log]
+# The compliance log's name: the first line of every checkpoint and the name of its key. It
+# tells this log from every other one; it cannot change once the log exists.
+origin = {origin}
+
 # TLS through rustls. With `client_ca`, every client must present a certificate signed by it
 # (mutual TLS). Clients then connect to https://HOST:PORT with `--ca` (and `--cert`/`--key`).
-# [tls]
-# cert = "server.pem"
-# key = "server.key"
-# client_ca = "clients-ca.pem"
-
+{tls}
 # Bearer tokens. With at least one token, every RPC but health and reflection needs one:
 # clients send `authorization: Bearer <token>` (the CLI reads CREDENCE_TOKEN or --token-file).
 # Roles: operator (register, publish snapshots), contributor (its own contribution id only:
 # register, read its leaves, claim, read its tenant's jobs), verifier (verify bundles),
 # auditor (the compliance log, verify). Everyone with a token may read snapshots and keys.
-
-[[tokens]]
-token = "{operator}"
-tenant = "operator"
-role = "operator"
-
-[[tokens]]
-token = "{contributor}"
-tenant = "hospital-a"
-role = "contributor"
-# The decimal contributor id (H(secret)) this token may act for; `credence commit` prints it.
-contributor_id = "{contributor_id}"
-
-[[tokens]]
-token = "{verifier}"
-tenant = "verifier"
-role = "verifier"
-
-[[tokens]]
-token = "{auditor}"
-tenant = "auditor"
-role = "auditor"
+# Add a party with `credence config add-party` (it writes the party's token file).
 "#,
-        listen = DEFAULT_LISTEN,
-        operator = fresh_token(),
-        contributor = fresh_token(),
-        verifier = fresh_token(),
-        auditor = fresh_token(),
-    )
+            listen = self.listen,
+            data_dir = path(&self.data_dir),
+            datanet = on(self.services.datanet),
+            prover = on(self.services.prover),
+            verifier = on(self.services.verifier),
+            depth = self.depth,
+            origin = toml_string(&self.origin),
+        );
+        for p in &self.parties {
+            text.push_str(&p.toml());
+        }
+        zeroize::Zeroizing::new(text)
+    }
+}
+
+/// The documented example configuration: [`Template::all_services`], rendered.
+pub fn example(contributor_id: Option<&str>) -> String {
+    Template::all_services(contributor_id).render().to_string()
 }
 
 #[cfg(test)]
@@ -725,13 +915,91 @@ mod tests {
 
     #[test]
     fn the_example_is_valid_and_its_tokens_fresh() {
-        let a: Config = toml::from_str(&example(None)).unwrap();
+        let a: Config = toml::from_str(&example(Some("42"))).unwrap();
         a.validate().unwrap();
         assert_eq!(a.tokens.len(), 4);
         assert_eq!(a.token_table().unwrap().len(), 4);
         let b: Config = toml::from_str(&example(None)).unwrap();
+        assert_eq!(b.tokens.len(), 3, "no contributor token without an id");
         assert_ne!(a.tokens[0].token, b.tokens[0].token);
         assert!(!format!("{a:?}").contains(&a.tokens[0].token));
+        // Every deployment's log gets its own name.
+        let (oa, ob) = (a.log.origin.unwrap(), b.log.origin.unwrap());
+        assert_ne!(oa, ob);
+        assert!(oa.contains("/credence/"), "{oa}");
+    }
+
+    #[test]
+    fn a_template_renders_what_it_says_and_escapes_names() {
+        let mut t = Template::all_services(None);
+        t.listen = "0.0.0.0:7117".parse().unwrap();
+        t.services.prover = false;
+        t.shapes = vec!["4,8".into()];
+        t.depth = 8;
+        t.keys_dir = Some("../keys".into());
+        t.tls = Some(TlsConfig {
+            cert: "server.pem".into(),
+            key: "server.key".into(),
+            client_ca: None,
+        });
+        t.origin = "example.org/credence/operator".into();
+        t.parties.push(Party::new(
+            "a \"quoted\" tenant\nrole = \"operator\"",
+            RoleName::Contributor,
+            Some("7"),
+        ));
+        let c: Config = toml::from_str(&t.render()).unwrap();
+        c.validate().unwrap();
+        assert!(!c.services.prover && c.services.datanet && c.services.verifier);
+        assert_eq!(c.listen, t.listen);
+        assert_eq!(c.keys_dir, Some(PathBuf::from("../keys")));
+        assert_eq!(
+            c.log.origin.as_deref(),
+            Some("example.org/credence/operator")
+        );
+        let last = c.tokens.last().unwrap();
+        assert_eq!(last.tenant, t.parties.last().unwrap().tenant);
+        assert_eq!(last.role, RoleName::Contributor);
+        assert_eq!(c.tokens.len(), t.parties.len());
+    }
+
+    #[test]
+    fn relative_paths_follow_the_file_not_the_working_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("op.toml");
+        std::fs::write(
+            &path,
+            "data_dir = \"data\"\nkeys_dir = \"/abs/keys\"\nshapes = [\"1,4\"]\n\
+             [datanet]\ndepth = 4\n[tls]\ncert = \"tls/c.pem\"\nkey = \"k.pem\"\n",
+        )
+        .unwrap();
+        let c = Config::from_file(&path).unwrap();
+        assert_eq!(c.data_dir, dir.path().join("data"));
+        assert_eq!(c.keys_dir, Some(PathBuf::from("/abs/keys")));
+        let tls = c.tls.unwrap();
+        assert_eq!(tls.cert, dir.path().join("tls/c.pem"));
+        assert_eq!(tls.key, dir.path().join("k.pem"));
+    }
+
+    #[test]
+    fn a_datanet_depth_no_shape_can_prove_is_refused() {
+        let c: Config =
+            toml::from_str("shapes = [\"1,8\", \"4,8\"]\n[datanet]\ndepth = 20\n").unwrap();
+        let e = c.validate().unwrap_err().to_string();
+        assert!(e.contains("datanet.depth") && e.contains("depth 8"), "{e}");
+        // A datanet alone proves nothing here: its depth is for the provers elsewhere.
+        let alone: Config = toml::from_str(
+            "shapes = [\"1,8\"]\n[datanet]\ndepth = 20\n[services]\nprover = false\nverifier = false\n",
+        )
+        .unwrap();
+        alone.validate().unwrap();
+        let bad: Config = toml::from_str("[log]\norigin = \"has space\"").unwrap();
+        assert!(
+            bad.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("log.origin")
+        );
     }
 
     #[test]
@@ -782,7 +1050,7 @@ mod tests {
         use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("credence.toml");
-        std::fs::write(&path, example(None)).unwrap();
+        std::fs::write(&path, example(Some("42"))).unwrap();
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
         let e = Config::from_file(&path).unwrap_err();
         assert!(

@@ -5,6 +5,13 @@
 //! secret or witness value: argument errors name the *field* and the rule it broke, claim
 //! errors name the *condition* (see [`credence_circuits::ClaimError`]), internal errors are
 //! logged here and answered with a generic message.
+//!
+//! A tower layer in front of the services that answers a call itself (authentication, a
+//! switched-off service) sends its status through [`status_response`], the one way a status
+//! becomes a response outside tonic's handlers.
+
+use std::future::Future;
+use std::pin::Pin;
 
 use credence_circuits::{ClaimError, ProveError};
 use tonic::Status;
@@ -117,10 +124,40 @@ impl From<ServiceError> for Status {
     }
 }
 
+/// The future of a tower layer in front of the services: its own answer
+/// ([`status_response`]) or the inner service's, boxed.
+pub type LayerFuture<R, E> = Pin<Box<dyn Future<Output = Result<http::Response<R>, E>> + Send>>;
+
+/// A layer's own answer to a call it does not pass on: `status` as a trailers-only gRPC
+/// response (HTTP 200, the status in its headers, an empty body). Nothing of the request is
+/// read, so the caller gets the status whatever it sent.
+pub fn status_response<R, E>(status: Status) -> LayerFuture<R, E>
+where
+    R: Default + Send + 'static,
+    E: Send + 'static,
+{
+    Box::pin(std::future::ready(Ok(status.into_http())))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use tonic::Code;
+
+    #[tokio::test]
+    async fn a_layers_answer_is_trailers_only() {
+        let response = status_response::<(), ()>(Status::unimplemented("off here"))
+            .await
+            .unwrap();
+        assert_eq!(response.status(), http::StatusCode::OK);
+        let headers = response.headers();
+        assert_eq!(headers["content-type"], "application/grpc");
+        assert_eq!(
+            headers["grpc-status"],
+            (Code::Unimplemented as i32).to_string()
+        );
+        assert_eq!(headers["grpc-message"], "off%20here");
+    }
 
     #[test]
     fn each_class_maps_to_its_code() {

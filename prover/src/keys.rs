@@ -52,7 +52,9 @@ pub const MANIFEST_FORMAT: &str = "credence-keys/v1";
 /// The manifest's file name.
 pub const MANIFEST_FILE: &str = "manifest.json";
 
-/// Printed (and logged) whenever keys are generated.
+/// Said once for every single-party key: by `credence setup` when it generates one, by the
+/// server's log for each such key it loads or generates (`credence serve`), and by `credence
+/// demo` to its reader instead of the log (see [`crate::server::Hooks::log_setup_warning`]).
 pub const SETUP_WARNING: &str = "\
 WARNING: single-party trusted setup. These Groth16 keys were generated on this machine from \
 its OS randomness. Whoever ran this setup (or could read this process's memory while it ran) \

@@ -1,7 +1,8 @@
 //! `credence demo` end to end, through the binary, at depth 8 (256 leaves, so the 200
 //! contributions fit and proving stays quick): every artifact is written, the settlement pays
 //! at most the revenue, and a bundle verifies with `credence-verify`'s library against the
-//! written `.vk` and snapshot alone.
+//! written `.vk` and snapshot alone. The single-party setup warning is said once per key, on a
+//! run that generates the keys and on one that loads them.
 
 use std::process::Command;
 
@@ -9,15 +10,38 @@ use credence_verifier::{
     CircuitId, ClaimBundle, TrustedKey, settlement::SettlementReport, settlement::Snapshot, verify,
 };
 
+/// The demo's two shapes (N = 16 and 64): one setup warning each.
+const DEMO_KEYS: usize = 2;
+
+/// How many times a run's output (stdout and stderr) carries the setup warning; and that none
+/// of them is a log line (`WARN credence_server...`): the demo prints it for its reader.
+fn setup_warnings(out: &std::process::Output) -> usize {
+    let first_line = "WARNING: single-party trusted setup";
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    for line in stderr.lines().filter(|l| l.contains(first_line)) {
+        assert!(!line.contains(" WARN "), "a log line: {line}");
+    }
+    String::from_utf8_lossy(&out.stdout)
+        .matches(first_line)
+        .count()
+        + stderr.matches(first_line).count()
+}
+
+fn demo(dir: &std::path::Path) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_credence"))
+        .args(["demo", "--depth", "8", "--data-dir"])
+        .arg(dir)
+        // The demo's own default log level (warnings show), whatever the caller's RUST_LOG.
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("run credence demo")
+}
+
 #[test]
 fn the_demo_runs_end_to_end_and_its_artifacts_check_out() {
     let dir = std::env::temp_dir().join(format!("credence-demo-test-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    let out = Command::new(env!("CARGO_BIN_EXE_credence"))
-        .args(["demo", "--depth", "8", "--data-dir"])
-        .arg(&dir)
-        .output()
-        .expect("run credence demo");
+    let out = demo(&dir);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
@@ -29,6 +53,12 @@ fn the_demo_runs_end_to_end_and_its_artifacts_check_out() {
     assert!(stderr.contains("4 claim proofs valid"), "{stderr}");
     assert!(
         stderr.contains("every bundle's inclusion proof holds"),
+        "{stderr}"
+    );
+    // Once per key, where a person reads it (not also as a log line).
+    assert_eq!(setup_warnings(&out), DEMO_KEYS, "{stderr}");
+    assert!(
+        stderr.contains("claim-v1-n16-d8: WARNING: single-party"),
         "{stderr}"
     );
 
@@ -92,6 +122,19 @@ fn the_demo_runs_end_to_end_and_its_artifacts_check_out() {
             );
         }
     }
+    // A second run loads the cached keys: still single-party, still said once per key.
+    let again = demo(&dir);
+    assert!(
+        again.status.success(),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    assert_eq!(
+        setup_warnings(&again),
+        DEMO_KEYS,
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -16,7 +16,6 @@ use std::time::{Duration, Instant};
 
 use ark_bn254::Fr;
 use credence_proto::v1 as pb;
-use credence_server::config::DEFAULT_LOG_ORIGIN;
 use credence_server::log::{LOG_DB_FILE, LogStore, export_db};
 use credence_verifier::encoding::fr_to_decimal;
 use credence_verifier::log::remote::audit_server;
@@ -40,12 +39,14 @@ struct Server {
 
 impl Server {
     /// Starts `credence serve` on a fresh loopback port and waits until it accepts calls.
+    /// Depth 12: the datanet's depth follows the shape, and the writers register a few hundred
+    /// leaves (a depth-4 tree holds 16).
     async fn start(dir: &Path) -> Server {
         let port = free_port();
         let child = Command::new(BIN)
             .args(["serve", "--data-dir"])
             .arg(dir)
-            .args(["--listen", &format!("127.0.0.1:{port}"), "--shape", "1,4"])
+            .args(["--listen", &format!("127.0.0.1:{port}"), "--shape", "1,12"])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -155,8 +156,9 @@ async fn killing_the_server_mid_append_leaves_an_auditable_log() {
         stop.store(true, Ordering::Relaxed);
         writers.await.unwrap();
 
-        // The log on disk, as the killed process left it: no torn entry, every checkpoint good.
-        let store = LogStore::open_data_dir(dir.path(), DEFAULT_LOG_ORIGIN).unwrap();
+        // The log on disk, as the killed process left it: no torn entry, every checkpoint good
+        // (opened under its own name: the server gave the new log one of its own).
+        let store = LogStore::open_data_dir(dir.path(), None).unwrap();
         let fsck = store.fsck().unwrap();
         assert!(fsck.entries >= acked.lock().await.len() as u64);
         drop(store);

@@ -3,10 +3,13 @@
 //!
 //! Keys for the test shapes (N = 1 and 2 at depth 4) are generated once per test binary, with OS
 //! randomness like production, into a temporary directory every server of the binary shares.
+//!
+//! Also here: a test PKI for the TLS tests ([`TestPki`]) and a capture of the server's `tracing`
+//! output for the tests that read its log ([`CapturedLog`]).
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use ark_bn254::Fr;
@@ -17,8 +20,11 @@ use credence_server::cli::{AuthChannel, BearerToken};
 use credence_server::config::{RoleName, TokenConfig};
 use credence_server::server::{App, Hooks, ServerError};
 use credence_verifier::encoding::fr_to_decimal;
+use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
 use tokio::sync::oneshot;
 use tonic::transport::Channel;
+use tracing_subscriber::fmt::format::{DefaultFields, Format};
+use tracing_subscriber::fmt::{MakeWriter, SubscriberBuilder};
 
 /// Runs `credence ARGS...` in this process, through the same parse and `run` as the binary's
 /// `main`; `Err` carries the command's error message (or clap's usage error).
@@ -455,5 +461,140 @@ pub fn publish_request() -> pb::PublishSnapshotRequest {
         weights: [(0, 30), (1, 20), (2, 50)]
             .map(|(leaf_index, weight)| pb::LeafWeight { leaf_index, weight })
             .to_vec(),
+    }
+}
+
+/// A certificate and its private key, both PEM.
+#[derive(Clone, Debug)]
+pub struct Issued {
+    /// The certificate.
+    pub cert: String,
+    /// Its private key (PKCS#8).
+    pub key: String,
+}
+
+/// A private certificate authority (rcgen, a fresh key each time) that issues leaf
+/// certificates.
+pub struct TestCa {
+    /// The CA's self-signed certificate, what a server or client is told to trust.
+    pub cert: String,
+    issuer: Issuer<'static, KeyPair>,
+}
+
+impl TestCa {
+    /// A CA with the common name `name`.
+    pub fn new(name: &str) -> TestCa {
+        let mut params = CertificateParams::new(Vec::<String>::new()).expect("CA params");
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        params.distinguished_name.push(DnType::CommonName, name);
+        let key = KeyPair::generate().expect("CA key");
+        let cert = params.self_signed(&key).expect("CA certificate");
+        TestCa {
+            cert: cert.pem(),
+            issuer: Issuer::new(params, key),
+        }
+    }
+
+    /// A certificate for the DNS name `name` (its only subject alternative name), with a fresh
+    /// key, signed by this CA.
+    pub fn issue(&self, name: &str) -> Issued {
+        let params = CertificateParams::new(vec![name.to_owned()]).expect("leaf params");
+        let key = KeyPair::generate().expect("leaf key");
+        let cert = params
+            .signed_by(&key, &self.issuer)
+            .expect("leaf certificate");
+        Issued {
+            cert: cert.pem(),
+            key: key.serialize_pem(),
+        }
+    }
+}
+
+/// The PKI of a deployment with TLS: a CA, the server's certificate for `localhost` (the name
+/// the tests connect to) and a client's, both issued by the CA.
+pub struct TestPki {
+    /// The CA (`--ca` of a client, `[tls] client_ca` of a server under mutual TLS).
+    pub ca: TestCa,
+    /// The server's certificate and key (`[tls] cert` and `key`).
+    pub server: Issued,
+    /// The client's certificate and key, for mutual TLS.
+    pub client: Issued,
+}
+
+impl TestPki {
+    /// A fresh PKI whose client certificate names `client`.
+    pub fn new(client: &str) -> TestPki {
+        let ca = TestCa::new("credence test CA");
+        TestPki {
+            server: ca.issue("localhost"),
+            client: ca.issue(client),
+            ca,
+        }
+    }
+}
+
+/// arkworks' `tracing` targets, off in every capture as in the `credence` binary: with a
+/// subscriber at their level, proving records millions of spans and takes minutes.
+const QUIET_ARKWORKS: &str = "gr1cs=off,r1cs=off,ark_relations=off,ark_r1cs_std=off,ark_groth16=off,ark_crypto_primitives=off";
+
+/// Everything a `tracing` subscriber made by [`CapturedLog::subscriber`] writes, in memory, for
+/// the tests that read the server's log. Clones share one buffer.
+#[derive(Clone, Debug, Default)]
+pub struct CapturedLog(Arc<Mutex<Vec<u8>>>);
+
+impl CapturedLog {
+    /// A `fmt` subscriber writing plain text (no colours) into this capture, filtered by the
+    /// `EnvFilter` directives `filter` (e.g. `"info,credence=debug"`) with arkworks' targets
+    /// off. Install it with `.finish()` and `tracing::subscriber::set_default` (this thread) or
+    /// with `.init()` (the whole process).
+    pub fn subscriber(
+        &self,
+        filter: &str,
+    ) -> SubscriberBuilder<DefaultFields, Format, tracing_subscriber::EnvFilter, CapturedLog> {
+        tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new(format!(
+                "{filter},{QUIET_ARKWORKS}"
+            )))
+            .with_ansi(false)
+            .with_writer(self.clone())
+    }
+
+    /// The bytes written so far.
+    pub fn bytes(&self) -> Vec<u8> {
+        self.0.lock().expect("capture lock").clone()
+    }
+
+    /// The text written so far.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.bytes()).into_owned()
+    }
+
+    /// Where the output ends now: [`CapturedLog::text_since`] reads what follows.
+    pub fn mark(&self) -> usize {
+        self.0.lock().expect("capture lock").len()
+    }
+
+    /// The text written since `mark`.
+    pub fn text_since(&self, mark: usize) -> String {
+        String::from_utf8_lossy(&self.0.lock().expect("capture lock")[mark..]).into_owned()
+    }
+}
+
+impl std::io::Write for CapturedLog {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().expect("capture lock").extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> MakeWriter<'a> for CapturedLog {
+    type Writer = CapturedLog;
+
+    fn make_writer(&'a self) -> CapturedLog {
+        self.clone()
     }
 }

@@ -8,27 +8,11 @@
 //! microsecond timestamps (fixed in the fixtures, `credence_tests::Contributor::new`). A hit
 //! reports where it is and the bytes around it.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
 use ark_bn254::Fr;
 use ark_ff::{BigInteger, PrimeField};
 use credence_proto::v1 as pb;
-use credence_tests::{TestServer, standard_setup, watch};
+use credence_tests::{CapturedLog, TestServer, standard_setup, watch};
 use credence_verifier::encoding::fr_to_decimal;
-
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 /// Every spelling of `x` a leak could take, with its name.
 fn spellings(x: &Fr) -> Vec<(&'static str, Vec<u8>)> {
@@ -63,17 +47,10 @@ fn context(haystack: &[u8], at: usize, len: usize) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_secret_in_logs_or_database() {
-    let captured = Captured::default();
-    let sink = captured.clone();
-    // arkworks' own spans are off, as in the binary (they make proving minutes slower).
-    let filter = tracing_subscriber::EnvFilter::new(
-        "trace,gr1cs=off,r1cs=off,ark_relations=off,ark_r1cs_std=off,ark_groth16=off,ark_crypto_primitives=off",
-    );
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_ansi(false)
-        .with_writer(move || sink.clone())
-        .init();
+    let captured = CapturedLog::default();
+    // Everything at TRACE (arkworks' own spans are off, as in the binary: they make proving
+    // minutes slower).
+    captured.subscriber("trace").init();
 
     let dir = tempfile::tempdir().unwrap();
     let server = TestServer::start(credence_tests::config(dir.path())).await;
@@ -122,7 +99,7 @@ async fn no_secret_in_logs_or_database() {
             secrets.push((format!("{name} blinding {i}"), k.blinding));
         }
     }
-    let log = captured.0.lock().unwrap().clone();
+    let log = captured.bytes();
     assert!(log.len() > 1000, "the capture saw almost nothing");
     assert!(
         find(&log, b"job done").is_some(),

@@ -24,8 +24,18 @@ fn token_entry(token: &str, tenant: &str, role: RoleName, id: Option<&str>) -> T
 }
 
 fn write_token(dir: &Path, name: &str, token: &str) -> String {
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
     let path = dir.join(name);
-    std::fs::write(&path, token).unwrap();
+    // 0600: the CLI refuses a token file other users can read.
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&path)
+        .unwrap()
+        .write_all(token.as_bytes())
+        .unwrap();
     path.display().to_string()
 }
 

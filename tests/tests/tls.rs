@@ -4,47 +4,9 @@
 use std::path::Path;
 
 use credence_server::config::TlsConfig;
-use credence_tests::{TestServer, config};
-use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
+use credence_tests::{Issued, TestCa, TestPki, TestServer, config};
 use tonic::transport::{Certificate, ClientTlsConfig, Endpoint, Identity};
 use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
-
-struct Pki {
-    ca_pem: String,
-    server: (String, String),
-    client: (String, String),
-    /// A client certificate from another CA.
-    stranger: (String, String),
-}
-
-fn ca(name: &str) -> (String, Issuer<'static, KeyPair>) {
-    let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    params
-        .distinguished_name
-        .push(rcgen::DnType::CommonName, name);
-    let key = KeyPair::generate().unwrap();
-    let cert = params.self_signed(&key).unwrap();
-    (cert.pem(), Issuer::new(params, key))
-}
-
-fn leaf(name: &str, issuer: &Issuer<'static, KeyPair>) -> (String, String) {
-    let params = CertificateParams::new(vec![name.to_owned()]).unwrap();
-    let key = KeyPair::generate().unwrap();
-    let cert = params.signed_by(&key, issuer).unwrap();
-    (cert.pem(), key.serialize_pem())
-}
-
-fn pki() -> Pki {
-    let (ca_pem, issuer) = ca("credence test CA");
-    let (_, other) = ca("another CA");
-    Pki {
-        ca_pem,
-        server: leaf("localhost", &issuer),
-        client: leaf("hospital-a", &issuer),
-        stranger: leaf("hospital-a", &other),
-    }
-}
 
 fn write(dir: &Path, name: &str, text: &str) -> std::path::PathBuf {
     let p = dir.join(name);
@@ -68,42 +30,45 @@ async fn health(server: &TestServer, tls: Option<ClientTlsConfig>) -> Result<(),
         .map_err(|s| format!("{s:?}"))
 }
 
-fn client_tls(pki: &Pki, identity: Option<&(String, String)>) -> ClientTlsConfig {
+fn client_tls(pki: &TestPki, identity: Option<&Issued>) -> ClientTlsConfig {
     let mut t = ClientTlsConfig::new()
-        .ca_certificate(Certificate::from_pem(&pki.ca_pem))
+        .ca_certificate(Certificate::from_pem(&pki.ca.cert))
         .domain_name("localhost");
-    if let Some((cert, key)) = identity {
-        t = t.identity(Identity::from_pem(cert, key));
+    if let Some(id) = identity {
+        t = t.identity(Identity::from_pem(&id.cert, &id.key));
     }
     t
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tls_and_mutual_tls() {
-    let pki = pki();
+    let pki = TestPki::new("hospital-a");
+    // A client certificate from another CA.
+    let stranger = TestCa::new("another CA").issue("hospital-a");
     let certs = tempfile::tempdir().unwrap();
     let tls = TlsConfig {
-        cert: write(certs.path(), "server.pem", &pki.server.0),
-        key: write(certs.path(), "server.key", &pki.server.1),
+        cert: write(certs.path(), "server.pem", &pki.server.cert),
+        key: write(certs.path(), "server.key", &pki.server.key),
         client_ca: None,
     };
 
-    // A private key other users may read is refused at start, naming the fix.
+    // A private key other users may read is refused at start, naming the fix, before the
+    // server creates its data directory.
     let dir = tempfile::tempdir().unwrap();
-    let mut c = config(dir.path());
+    let data = dir.path().join("data");
+    let mut c = config(&data);
     c.tls = Some(tls.clone());
-    let app = tokio::task::spawn_blocking(move || {
+    let e = tokio::task::spawn_blocking(move || {
         credence_server::server::App::open(c, credence_server::server::Hooks::default(), |_| {})
     })
     .await
     .unwrap()
-    .unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let e = app
-        .serve(listener, std::future::pending::<()>())
-        .await
-        .unwrap_err();
+    .unwrap_err();
     assert!(e.to_string().contains("chmod 600"), "{e}");
+    assert!(
+        !data.exists(),
+        "nothing created before the TLS files were checked"
+    );
     {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&tls.key, std::fs::Permissions::from_mode(0o600)).unwrap();
@@ -122,7 +87,7 @@ async fn tls_and_mutual_tls() {
     let dir = tempfile::tempdir().unwrap();
     let mut c = config(dir.path());
     c.tls = Some(TlsConfig {
-        client_ca: Some(write(certs.path(), "ca.pem", &pki.ca_pem)),
+        client_ca: Some(write(certs.path(), "ca.pem", &pki.ca.cert)),
         ..tls
     });
     let server = TestServer::start(c).await;
@@ -134,7 +99,7 @@ async fn tls_and_mutual_tls() {
         refused.is_err(),
         "a client without a certificate got through"
     );
-    let refused = health(&server, Some(client_tls(&pki, Some(&pki.stranger)))).await;
+    let refused = health(&server, Some(client_tls(&pki, Some(&stranger)))).await;
     assert!(
         refused.is_err(),
         "a certificate from another CA got through"

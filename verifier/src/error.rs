@@ -143,11 +143,21 @@ pub enum Invalid {
     /// The pairing check failed.
     #[error("proof does not verify against the statement")]
     ProofRejected,
-    /// The bundle names a key fingerprint that is not among the trusted keys.
-    #[error("verifying key {fingerprint} is not trusted")]
+    /// The bundle names a key fingerprint that is not among the trusted keys: a key of another
+    /// shape or another setup was given. The fields say both sides, so whoever passed the keys
+    /// sees which key the bundle needs and which ones it got (the fingerprint alone reads as if
+    /// the key passed were the one refused).
+    #[error(
+        "the bundle was proven under {circuit_id} with key {fingerprint}, which is not trusted; {}",
+        describe_trusted(trusted)
+    )]
     UntrustedKey {
-        /// The fingerprint the bundle named.
+        /// The circuit id the bundle names.
+        circuit_id: String,
+        /// The fingerprint the bundle names (of the key it was proven under).
         fingerprint: String,
+        /// The keys that were trusted, in fingerprint order.
+        trusted: Vec<KeyName>,
     },
     /// The bundle's key is trusted, but for another circuit id.
     #[error("verifying key {fingerprint} is trusted for circuit `{trusted}`, not `{claimed}`")]
@@ -179,6 +189,26 @@ pub enum Invalid {
         /// The snapshot's value.
         published: String,
     },
+}
+
+/// A trusted key as an error names it: its circuit id and fingerprint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyName {
+    /// The circuit id the key is pinned to.
+    pub circuit_id: String,
+    /// The key's fingerprint (64 hex digits).
+    pub fingerprint: String,
+}
+
+fn describe_trusted(trusted: &[KeyName]) -> String {
+    if trusted.is_empty() {
+        return "no key was trusted".into();
+    }
+    let list: Vec<String> = trusted
+        .iter()
+        .map(|k| format!("{} ({})", k.circuit_id, k.fingerprint))
+        .collect();
+    format!("the trusted keys are: {}", list.join(", "))
 }
 
 impl Malformed {

@@ -13,7 +13,7 @@ use ark_bn254::{Bn254, G2Affine};
 use ark_ec::AffineRepr;
 use ark_ec::pairing::{Pairing, PairingOutput};
 
-use crate::error::{Invalid, Malformed};
+use crate::error::{Invalid, KeyName, Malformed};
 use crate::groth16::VerifyingKey;
 
 /// A circuit identifier such as `claim-v1-n16-d20`: 1 to 64 characters of `[A-Za-z0-9._-]`.
@@ -160,6 +160,14 @@ impl TrustedKey {
     pub fn to_bytes(&self) -> &[u8] {
         &self.bytes
     }
+
+    /// The key as an error names it (circuit id and fingerprint).
+    pub fn name(&self) -> KeyName {
+        KeyName {
+            circuit_id: self.circuit_id.to_string(),
+            fingerprint: self.fingerprint.to_hex(),
+        }
+    }
 }
 
 /// The set of keys a verifier trusts, by fingerprint.
@@ -201,7 +209,9 @@ impl KeyRing {
             .keys
             .get(fingerprint)
             .ok_or_else(|| Invalid::UntrustedKey {
+                circuit_id: circuit_id.to_string(),
                 fingerprint: fingerprint.to_hex(),
+                trusted: self.iter().map(TrustedKey::name).collect(),
             })?;
         if &key.circuit_id != circuit_id {
             return Err(Invalid::CircuitMismatch {

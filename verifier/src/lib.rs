@@ -21,13 +21,16 @@
 //!
 //! Default features add only the `credence-verify` binary (`cli`); no tokio, tonic or r1cs crate.
 //! The `groth16` feature adds `From` conversions to and from `ark_groth16`'s proof and key; the
-//! `grpc` feature adds the auditor's `AuditLog` client (`log::remote`, `audit --server`), the only
-//! place tokio and tonic appear.
+//! `grpc` feature adds the gRPC connection every Credence client makes ([`client`]: TLS, tokens,
+//! diagnosed failures) and the auditor's `AuditLog` client (`log::remote`, `audit --server`), the
+//! only places tokio and tonic appear.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod bundle;
+#[cfg(feature = "grpc")]
+pub mod client;
 pub mod durable;
 pub mod encoding;
 pub mod error;
@@ -42,7 +45,7 @@ pub mod verify;
 pub use credence_circuits::statement;
 
 pub use bundle::{BUNDLE_FORMAT, ClaimBundle};
-pub use error::{Error, Invalid, Malformed};
+pub use error::{Error, Invalid, KeyName, Malformed};
 pub use groth16::{Proof, VerifyingKey};
 pub use keys::{CircuitId, Fingerprint, KeyRing, TrustedKey};
 pub use settlement::{Refusal, Settlement, SettlementReport, Snapshot};

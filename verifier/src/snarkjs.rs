@@ -282,7 +282,9 @@ impl SnarkjsFiles {
     pub fn export(key: &TrustedKey, bundle: &ClaimBundle) -> Result<Self, Invalid> {
         if bundle.vk_fingerprint != key.fingerprint() {
             return Err(Invalid::UntrustedKey {
+                circuit_id: bundle.circuit_id.to_string(),
                 fingerprint: bundle.vk_fingerprint.to_hex(),
+                trusted: vec![key.name()],
             });
         }
         if &bundle.circuit_id != key.circuit_id() {

@@ -187,6 +187,44 @@ fn key_ring_pins_circuit_and_fingerprint() {
 }
 
 #[test]
+fn an_untrusted_key_names_the_bundles_circuit_and_key_and_the_trusted_ones() {
+    // A key of another shape and setup, pinned to its own circuit id.
+    let other = TrustedKey::new(
+        CircuitId::new("claim-v1-n16-d20").unwrap(),
+        common::setup(7).key.vk().clone(),
+    )
+    .unwrap();
+    let mut r = KeyRing::new();
+    r.insert(other.clone()).unwrap();
+    let b = bundle(&statement(2));
+    let e = verify_bundle(&r, &b).unwrap_err();
+    let Error::Invalid(Invalid::UntrustedKey {
+        circuit_id,
+        fingerprint,
+        trusted,
+    }) = &e
+    else {
+        panic!("{e:?}");
+    };
+    // The bundle's side: its circuit and the key it was proven under, not the key passed.
+    assert_eq!(circuit_id, CIRCUIT_ID);
+    assert_eq!(fingerprint, &fixture().key.fingerprint().to_hex());
+    assert_eq!(trusted, &[other.name()]);
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "invalid: the bundle was proven under {CIRCUIT_ID} with key {}, which is not \
+             trusted; the trusted keys are: claim-v1-n16-d20 ({})",
+            fixture().key.fingerprint(),
+            other.fingerprint()
+        )
+    );
+    // No key at all.
+    let e = verify_bundle(&KeyRing::new(), &b).unwrap_err();
+    assert!(e.to_string().ends_with("no key was trusted"), "{e}");
+}
+
+#[test]
 fn verify_bundles_batches_per_key_and_names_bad_ones() {
     let other = common::setup(42);
     let other_key = TrustedKey::new(

@@ -259,3 +259,151 @@ fn export_snarkjs_writes_three_files() {
     assert_eq!(&key, fixture().key.vk());
     assert!(credence_verifier::verify(&fixture().key, &st, &proof).is_ok());
 }
+
+/// Runs with standard output and standard error together (a message may go to either).
+fn run_all(args: &[&str]) -> (i32, String) {
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = Command::new(BIN).args(args).output().unwrap();
+    let mut text = String::from_utf8(stdout).unwrap();
+    text.push_str(&String::from_utf8(stderr).unwrap());
+    (status.code().expect("exited normally"), text)
+}
+
+#[test]
+fn a_missing_or_unreadable_key_file_is_reported_as_the_key_files_problem() {
+    let d = Dir::new("missing-vk");
+    let good = d.bundle("good.json", &bundle(&statement(1)));
+    let snap = d.write("snapshot.json", &snapshot_of(&statement(1)).to_json());
+    let log_pub = d.write(
+        "log.pub",
+        &format!(
+            "{}\n",
+            credence_verifier::log::LogSigner::from_seed("credence.test/log", &[1; 32])
+                .unwrap()
+                .verifier()
+        ),
+    );
+    let export = d.path("export.json").display().to_string();
+    let zkey = d.path("final.zkey").display().to_string();
+    // A typo in the key's path, and a directory where the key file should be.
+    let typo = d.path("keys/x.vkk").display().to_string();
+    let dir = d.path("").display().to_string();
+
+    for (vk, why) in [
+        (typo.as_str(), "No such file"),
+        (dir.as_str(), "Is a directory"),
+    ] {
+        let commands: Vec<Vec<&str>> = vec![
+            vec!["proof", &good, "--vk", vk],
+            vec!["proof", &good, "--vk", vk, "--json"],
+            vec!["batch", &good, "--vk", vk],
+            vec!["settle", "--snapshot", &snap, "--vk", vk, &good],
+            vec!["export-snarkjs", &good, "--vk", vk, "--out", &dir],
+            vec!["inclusion", &good, "--log-key", &log_pub, "--vk", vk],
+            vec![
+                "audit",
+                "--export",
+                &export,
+                "--log-key",
+                &log_pub,
+                "--vk",
+                vk,
+            ],
+            vec!["ceremony", "--vk", vk, "--zkey", &zkey],
+        ];
+        for args in commands {
+            let (code, out) = run_all(&args);
+            // Exit 2: an input that cannot be read (a usage error), per the exit code contract.
+            assert_eq!(code, 2, "{args:?}: {out}");
+            assert!(
+                out.contains(&format!("--vk {vk}: cannot read the verifying key file"))
+                    && out.contains(why),
+                "{args:?}: {out}"
+            );
+            // Not the bundle's verdict: no line blames it.
+            assert!(!out.contains(&format!("{good}:")), "{args:?}: {out}");
+        }
+    }
+
+    // The keys are read before any bundle: with the bundle missing too, the key is named.
+    let no_bundle = d.path("no-such-bundle.json").display().to_string();
+    let (code, out) = run_all(&["proof", &no_bundle, "--vk", &typo]);
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains(&format!("--vk {typo}:")), "{out}");
+    assert!(!out.contains("no-such-bundle"), "{out}");
+
+    // With --json, one JSON object saying so, with no bundle in it.
+    let (_, out) = run(&["proof", &good, "--vk", &typo, "--json"]);
+    let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(v["verdict"], "malformed");
+    assert!(v.get("bundle").is_none(), "{v}");
+    assert!(
+        v["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("--vk {typo}:")),
+        "{v}"
+    );
+}
+
+#[test]
+fn a_key_of_another_shape_names_the_bundles_circuit_and_the_keys_given() {
+    let d = Dir::new("other-shape");
+    let good = d.bundle("good.json", &bundle(&statement(1)));
+    // The key of another shape (another circuit, another setup), named by its circuit id.
+    let other = common::setup(5);
+    let other_vk = d.path("claim-v1-n16-d20.vk");
+    std::fs::write(&other_vk, other.key.to_bytes()).unwrap();
+    let other_vk = other_vk.display().to_string();
+    let needed = fixture().key.fingerprint().to_hex();
+    let given = other.key.fingerprint().to_hex();
+    let expected = format!(
+        "the bundle was proven under {CIRCUIT_ID} with key {needed}, which is not trusted; \
+         the trusted keys are: {other_vk} (claim-v1-n16-d20, {given})"
+    );
+
+    let (code, out) = run(&["proof", &good, "--vk", &other_vk]);
+    assert_eq!(code, 1, "{out}");
+    assert_eq!(out.trim(), format!("{good}: invalid: {expected}"));
+
+    // Two keys given, neither the bundle's: both listed.
+    let (code, out) = run(&["batch", &good, "--vk", &other_vk, "--vk", &pinned_copy(&d)]);
+    assert_eq!(code, 1, "{out}");
+    let line = out.lines().find(|l| l.starts_with(&good)).unwrap();
+    assert!(
+        line.contains(&format!("proven under {CIRCUIT_ID} with key {needed}")),
+        "{out}"
+    );
+    assert!(
+        line.contains(&format!("(claim-v1-n16-d20, {given})")),
+        "{out}"
+    );
+    assert!(line.contains("(claim-v1-n4-d8, "), "{out}");
+
+    let snap = d.write("snapshot.json", &snapshot_of(&statement(1)).to_json());
+    let (code, out) = run(&["settle", "--snapshot", &snap, "--vk", &other_vk, &good]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains(&expected), "{out}");
+
+    let out_dir = d.path("out").display().to_string();
+    let (code, out) = run(&[
+        "export-snarkjs",
+        &good,
+        "--vk",
+        &other_vk,
+        "--out",
+        &out_dir,
+    ]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains(&expected), "{out}");
+}
+
+/// A third key (another setup), pinned to another circuit id with `CIRCUIT_ID=PATH`.
+fn pinned_copy(d: &Dir) -> String {
+    let p = d.path("third.vk");
+    std::fs::write(&p, common::setup(6).key.to_bytes()).unwrap();
+    format!("claim-v1-n4-d8={}", p.display())
+}

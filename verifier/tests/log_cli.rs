@@ -74,16 +74,20 @@ fn run(args: &[&str]) -> (i32, String) {
     )
 }
 
-/// Runs `audit --json` and returns the exit code and the summary.
+/// Runs `audit --json` with `log.pub` as the log key and returns the exit code and the summary.
 fn audit(d: &Dir, export: &str, extra: &[&str]) -> (i32, Value) {
-    let log_pub = d.path("log.pub");
+    audit_under(d, export, &d.path("log.pub"), extra)
+}
+
+/// [`audit`] with the log key `log_key`.
+fn audit_under(d: &Dir, export: &str, log_key: &str, extra: &[&str]) -> (i32, Value) {
     let vk = d.path(&format!("{CIRCUIT_ID}.vk"));
     let mut args = vec![
         "audit",
         "--export",
         export,
         "--log-key",
-        &log_pub,
+        log_key,
         "--vk",
         &vk,
         "--json",
@@ -190,11 +194,12 @@ fn sample_entries() -> Vec<LogEntry> {
     out
 }
 
-/// Signs a log of these entry bytes as the service does: a checkpoint after every append.
+/// Signs a log of these entry bytes as the service does: a checkpoint after every append. The
+/// origin is the key's name, as in the service.
 fn export_of(bytes: &[Vec<u8>], key: &LogSigner) -> LogExport {
     let sign = |size: u64, root: Hash| {
         key.sign(&Checkpoint {
-            origin: ORIGIN.into(),
+            origin: key.name().into(),
             size,
             root,
         })
@@ -429,6 +434,116 @@ fn a_fork_or_shrink_between_two_runs_is_reported_and_the_state_kept() {
     let junk = d.write("junk.json", b"{\"size\":1}");
     let (code, _) = audit(&d, &grown, &["--state", &junk]);
     assert_eq!(code, 2);
+}
+
+#[test]
+fn a_state_file_of_another_log_is_refused_as_a_mix_up_not_a_fork() {
+    let d = Dir::new("statelog");
+    let state = d.path("a.state");
+    let bytes = encode(&sample_entries());
+    let log_a = d.export("a.json", &export_of(&bytes, &signer(1)));
+
+    // The first run binds the state file to log A: its origin and its key.
+    let (code, s) = audit(&d, &log_a, &["--state", &state]);
+    assert_eq!(code, 0, "{s}");
+    let saved = std::fs::read(&state).unwrap();
+    let file: Value = serde_json::from_slice(&saved).unwrap();
+    assert_eq!(file["origin"], ORIGIN);
+    assert_eq!(file["log_key"], signer(1).verifier().to_string());
+    assert_eq!(file["size"], 9);
+
+    // Another log (another origin and key, its own history), audited with A's state file.
+    let other_origin = "credence.test/other-log";
+    let b_key = LogSigner::from_seed(other_origin, &[3; 32]).unwrap();
+    let b_pub = d.write("b.pub", format!("{}\n", b_key.verifier()).as_bytes());
+    let mut other = sample_entries();
+    other[2].time += 1;
+    let log_b = d.export("b.json", &export_of(&encode(&other), &b_key));
+    let vk = d.path(&format!("{CIRCUIT_ID}.vk"));
+    let audit_b = |extra: &[&str]| audit_under(&d, &log_b, &b_pub, extra);
+    let (code, s) = audit_b(&["--state", &state]);
+    // Exit 2 (the inputs do not go together), not 1 (a fork: the log misbehaved).
+    assert_eq!(code, 2, "{s}");
+    let problem = s["problem"].as_str().unwrap();
+    assert!(
+        problem.contains(&format!(
+            "this state file belongs to log `{ORIGIN}` (key {}), not to `{other_origin}` (key {}): \
+             use a state file per log",
+            signer(1).verifier(),
+            b_key.verifier()
+        )),
+        "{s}"
+    );
+    assert!(!problem.contains("fork"), "{s}");
+    assert_eq!(s["entries_read"], 0, "refused before the log was read: {s}");
+    assert_eq!(
+        std::fs::read(&state).unwrap(),
+        saved,
+        "the state must not move"
+    );
+    // The same origin under another key is another log too.
+    let foreign = d.export("foreign.json", &export_of(&bytes, &signer(2)));
+    let other_pub = d.path("other.pub");
+    let (code, out) = run(&[
+        "audit",
+        "--export",
+        &foreign,
+        "--log-key",
+        &other_pub,
+        "--vk",
+        &vk,
+        "--state",
+        &state,
+    ]);
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("use a state file per log"), "{out}");
+    // B with a state file of its own is fine.
+    let (code, s) = audit_b(&["--state", &d.path("b.state")]);
+    assert_eq!(code, 0, "{s}");
+
+    // A state file from before the binding (size and root only) still loads: the audit runs
+    // against it and, when it passes, binds it to the log it audited.
+    let root = file["root"].as_str().unwrap();
+    let unbound_state = |name: &str| {
+        d.write(
+            name,
+            format!("{{\"size\": 9, \"root\": \"{root}\"}}\n").as_bytes(),
+        )
+    };
+    let old = unbound_state("old.state");
+    let (code, s) = audit(&d, &log_a, &["--state", &old]);
+    assert_eq!(code, 0, "{s}");
+    assert_eq!(s["previous_state"]["size"], 9, "{s}");
+    let now: Value = serde_json::from_slice(&std::fs::read(&old).unwrap()).unwrap();
+    assert_eq!(now["origin"], ORIGIN);
+    assert_eq!(now["log_key"], signer(1).verifier().to_string());
+    // An old state file used with another log can only show up as a fork; the message says it
+    // may be another log's.
+    let unbound = unbound_state("old-a.state");
+    let (code, s) = audit_b(&["--state", &unbound]);
+    assert_eq!(code, 1, "{s}");
+    let problem = s["problem"].as_str().unwrap();
+    assert!(problem.starts_with("fork"), "{s}");
+    assert!(
+        problem
+            .contains("does not record its log: if it is another log's, use a state file per log"),
+        "{s}"
+    );
+
+    // A state file whose origin is not its key's name, or with one of the two, is malformed.
+    for bad in [
+        format!(
+            "{{\"size\": 9, \"root\": \"{root}\", \"origin\": \"x\", \"log_key\": \"{}\"}}",
+            signer(1).verifier()
+        ),
+        format!("{{\"size\": 9, \"root\": \"{root}\", \"origin\": \"{ORIGIN}\"}}"),
+    ] {
+        let p = d.write("bad.state", bad.as_bytes());
+        let (code, s) = audit(&d, &log_a, &["--state", &p]);
+        assert_eq!(code, 2, "{s}");
+        let problem = s["problem"].as_str().unwrap();
+        assert!(problem.contains("not an audit state file"), "{s}");
+    }
 }
 
 #[test]

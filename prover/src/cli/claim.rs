@@ -8,7 +8,7 @@ use clap::Args;
 use credence_proto::v1 as pb;
 use credence_verifier::encoding::fr_to_decimal;
 
-use super::client::{DatanetArg, ServerArg, channel, connect, status};
+use super::client::{DatanetArg, ServerArg, channel, connect, refused};
 use super::files;
 use super::progress::spinner;
 
@@ -49,7 +49,21 @@ fn parse_range(s: &str) -> Result<(u64, u64)> {
 pub(crate) async fn claim(a: ClaimArgs) -> Result<()> {
     let secret = files::load_secret(&a.secret)?;
     let openings = files::Openings::load(&a.openings)?;
+    // One contributor's openings with another's secret can never be claimed; say which two
+    // files disagree before any server is asked (a server could only blame the token).
+    let id = fr_to_decimal(&credence_circuits::commitment::contributor_id(&secret));
+    if id != openings.contributor_id {
+        bail!(
+            "{} belongs to contributor {}, but {} was made for contributor {}: use the secret \
+             and the openings of one contributor (both come from its `credence commit`)",
+            a.secret.display(),
+            files::short_id(&id),
+            a.openings.display(),
+            files::short_id(&openings.contributor_id)
+        );
+    }
     let ch = channel(&a.server).await?;
+    let prover_remote = a.server.remote();
     // The snapshot and our leaves in it: on the prover's own server, or on the operator's
     // Datanet, in which case they travel with the claim.
     let foreign = a.datanet.remote();
@@ -57,13 +71,28 @@ pub(crate) async fn claim(a: ClaimArgs) -> Result<()> {
         Some(remote) => connect(remote).await?,
         None => ch.clone(),
     };
+    let datanet_remote = foreign.as_ref().unwrap_or(&prover_remote);
     let leaves = pb::datanet_client::DatanetClient::new(datanet_ch)
         .get_leaves(pb::GetLeavesRequest {
             epoch: a.epoch,
             contributor_id: openings.contributor_id.clone(),
         })
         .await
-        .map_err(status)?
+        .map_err(|e| {
+            let token = if foreign.is_some() {
+                "--datanet-token-file (or CREDENCE_DATANET_TOKEN)"
+            } else {
+                "--token-file (or CREDENCE_TOKEN)"
+            };
+            denied_hint(e, refused(datanet_remote, "GetLeaves"), token)
+        })
+        .with_context(|| {
+            format!(
+                "reading contributor {}'s leaves of epoch {}",
+                files::short_id(&id),
+                a.epoch
+            )
+        })?
         .into_inner();
     let weighted: std::collections::BTreeMap<u64, &pb::Leaf> =
         leaves.leaves.iter().map(|l| (l.leaf_index, l)).collect();
@@ -146,7 +175,19 @@ pub(crate) async fn claim(a: ClaimArgs) -> Result<()> {
     let job = prover
         .submit_claim(request)
         .await
-        .map_err(status)?
+        .map_err(|e| {
+            denied_hint(
+                e,
+                refused(&prover_remote, "SubmitClaim"),
+                "--token-file (or CREDENCE_TOKEN)",
+            )
+        })
+        .with_context(|| {
+            format!(
+                "claiming for contributor {} on its prover",
+                files::short_id(&id)
+            )
+        })?
         .into_inner();
     eprintln!(
         "job {} ({}), {} contributions",
@@ -160,10 +201,14 @@ pub(crate) async fn claim(a: ClaimArgs) -> Result<()> {
             job_id: job.job_id.clone(),
         })
         .await
-        .map_err(status)?
+        .map_err(refused(&prover_remote, "WatchJob"))?
         .into_inner();
     let mut last = job;
-    while let Some(ev) = stream.message().await.map_err(status)? {
+    while let Some(ev) = stream
+        .message()
+        .await
+        .map_err(refused(&prover_remote, "WatchJob"))?
+    {
         bar.set_message(state_name(ev.state).to_owned());
         last = ev;
     }
@@ -181,7 +226,7 @@ pub(crate) async fn claim(a: ClaimArgs) -> Result<()> {
             job_id: last.job_id.clone(),
         })
         .await
-        .map_err(status)?
+        .map_err(refused(&prover_remote, "GetBundle"))?
         .into_inner();
     std::fs::write(&a.out, &bundle.bundle_json)
         .with_context(|| format!("writing {}", a.out.display()))?;
@@ -207,4 +252,24 @@ fn state_name(s: i32) -> &'static str {
         pb::JobState::Failed => "failed",
         pb::JobState::Cancelled => "cancelled",
     })
+}
+
+/// `refuse(e)`, and for PERMISSION_DENIED which token to look at: the secret and the openings
+/// agree (checked before any call), so a refused contributor id means a token issued for
+/// another contributor.
+fn denied_hint(
+    e: tonic::Status,
+    refuse: impl Fn(tonic::Status) -> anyhow::Error,
+    token: &str,
+) -> anyhow::Error {
+    let denied = e.code() == tonic::Code::PermissionDenied;
+    let err = refuse(e);
+    if denied {
+        err.context(format!(
+            "the token from {token} is not the one issued for this contributor (each hospital \
+             has its own token file at each server)"
+        ))
+    } else {
+        err
+    }
 }

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use clap::Args;
+use credence_verifier::client::{ClientOptions, Diagnosis, Flags, Given};
 use zeroize::Zeroizing;
 
 /// Where the server is, and how to authenticate to it.
@@ -113,60 +114,78 @@ pub const TOKEN_ENV: &str = "CREDENCE_TOKEN";
 /// The environment variable `credence claim --datanet` reads the Datanet's token from.
 pub const DATANET_TOKEN_ENV: &str = "CREDENCE_DATANET_TOKEN";
 
-/// Adds `authorization: Bearer <token>` to every call (nothing without a token).
-#[derive(Clone)]
-pub struct BearerToken(Option<tonic::metadata::MetadataValue<tonic::metadata::Ascii>>);
-
-impl std::fmt::Debug for BearerToken {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("BearerToken(<redacted>)")
-    }
-}
-
-impl BearerToken {
-    /// A token sent with every call; the header value is marked sensitive.
-    pub fn new(token: &str) -> Result<Self> {
-        let mut value: tonic::metadata::MetadataValue<tonic::metadata::Ascii> =
-            format!("Bearer {}", token.trim())
-                .parse()
-                .map_err(|_| anyhow::anyhow!("the token is not printable ASCII"))?;
-        value.set_sensitive(true);
-        Ok(BearerToken(Some(value)))
-    }
-
-    /// No token.
-    pub fn none() -> Self {
-        BearerToken(None)
-    }
-}
-
-impl tonic::service::Interceptor for BearerToken {
-    fn call(
-        &mut self,
-        mut request: tonic::Request<()>,
-    ) -> Result<tonic::Request<()>, tonic::Status> {
-        if let Some(v) = &self.0 {
-            request.metadata_mut().insert("authorization", v.clone());
-        }
-        Ok(request)
-    }
-}
+/// Adds `authorization: Bearer <token>` to every call (nothing without a token): the shared
+/// client's ([`credence_verifier::client`]).
+pub use credence_verifier::client::Bearer as BearerToken;
 
 /// A channel that authenticates every call.
-pub type AuthChannel =
-    tonic::service::interceptor::InterceptedService<tonic::transport::Channel, BearerToken>;
+pub use credence_verifier::client::AuthChannel;
 
-/// The bearer token: `--token-file`, else `CREDENCE_TOKEN`, else none.
-fn client_token(remote: &Remote<'_>) -> Result<BearerToken> {
-    if let Some(path) = remote.token_file {
-        let text = Zeroizing::new(
-            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?,
-        );
-        return BearerToken::new(&text);
+/// The largest PEM file read (a certificate chain is a few KiB).
+const MAX_PEM_BYTES: u64 = 1 << 20;
+
+fn read_pem(flag: &str, path: &Path) -> Result<Vec<u8>> {
+    use std::io::Read as _;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_PEM_BYTES).read_to_end(&mut bytes))
+        .with_context(|| format!("{flag} {}", path.display()))?;
+    Ok(bytes)
+}
+
+impl Remote<'_> {
+    /// This server's flags, for hints: `--ca` or `--datanet-ca`, ...
+    fn flags(&self) -> Flags {
+        if self.flag == "--datanet" {
+            Flags {
+                ca: "--datanet-ca",
+                identity: "--datanet-cert and --datanet-key",
+                token: "--datanet-token-file (or CREDENCE_DATANET_TOKEN)",
+                role: "this contributor's",
+            }
+        } else {
+            Flags {
+                ca: "--ca",
+                identity: "--cert and --key",
+                token: "--token-file (or CREDENCE_TOKEN)",
+                role: "the right",
+            }
+        }
     }
-    match std::env::var(remote.token_env) {
-        Ok(t) if !t.trim().is_empty() => BearerToken::new(&Zeroizing::new(t)),
-        _ => Ok(BearerToken::none()),
+
+    /// The CA, client identity and token these flags name, read and checked before
+    /// connecting: a `--ca` file with no certificate and a token file others can read are
+    /// refused here, naming the file.
+    fn options(&self) -> Result<ClientOptions> {
+        let f = self.flags();
+        let mut options = ClientOptions::new();
+        if let Some(ca) = self.ca {
+            options = options
+                .with_ca_pem(read_pem(f.ca, ca)?)
+                .with_context(|| format!("{} {}", f.ca, ca.display()))?;
+        }
+        if let Some((cert, key)) = self.identity {
+            let key_pem = Zeroizing::new(read_pem("--key", key)?);
+            options = options
+                .with_identity(read_pem("--cert", cert)?, key_pem)
+                .with_context(|| {
+                    format!("{} {} / {}", f.identity, cert.display(), key.display())
+                })?;
+        }
+        if let Some(path) = self.token_file {
+            let token = credence_verifier::client::read_token_file(path)
+                .with_context(|| format!("token file {}", path.display()))?;
+            options = options
+                .with_token(&token)
+                .with_context(|| format!("token file {}", path.display()))?;
+        } else if let Ok(t) = std::env::var(self.token_env) {
+            let t = Zeroizing::new(t);
+            // Set but empty is how a shell unsets a variable for one command.
+            if !t.trim().is_empty() {
+                options = options.with_token(&t).context(self.token_env)?;
+            }
+        }
+        Ok(options)
     }
 }
 
@@ -175,33 +194,60 @@ pub(crate) async fn channel(server: &ServerArg) -> Result<AuthChannel> {
 }
 
 pub(crate) async fn connect(remote: &Remote<'_>) -> Result<AuthChannel> {
-    let url = remote.url;
-    let mut endpoint = tonic::transport::Endpoint::from_shared(url.to_owned())
-        .with_context(|| format!("bad {} URL", remote.flag))?;
-    if remote.ca.is_some() || remote.identity.is_some() || url.starts_with("https://") {
-        let mut tls = tonic::transport::ClientTlsConfig::new();
-        if let Some(ca) = remote.ca {
-            let pem = std::fs::read(ca).with_context(|| format!("reading {}", ca.display()))?;
-            tls = tls.ca_certificate(tonic::transport::Certificate::from_pem(pem));
+    let options = remote.options()?;
+    match credence_verifier::client::connect(remote.url, &options).await {
+        Ok((channel, _)) => Ok(channel),
+        Err(e) => {
+            let head = format!("connecting to {} ({}): {e}", remote.url, remote.flag);
+            Err(match e.diagnosis() {
+                Some(d) => anyhow::anyhow!(
+                    "{head}\n  hint: {}",
+                    d.hint(&remote.flags(), options.given())
+                ),
+                None => anyhow::anyhow!("{head}"),
+            })
         }
-        if let Some((cert, key)) = remote.identity {
-            let cert =
-                std::fs::read(cert).with_context(|| format!("reading {}", cert.display()))?;
-            let key = std::fs::read(key).with_context(|| format!("reading {}", key.display()))?;
-            tls = tls.identity(tonic::transport::Identity::from_pem(cert, key));
-        }
-        endpoint = endpoint.tls_config(tls).context("TLS configuration")?;
     }
-    let channel = endpoint
-        .connect()
-        .await
-        .with_context(|| format!("connecting to {url}"))?;
-    Ok(tonic::service::interceptor::InterceptedService::new(
-        channel,
-        client_token(remote)?,
-    ))
 }
 
+/// A call's error status as the CLI shows it: the code's name, and the server's reason (or,
+/// when it gave none, what the code means), with the causes of a transport failure.
 pub(crate) fn status(e: tonic::Status) -> anyhow::Error {
-    anyhow::anyhow!("{}: {}", e.code(), e.message())
+    anyhow::anyhow!("{}", status_text(&e))
+}
+
+fn status_text(e: &tonic::Status) -> String {
+    if e.message().is_empty() {
+        format!("{:?}: {}", e.code(), e.code().description())
+    } else {
+        credence_verifier::client::status_text(e)
+    }
+}
+
+/// [`status`], saying which server refused which call (`--server` or `--datanet`), with a
+/// hint when the cause is a usual one.
+pub(crate) fn refused<'a>(
+    remote: &'a Remote<'a>,
+    call: &'static str,
+) -> impl Fn(tonic::Status) -> anyhow::Error + 'a {
+    move |e| {
+        let head = format!(
+            "{} ({}) refused {call}: {}",
+            remote.url,
+            remote.flag,
+            status_text(&e)
+        );
+        let https = remote.url.starts_with("https://");
+        let given = Given {
+            ca: remote.ca.is_some(),
+            identity: remote.identity.is_some(),
+            token: remote.token_file.is_some() || std::env::var_os(remote.token_env).is_some(),
+        };
+        match credence_verifier::client::diagnose_status(&e, https) {
+            // A refusal by the access table is answered where its cause is known (the
+            // commands say which token to look at); a hint here would be a guess.
+            Some(Diagnosis::PermissionDenied) | None => anyhow::anyhow!("{head}"),
+            Some(d) => anyhow::anyhow!("{head}\n  hint: {}", d.hint(&remote.flags(), given)),
+        }
+    }
 }

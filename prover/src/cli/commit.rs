@@ -57,3 +57,38 @@ pub(crate) fn commit(a: CommitArgs) -> Result<()> {
     eprintln!("openings written to {} (mode 0600)", a.openings.display());
     Ok(())
 }
+
+/// `credence contributor-id`.
+#[derive(Debug, Args)]
+pub struct ContributorIdArgs {
+    /// The contributor secret file.
+    #[arg(long, default_value = "secret.key")]
+    pub secret: PathBuf,
+    /// Make a fresh secret (mode 0600) if the file does not exist.
+    #[arg(long)]
+    pub create: bool,
+}
+
+/// Prints the contributor id `H(secret)`: public, and what the operator's token for this
+/// contributor names, so a contributor can hand it over before committing to any file.
+pub(crate) fn contributor_id(a: ContributorIdArgs) -> Result<()> {
+    let secret = if a.create {
+        let (secret, created) = files::load_or_create_secret(&a.secret)?;
+        if created {
+            eprintln!(
+                "created {} (mode 0600): keep it; it is your identity",
+                a.secret.display()
+            );
+        }
+        secret
+    } else if !a.secret.exists() {
+        anyhow::bail!(
+            "{} does not exist: `credence contributor-id --create` makes a fresh secret",
+            a.secret.display()
+        );
+    } else {
+        files::load_secret(&a.secret)?
+    };
+    println!("{}", fr_to_decimal(&commitment::contributor_id(&secret)));
+    Ok(())
+}

@@ -181,14 +181,26 @@ pub async fn run(a: DemoArgs) -> Result<()> {
         datanet: crate::config::DatanetConfig { depth },
         ..Config::default()
     };
-    let app = tokio::task::spawn_blocking(move || {
-        crate::server::App::open(
-            config,
-            crate::server::Hooks::default(),
-            super::progress::key_progress(" (once; cached for the next run)"),
-        )
-    })
-    .await??;
+    // The setup warning once per key, printed for the person reading the demo; the server's log
+    // line saying the same is turned off (the demo's log level shows warnings).
+    let hooks = crate::server::Hooks {
+        log_setup_warning: false,
+        ..crate::server::Hooks::default()
+    };
+    let mut spinners = super::progress::key_progress(" (once; cached for the next run)");
+    let progress = move |p| match p {
+        crate::server::KeyProgress::SingleParty(shape) => {
+            eprintln!(
+                "      {}: {}",
+                shape.circuit_id(),
+                crate::keys::SETUP_WARNING
+            );
+        }
+        p => spinners(p),
+    };
+    let app =
+        tokio::task::spawn_blocking(move || crate::server::App::open(config, hooks, progress))
+            .await??;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let url = format!("http://{}", listener.local_addr()?);
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();

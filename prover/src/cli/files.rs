@@ -210,6 +210,15 @@ pub fn file_digest(path: &Path) -> Result<Fr> {
     Ok(commitment::digest_from_blake3(h.finalize().as_bytes()))
 }
 
+/// The first digits of a decimal id (a contributor id, a commitment): enough to tell two
+/// apart in a message, short enough to read.
+pub fn short_id(id: &str) -> String {
+    match id.get(..16) {
+        Some(head) if id.len() > 16 => format!("{head}…"),
+        _ => id.to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,13 +5,20 @@
 //! - `credence ceremony r1cs|pilot-ptau|new|contribute|beacon|verify|import`: a multi-party
 //!   phase-2 ceremony in snarkjs' formats, and installing its final key ([`ceremony`])
 //! - `credence commit FILE... [--secret secret.key] [--openings openings.json]` (no server)
-//! - `credence config init --out FILE [--contributor-id ID]`: a documented example
-//!   configuration with fresh tokens for each role (mode 0600)
+//! - `credence contributor-id [--secret secret.key] [--create]`: a contributor's public id,
+//!   before any file is committed (an operator's token for it names it)
+//! - `credence config init --out FILE [--services S,..] [--listen A] [--tls-cert C --tls-key K]
+//!   [--shape N,D].. [--contributor-id ID --tenant T] ...`: a documented configuration with a
+//!   fresh token per party (mode 0600) and each party's token file `<tenant>.token`
+//! - `credence config add-party --config FILE --role R --tenant T [--contributor-id ID]`: one
+//!   more party, appended to the file, its token file written
 //! - `credence register`, `credence snapshot publish|show`, `credence claim`, `credence verify`:
 //!   clients of a running server (`--server`, default `http://127.0.0.1:7117`; an `https://`
 //!   URL with `--ca`, and `--cert`/`--key` for mutual TLS). The bearer token comes from the
 //!   `CREDENCE_TOKEN` environment variable or `--token-file`, never from the command line
 //!   (shell history and process lists would show it).
+//! - `credence health [--wait SECS]`: `grpc.health.v1` of a server (no token needed); exit 0
+//!   serving, 1 not serving, 2 unreachable
 //! - `credence log export --data-dir DIR --out FILE`: the compliance log as one file for
 //!   `credence-verify audit --export` (read-only; works while the server runs).
 //!
@@ -29,6 +36,7 @@ pub mod commit;
 pub mod config;
 pub mod demo;
 pub mod files;
+pub mod health;
 pub mod load_test;
 pub mod log;
 pub mod progress;
@@ -64,6 +72,9 @@ pub enum Command {
     Ceremony(ceremony::CeremonyCommand),
     /// Commit to files: digest, fresh blinding, commitment; writes the openings (0600).
     Commit(commit::CommitArgs),
+    /// Print the contributor id of a secret (`--create`: make a fresh secret first), the id an
+    /// operator's token for this contributor names.
+    ContributorId(commit::ContributorIdArgs),
     /// Register committed contributions with a datanet.
     Register(register::RegisterArgs),
     /// Publish or read an epoch snapshot.
@@ -73,6 +84,8 @@ pub enum Command {
     Claim(claim::ClaimArgs),
     /// Verify claim bundles on a server.
     Verify(verify::VerifyArgs),
+    /// Is a server serving, and which services? (`grpc.health.v1`; `--wait` for a new one.)
+    Health(health::HealthArgs),
     /// Server configuration files.
     #[command(subcommand)]
     Config(config::ConfigCommand),
@@ -100,10 +113,10 @@ pub async fn run(cli: Cli) -> Result<i32> {
         Command::Snapshot(c) => snapshot::run(c).await.map(|()| 0),
         Command::Claim(a) => claim::claim(a).await.map(|()| 0),
         Command::Verify(a) => verify::verify(a).await,
-        Command::Config(config::ConfigCommand::Init {
-            out,
-            contributor_id,
-        }) => config::config_init(&out, contributor_id.as_deref()).map(|()| 0),
+        Command::Health(a) => health::health(a).await,
+        Command::Config(config::ConfigCommand::Init(a)) => config::init(*a).map(|()| 0),
+        Command::Config(config::ConfigCommand::AddParty(a)) => config::add_party(a).map(|()| 0),
+        Command::ContributorId(a) => commit::contributor_id(a).map(|()| 0),
         Command::Bench(a) => bench::command(a).await.map(|()| 0),
         Command::Demo(a) => demo::run(a).await.map(|()| 0),
         Command::Log(c) => log::run(c).await.map(|()| 0),

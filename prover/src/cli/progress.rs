@@ -3,17 +3,15 @@
 
 use std::time::Duration;
 
-/// What `serve` (and the demo) show while keys are loaded or generated: the setup warning (once;
-/// the server also logs it for each circuit), then a spinner per shape. `note` follows the
-/// "generating keys" message.
+/// What `serve` (and the demo) show while keys are loaded or generated: a spinner per shape.
+/// `note` follows the "generating keys" message. The setup warning is not shown here: the
+/// server logs it once for each single-party key, and an embedder that turns that log off (the
+/// demo) prints it itself on [`KeyProgress::SingleParty`](crate::server::KeyProgress), so a
+/// reader sees it once per key.
 pub(crate) fn key_progress(note: &'static str) -> impl FnMut(crate::server::KeyProgress) {
     let mut bar: Option<indicatif::ProgressBar> = None;
-    let mut warned = false;
     move |p| match p {
         crate::server::KeyProgress::Generating(s) => {
-            if !std::mem::replace(&mut warned, true) {
-                eprintln!("{}", crate::keys::SETUP_WARNING);
-            }
             bar = Some(spinner(format!(
                 "generating keys for {}{note}",
                 s.circuit_id()
@@ -27,6 +25,7 @@ pub(crate) fn key_progress(note: &'static str) -> impl FnMut(crate::server::KeyP
                 b.finish_with_message(format!("keys ready for {}", s.circuit_id()));
             }
         }
+        crate::server::KeyProgress::SingleParty(_) => {}
     }
 }
 

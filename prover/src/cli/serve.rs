@@ -20,7 +20,8 @@ pub struct ServeArgs {
     /// Listen address (overrides the configuration).
     #[arg(long)]
     pub listen: Option<std::net::SocketAddr>,
-    /// Circuit shapes `N,D` to offer (overrides the configuration; repeatable).
+    /// Circuit shapes `N,D` to offer (overrides the configuration; repeatable). Without
+    /// `--config`, the datanet's depth follows them when they share one.
     #[arg(long = "shape")]
     pub shapes: Vec<String>,
 }
@@ -58,6 +59,18 @@ pub(crate) async fn serve(a: ServeArgs) -> Result<()> {
     }
     if !a.shapes.is_empty() {
         config.shapes = a.shapes;
+        // The development default's datanet depth follows the shapes asked for when they agree
+        // on one (`--shape 1,4` alone means depth-4 snapshots); a file's depth is the file's.
+        if a.config.is_none() {
+            let depths: std::collections::BTreeSet<u32> = config
+                .shapes
+                .iter()
+                .filter_map(|s| crate::config::parse_shape(s).ok().map(|s| s.depth))
+                .collect();
+            if let [depth] = depths.into_iter().collect::<Vec<_>>()[..] {
+                config.datanet.depth = depth;
+            }
+        }
     }
     config.validate()?;
     // Before any key or request is read: no core files, not dumpable (see `server::process`).

@@ -22,7 +22,7 @@ use credence_verifier::encoding::fr_from_decimal;
 use credence_verifier::leaves::{Leaf, LeafTable, snapshot_root};
 use credence_verifier::settlement::Snapshot;
 
-use super::client::{ServerArg, channel, status};
+use super::client::{ServerArg, channel, refused};
 use super::files;
 use crate::store::{SqliteStore, Store};
 
@@ -177,7 +177,7 @@ pub(super) async fn run(c: SnapshotCommand) -> Result<()> {
                         .collect(),
                 })
                 .await
-                .map_err(status)?
+                .map_err(refused(&server.remote(), "PublishSnapshot"))?
                 .into_inner();
             print_snapshot(&s);
         }
@@ -186,7 +186,7 @@ pub(super) async fn run(c: SnapshotCommand) -> Result<()> {
             let s = client
                 .get_snapshot(pb::GetSnapshotRequest { epoch })
                 .await
-                .map_err(status)?
+                .map_err(refused(&server.remote(), "GetSnapshot"))?
                 .into_inner();
             print_snapshot(&s);
             if let Some(out) = out {

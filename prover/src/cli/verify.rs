@@ -6,7 +6,7 @@ use anyhow::{Context, Result};
 use clap::Args;
 use credence_proto::v1 as pb;
 
-use super::client::{ServerArg, channel, status};
+use super::client::{ServerArg, channel, refused};
 
 /// `credence verify`.
 #[derive(Debug, Args)]
@@ -28,7 +28,7 @@ pub(crate) async fn verify(a: VerifyArgs) -> Result<i32> {
         let v = client
             .verify_bundle(pb::VerifyBundleRequest { bundle_json: json })
             .await
-            .map_err(status)?
+            .map_err(refused(&a.server.remote(), "VerifyBundle"))?
             .into_inner();
         if v.valid {
             println!("valid    {}  payout {}", path.display(), v.payout);

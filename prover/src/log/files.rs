@@ -38,8 +38,13 @@ pub fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> Result<(), StoreErr
 /// Loads the log's signer from `<data_dir>/log.key`, or creates the key pair on first start.
 ///
 /// `origin` is the log's name (the checkpoint origin line and key name); an existing key with
-/// another name is refused. `log.pub` is (re)written from the key when missing or different.
-pub fn load_or_create_signer(data_dir: &Path, origin: &str) -> Result<LogSigner, StoreError> {
+/// another name is refused. Without one, the existing key's name is kept, and a new log gets
+/// [`crate::config::default_origin`], a name of its own. `log.pub` is (re)written from the key
+/// when missing or different.
+pub fn load_or_create_signer(
+    data_dir: &Path,
+    origin: Option<&str>,
+) -> Result<LogSigner, StoreError> {
     let key_path = data_dir.join(LOG_KEY_FILE);
     let pub_path = data_dir.join(LOG_PUB_FILE);
     let signer = match File::open(&key_path) {
@@ -63,7 +68,9 @@ pub fn load_or_create_signer(data_dir: &Path, origin: &str) -> Result<LogSigner,
             file.read_to_string(&mut text)
                 .map_err(io_error(&key_path))?;
             let signer = LogSigner::parse(&text)?;
-            if signer.name() != origin {
+            if let Some(origin) = origin
+                && signer.name() != origin
+            {
                 return Err(StoreError::OriginMismatch {
                     configured: origin.to_owned(),
                     key: signer.name().to_owned(),
@@ -78,7 +85,11 @@ pub fn load_or_create_signer(data_dir: &Path, origin: &str) -> Result<LogSigner,
             fs::create_dir_all(data_dir).map_err(io_error(data_dir))?;
             let mut seed = Zeroizing::new([0u8; 32]);
             rand::fill(&mut seed[..]);
-            let signer = LogSigner::from_seed(origin, &seed)?;
+            let origin = match origin {
+                Some(o) => o.to_owned(),
+                None => crate::config::default_origin(),
+            };
+            let signer = LogSigner::from_seed(&origin, &seed)?;
             let mut text = signer.to_key_text();
             text.push('\n');
             write_atomic(&key_path, text.as_bytes(), 0o600)?;

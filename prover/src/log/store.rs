@@ -93,7 +93,7 @@ fn to_i64(value: u64) -> Result<i64, StoreError> {
 impl LogStore {
     /// Opens (or creates) the log in `data_dir`: key files as in
     /// [`load_or_create_signer`](super::load_or_create_signer), database `log.db`.
-    pub fn open_data_dir(data_dir: &Path, origin: &str) -> Result<LogStore, StoreError> {
+    pub fn open_data_dir(data_dir: &Path, origin: Option<&str>) -> Result<LogStore, StoreError> {
         let signer = load_or_create_signer(data_dir, origin)?;
         LogStore::open(&data_dir.join(LOG_DB_FILE), signer)
     }

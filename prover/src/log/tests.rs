@@ -280,7 +280,7 @@ fn key_files_are_created_private_and_reloaded() {
     use std::os::unix::fs::PermissionsExt as _;
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let store = LogStore::open_data_dir(&data, ORIGIN).unwrap();
+    let store = LogStore::open_data_dir(&data, Some(ORIGIN)).unwrap();
     let key_mode = std::fs::metadata(data.join(LOG_KEY_FILE))
         .unwrap()
         .permissions()
@@ -291,13 +291,15 @@ fn key_files_are_created_private_and_reloaded() {
     store.append(&entry(0)).unwrap();
     drop(store);
     // Same identity on restart.
-    let again = LogStore::open_data_dir(&data, ORIGIN).unwrap();
+    let again = LogStore::open_data_dir(&data, Some(ORIGIN)).unwrap();
     assert_eq!(again.verifier().to_string() + "\n", public);
     assert_eq!(again.size().unwrap(), 1);
     drop(again);
+    // No origin configured: the key's own name, whatever the default would be.
+    assert_eq!(load_or_create_signer(&data, None).unwrap().name(), ORIGIN);
     // Another origin with this key is refused.
     assert!(matches!(
-        load_or_create_signer(&data, "other.test/log"),
+        load_or_create_signer(&data, Some("other.test/log")),
         Err(StoreError::OriginMismatch { .. })
     ));
     // A world-readable key is refused.
@@ -307,15 +309,24 @@ fn key_files_are_created_private_and_reloaded() {
     )
     .unwrap();
     assert!(matches!(
-        load_or_create_signer(&data, ORIGIN),
+        load_or_create_signer(&data, Some(ORIGIN)),
         Err(StoreError::KeyPermissions { mode: 0o644, .. })
     ));
     // A lost key is not silently replaced while log.pub names the old identity.
     std::fs::remove_file(data.join(LOG_KEY_FILE)).unwrap();
     assert!(matches!(
-        load_or_create_signer(&data, ORIGIN),
+        load_or_create_signer(&data, Some(ORIGIN)),
         Err(StoreError::MissingKey { .. })
     ));
+}
+
+#[test]
+fn new_logs_without_a_configured_origin_get_names_of_their_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = load_or_create_signer(&dir.path().join("a"), None).unwrap();
+    let b = load_or_create_signer(&dir.path().join("b"), None).unwrap();
+    assert_ne!(a.name(), b.name());
+    assert!(a.name().contains("/credence/"), "{}", a.name());
 }
 
 #[test]

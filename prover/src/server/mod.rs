@@ -11,10 +11,14 @@
 //! [`App::open`] does the slow, blocking part (open the database, mark interrupted jobs, load or
 //! generate keys); [`App::serve`] serves until the shutdown future completes.
 //!
-//! Serving: every request passes [`AuthLayer`] (tokens, when configured; see [`crate::access`]),
-//! each service decodes at most `limits.max_message_bytes`, unary calls have a server-side
-//! deadline (`limits.request_timeout_secs`; a shorter `grpc-timeout` wins), and TLS or mutual TLS
-//! (rustls) is on when `[tls]` is configured.
+//! Serving: every request passes, outermost first, [`request_log`] (one line per request, with
+//! its final status, refusals included), [`switched_off`] (a service the configuration turns
+//! off answers UNIMPLEMENTED saying so) and [`AuthLayer`] (tokens, when configured; see
+//! [`crate::access`]); each service decodes at most `limits.max_message_bytes`, unary calls have
+//! a server-side deadline (`limits.request_timeout_secs`; a shorter `grpc-timeout` wins), and TLS
+//! or mutual TLS (rustls) is on when `[tls]` is configured. The server logs one line when it
+//! starts serving (address, TLS, services, shapes, log origin), one when draining starts (jobs
+//! in flight) and one when it has stopped.
 //!
 //! Shutdown ([`App::serve`]'s future completes): health says NOT_SERVING at once, submissions
 //! get UNAVAILABLE, queued jobs start no proof; running proofs may finish until the drain
@@ -26,7 +30,10 @@
 //! drain deadline (plus a short grace for open connections) after shutdown begins.
 
 pub mod conn;
+mod preflight;
 pub mod process;
+pub mod request_log;
+pub mod switched_off;
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -79,13 +86,18 @@ pub enum ServerError {
     Log(#[from] crate::log::StoreError),
 }
 
-/// The pluggable parts: access control and the compliance log.
+/// The pluggable parts: access control, the compliance log, and who warns about keys.
 #[derive(Clone)]
 pub struct Hooks {
     /// Who may call what.
     pub access: Arc<dyn AccessPolicy>,
     /// Where events are logged.
     pub audit: Arc<dyn AuditSink>,
+    /// Log [`keys::SETUP_WARNING`] for every single-party key (the default: an operator reads
+    /// the server's log). Off for an embedder that shows the warning to its reader itself, on
+    /// [`KeyProgress::SingleParty`] (the demo): the warning is then said once per key, not
+    /// twice.
+    pub log_setup_warning: bool,
 }
 
 impl Default for Hooks {
@@ -93,6 +105,7 @@ impl Default for Hooks {
         Hooks {
             access: Arc::new(AllowAll),
             audit: Arc::new(NoAudit),
+            log_setup_warning: true,
         }
     }
 }
@@ -112,6 +125,9 @@ pub enum KeyProgress {
     Generating(Shape),
     /// Done with a shape.
     Ready(Shape),
+    /// The shape's keys come from a single-party setup (after `Ready`, on every start, whether
+    /// they were generated now or loaded): [`keys::SETUP_WARNING`] applies to them.
+    SingleParty(Shape),
 }
 
 /// The idempotency key's file name in the data directory.
@@ -164,6 +180,9 @@ impl App {
         mut progress: impl FnMut(KeyProgress),
     ) -> Result<App, ServerError> {
         let shapes = config.validate()?;
+        // Nothing is created (data directory, log key, database) before what the server
+        // needs from elsewhere is known to be there.
+        preflight::check(&config, &shapes)?;
         if config.tls.is_none() && !config.listen.ip().is_loopback() {
             tracing::warn!(
                 listen = %config.listen,
@@ -186,7 +205,7 @@ impl App {
         // checkpoint) before the embedder's own hook sees it.
         let log = Arc::new(LogStore::open_data_dir(
             &config.data_dir,
-            &config.log.origin,
+            config.log.origin.as_deref(),
         )?);
         let audit: Arc<dyn AuditSink> =
             Arc::new(LogThen::new(LogSink::new(log.clone()), hooks.audit));
@@ -216,7 +235,10 @@ impl App {
                     "keys ready"
                 );
                 if k.entry.ceremony.is_none() {
-                    tracing::warn!(circuit = %shape.circuit_id(), "{}", keys::SETUP_WARNING);
+                    progress(KeyProgress::SingleParty(shape));
+                    if hooks.log_setup_warning {
+                        tracing::warn!(circuit = %shape.circuit_id(), "{}", keys::SETUP_WARNING);
+                    }
                 }
                 // Every key is in the compliance log before any claim under it.
                 log.append_once(&crate::log::key_marker(&k), &crate::log::key_entry(&k))?;
@@ -353,7 +375,9 @@ impl App {
         let reflection_v1alpha = reflection_builder()
             .build_v1alpha()
             .map_err(|e| ServerError::Reflection(e.to_string()))?;
-        let addr = listener.local_addr().ok();
+        let addr = listener
+            .local_addr()
+            .map_or_else(|e| format!("unknown ({e})"), |a| a.to_string());
         let secs = std::time::Duration::from_secs;
         // tonic's default is no stream limit at all (it overrides hyper's 200): set every bound.
         let mut builder = tonic::transport::Server::builder()
@@ -362,13 +386,45 @@ impl App {
             .concurrency_limit_per_connection(limits.concurrency_limit_per_connection)
             .http2_keepalive_interval(Some(secs(limits.http2_keepalive_interval_secs)))
             .http2_keepalive_timeout(Some(secs(limits.http2_keepalive_timeout_secs)));
+        // `mutual`: clients must present a certificate of `client_ca`.
+        let tls_mode = match &state.config.tls {
+            None => "off",
+            Some(t) if t.client_ca.is_some() => "mutual",
+            Some(_) => "on",
+        };
         if let Some(tls) = &state.config.tls {
             builder = builder.tls_config(server_tls(tls)?)?;
-            tracing::info!(mtls = tls.client_ca.is_some(), "TLS on");
         }
-        tracing::info!(?addr, "serving");
+        // The one line that says what this process serves, for whoever reads its log.
+        let on: Vec<&str> = [
+            ("datanet", services.datanet),
+            ("prover", services.prover),
+            ("verifier", services.verifier),
+            ("audit_log", true),
+        ]
+        .into_iter()
+        .filter_map(|(name, on)| on.then_some(name))
+        .collect();
+        let shapes: Vec<String> = state
+            .keys
+            .keys()
+            .map(|s| s.circuit_id().to_string())
+            .collect();
+        tracing::info!(
+            %addr,
+            tls = %tls_mode,
+            services = %on.join(","),
+            shapes = %if shapes.is_empty() { "-".to_owned() } else { shapes.join(",") },
+            log_origin = %self.log.verifier().name(),
+            "serving"
+        );
         let (stop_tx, mut stop_rx) = watch::channel(false);
+        // Outermost first: the request log sees every request and its final status (so the
+        // refusals of the layers inside it too); a switched-off service is answered before
+        // authentication (see `switched_off`); authentication comes last, before the services.
         let router = builder
+            .layer(request_log::RequestLogLayer)
+            .layer(switched_off::SwitchedOffLayer::new(services))
             .layer(self.auth.clone())
             .add_service(health_service)
             .add_service(reflection)
@@ -393,6 +449,7 @@ impl App {
             () = shutdown => {}
             ended = &mut server => {
                 let _ = self.shutdown_tx.send(true);
+                tracing::error!("server stopped: the transport ended by itself");
                 return match ended {
                     Ok(r) => Ok(r?),
                     Err(e) => Err(ServerError::Io(format!("server task: {e}"))),
@@ -420,9 +477,10 @@ impl App {
             .await;
         let _ = self.draining_tx.send(true);
         tracing::info!(
-            running = state.jobs.len(),
+            jobs = state.jobs.len(),
             drain_secs = limits.drain_secs,
-            "shutting down: draining"
+            "shutting down: draining (new work refused; jobs queued or running may finish until \
+             the drain deadline)"
         );
         while !state.jobs.is_empty() && tokio::time::Instant::now() < deadline {
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
@@ -447,7 +505,10 @@ impl App {
             Ok(Err(e)) => tracing::error!(error = %e, "could not mark jobs interrupted"),
             Err(e) => tracing::error!(error = %e, "could not mark jobs interrupted"),
         }
-        tracing::info!("server stopped");
+        match &result {
+            Ok(()) => tracing::info!("server stopped"),
+            Err(e) => tracing::error!(error = %e, "server stopped"),
+        }
         result
     }
 }

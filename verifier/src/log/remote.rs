@@ -3,6 +3,14 @@
 //! at that older size, and every entry as a server stream, and runs the same [`audit`] as an
 //! export does.
 //!
+//! A real deployment sits behind TLS (possibly mutual) and bearer tokens, so the connection is
+//! configured by [`ClientOptions`]: the CA that signed the server's certificate, a client
+//! certificate and key, and the token, which is sent as `authorization: Bearer <token>` in a
+//! header value marked sensitive (never logged by the HTTP/2 stack). An `https://` address turns
+//! TLS on; with no CA given, no certificate is trusted (there is no system root store here: an
+//! auditor names the CA it trusts), so the connection fails with an unknown issuer, which
+//! [`RemoteError::diagnosis`] recognizes so the caller can say what to pass.
+//!
 //! Invariant: nothing the server sends is trusted. Checkpoints are verified against the key the
 //! auditor configured (the server's `GetLogKey` answer is never used for that), the root is
 //! recomputed from the streamed bytes, and a stream that skips, repeats or stops early is a
@@ -14,10 +22,15 @@ use credence_proto::v1 as pb;
 use credence_proto::v1::audit_log_client::AuditLogClient;
 use thiserror::Error;
 
+use crate::client::{self, AuthChannel, ConnectError, status_text};
+pub use crate::client::{ClientOptions, Diagnosis, OptionsError};
+
 use super::audit::{AuditInput, AuditProblem, AuditReport, TreeState, audit};
 use super::entry::LogEntry;
 use super::merkle::Hash;
 use super::note::{LogVerifier, SignedCheckpoint};
+
+type Client = AuditLogClient<AuthChannel>;
 
 /// Why an audit over gRPC could not run (the log itself was not judged).
 #[derive(Debug, Error)]
@@ -25,17 +38,36 @@ pub enum RemoteError {
     /// No runtime could be started.
     #[error("runtime: {0}")]
     Runtime(std::io::Error),
-    /// The address is invalid or the server unreachable.
-    #[error("connect: {0}")]
-    Connect(tonic::transport::Error),
+    /// No connection could be made.
+    #[error(transparent)]
+    Connect(#[from] ConnectError),
     /// An RPC failed.
-    #[error("{rpc}: {status}")]
+    #[error("{rpc}: {}", status_text(status))]
     Rpc {
         /// Which call.
         rpc: &'static str,
+        /// Whether the address was `https://`.
+        https: bool,
         /// The status.
         status: Box<tonic::Status>,
     },
+}
+
+impl RemoteError {
+    /// The likely cause, when the error's text shows one.
+    pub fn diagnosis(&self) -> Option<Diagnosis> {
+        match self {
+            RemoteError::Connect(c) => c.diagnosis(),
+            RemoteError::Rpc { status, https, .. } => client::diagnose_status(status, *https),
+            RemoteError::Runtime(_) => None,
+        }
+    }
+}
+
+/// Connects as `options` say; also says whether the connection is TLS.
+async fn connect(addr: &str, options: &ClientOptions) -> Result<(Client, bool), RemoteError> {
+    let (channel, https) = client::connect(addr, options).await?;
+    Ok((AuditLogClient::new(channel), https))
 }
 
 /// A misbehaving stream, reported as the audit's problem.
@@ -50,17 +82,34 @@ impl fmt::Display for StreamFault {
     }
 }
 
-fn rpc(name: &'static str) -> impl FnOnce(tonic::Status) -> RemoteError {
+fn rpc(name: &'static str, https: bool) -> impl FnOnce(tonic::Status) -> RemoteError {
     move |status| RemoteError::Rpc {
         rpc: name,
+        https,
         status: Box::new(status),
     }
 }
 
-/// Audits the log served at `addr` (`http://host:port`). Blocking: it runs its own
-/// single-threaded runtime, so call it from a thread that is not inside an async runtime.
+/// Audits the log served at `addr` (`http://host:port`), with no TLS options and no token.
+/// Blocking: see [`audit_server_with`].
 pub fn audit_server<F>(
     addr: &str,
+    verifier: &LogVerifier,
+    previous: Option<TreeState>,
+    hook: F,
+) -> Result<AuditReport, RemoteError>
+where
+    F: FnMut(u64, &LogEntry, &[u8]) -> Result<(), String>,
+{
+    audit_server_with(addr, &ClientOptions::default(), verifier, previous, hook)
+}
+
+/// Audits the log served at `addr` (`http://host:port`, or `https://host:port` for TLS),
+/// connecting as `options` say. Blocking: it runs its own single-threaded runtime, so call it
+/// from a thread that is not inside an async runtime.
+pub fn audit_server_with<F>(
+    addr: &str,
+    options: &ClientOptions,
     verifier: &LogVerifier,
     previous: Option<TreeState>,
     mut hook: F,
@@ -72,12 +121,10 @@ where
         .enable_all()
         .build()
         .map_err(RemoteError::Runtime)?;
-    let mut client = rt
-        .block_on(AuditLogClient::connect(addr.to_owned()))
-        .map_err(RemoteError::Connect)?;
+    let (mut client, https) = rt.block_on(connect(addr, options))?;
     let checkpoint = rt
         .block_on(client.get_checkpoint(pb::GetCheckpointRequest { tree_size: 0 }))
-        .map_err(rpc("GetCheckpoint"))?
+        .map_err(rpc("GetCheckpoint", https))?
         .into_inner()
         .note;
     // The size to fetch comes from the note; audit() verifies its signature before trusting it,
@@ -104,7 +151,7 @@ where
             Ok(r) => history.push(r.into_inner().note),
             // A log need not keep every checkpoint; the recomputed prefix is checked anyway.
             Err(s) if s.code() == tonic::Code::NotFound => {}
-            Err(s) => return Err(rpc("GetCheckpoint")(s)),
+            Err(s) => return Err(rpc("GetCheckpoint", https)(s)),
         }
         let proof = rt
             .block_on(
@@ -113,7 +160,7 @@ where
                     new_size: size,
                 }),
             )
-            .map_err(rpc("GetConsistencyProof"))?
+            .map_err(rpc("GetConsistencyProof", https))?
             .into_inner();
         let hashes: Option<Vec<Hash>> = proof
             .hashes
@@ -129,7 +176,7 @@ where
             start: 0,
             end: size,
         }))
-        .map_err(rpc("GetEntries"))?
+        .map_err(rpc("GetEntries", https))?
         .into_inner();
     let mut fault: Option<StreamFault> = None;
     let mut expected = 0u64;
@@ -176,4 +223,25 @@ where
         });
     }
     Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_call_names_the_call_and_its_cause_once() {
+        let e = RemoteError::Rpc {
+            rpc: "GetCheckpoint",
+            https: false,
+            status: Box::new(tonic::Status::from_error(Box::new(std::io::Error::other(
+                "connection error: stream closed because of a broken pipe",
+            )))),
+        };
+        assert_eq!(
+            e.to_string(),
+            "GetCheckpoint: Unknown: connection error: stream closed because of a broken pipe"
+        );
+        assert_eq!(e.diagnosis(), Some(Diagnosis::PlaintextToTls));
+    }
 }

@@ -229,7 +229,7 @@ async fn run(a: &LoadTestArgs, scratch: &Path, kill: bool) -> Result<RunReport> 
         ..Config::default()
     };
     config.datanet.depth = a.shape.depth;
-    config.log.origin = "credence.load-test/log".into();
+    config.log.origin = Some("credence.load-test/log".into());
     let config_path = scratch.join(format!("{name}.toml"));
     // The configuration holds tokens: owner-only, as the server requires.
     super::files::write_private(&config_path, toml::to_string(&config)?.as_bytes())?;

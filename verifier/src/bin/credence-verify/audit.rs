@@ -1,5 +1,6 @@
-//! `credence-verify audit (--export FILE | --server ADDR) --log-key KEY [--state FILE]
-//! [--vk [CIRCUIT_ID=]PATH]... [--leaves LEAVES.json] [--json]`
+//! `credence-verify audit (--export FILE | --server URL [--ca FILE] [--cert FILE --key FILE]
+//! [--token-file FILE]) --log-key KEY [--state FILE] [--vk [CIRCUIT_ID=]PATH]...
+//! [--leaves LEAVES.json] [--json]`
 //!
 //! Replays the whole compliance log against its signed checkpoints (see
 //! `credence_verifier::log::audit`): signatures under the trusted `log.pub`, the recomputed root
@@ -12,9 +13,19 @@
 //!
 //! Exit 0 only if everything holds; 1 if the log is not what it should be (the first problem is
 //! printed with its entry index when there is one); 2 if an input cannot be read or is malformed
-//! (including a server that cannot be reached). `--server` needs the `grpc` feature
-//! (`cargo install credence-verifier --features grpc`).
-//! The state file is replaced atomically, and only when the audit passed.
+//! (including a server that cannot be reached, and a state file of another log). `--server`
+//! needs the `grpc` feature (`cargo install credence-verifier --features grpc`).
+//!
+//! A deployment's server speaks TLS and wants a token: `https://` turns TLS on, `--ca` names the
+//! CA that signed the server's certificate, `--cert`/`--key` are the client's for mutual TLS, and
+//! the bearer token comes from `--token-file` or else `CREDENCE_TOKEN`, never from the command
+//! line (where `ps` and shell history would show it), as with the `credence` client. A
+//! connection that fails is shown with its causes and, when they show a likely mistake, what to
+//! pass instead.
+//!
+//! The state file is replaced atomically, and only when the audit passed. It records the log it
+//! belongs to (origin and key), so that one used with another log is refused as a mix-up rather
+//! than reported as a fork.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -24,10 +35,10 @@ use credence_verifier::log::{
     AuditProblem, AuditReport, EntryKind, ExportError, LogEntry, LogEvent, LogExport, LogVerifier,
     TreeState,
 };
-use credence_verifier::{Error, Invalid, KeyRing};
-use serde::Serialize;
+use credence_verifier::{Error, Invalid};
+use serde::{Deserialize, Serialize};
 
-use crate::common::{Exit, load_ring, print_json, read_capped};
+use crate::common::{Exit, Keys, load_ring, print_json, read_capped};
 
 /// The largest export file read (a claim entry is about 1 KiB).
 const MAX_EXPORT_BYTES: usize = 1 << 30;
@@ -40,16 +51,41 @@ pub struct Args {
     /// A log export file (`credence log export --data-dir DIR --out FILE`).
     #[arg(long, group = "source")]
     export: Option<PathBuf>,
-    /// A running server's address (`http://host:port`): fetch the log over gRPC (`AuditLog`).
+    /// A running server's address (`http://host:port`, or `https://host:port` for TLS): fetch
+    /// the log over gRPC (`AuditLog`).
     #[cfg(feature = "grpc")]
     #[arg(long, group = "source")]
     server: Option<String>,
+    /// CA certificate (PEM) that signed the server's certificate (`https://` servers).
+    #[cfg(feature = "grpc")]
+    // `conflicts_with = "export"` rather than `requires = "server"`: with `--export` given, clap
+    // did not enforce these requirements (the required `source` group makes the two the same).
+    #[arg(long, value_name = "FILE", conflicts_with = "export")]
+    ca: Option<PathBuf>,
+    /// Client certificate (PEM), for mutual TLS; with `--key`.
+    #[cfg(feature = "grpc")]
+    #[arg(long, value_name = "FILE", requires = "key", conflicts_with = "export")]
+    cert: Option<PathBuf>,
+    /// Client private key (PEM), for mutual TLS; with `--cert`.
+    #[cfg(feature = "grpc")]
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "cert",
+        conflicts_with = "export"
+    )]
+    key: Option<PathBuf>,
+    /// File holding the bearer token (otherwise `CREDENCE_TOKEN`, otherwise none); it must not be
+    /// readable by group or others.
+    #[cfg(feature = "grpc")]
+    #[arg(long = "token-file", value_name = "FILE", conflicts_with = "export")]
+    token_file: Option<PathBuf>,
     /// The log's public key file (`log.pub` from the server's data directory).
     #[arg(long = "log-key")]
     log_key: PathBuf,
     /// The state file: read to check the log is consistent with the previous run, then replaced
     /// with the audited checkpoint's size and root if the audit passes. A missing file is a
-    /// first run.
+    /// first run. One per log: it records the log's origin and key, and another log's is refused.
     #[arg(long)]
     state: Option<PathBuf>,
     /// A trusted verifying key, `[CIRCUIT_ID=]PATH`; every claim in the log needs one. May be
@@ -127,7 +163,8 @@ fn kind_name(kind: EntryKind) -> &'static str {
 
 /// What the audit hook checks on every entry besides the tree: claim proofs and the leaf table.
 pub struct EntryChecks {
-    ring: KeyRing,
+    /// The keys given with `--vk`.
+    trusted: Keys,
     leaves: Option<LeafCheck>,
     claims: u64,
     proofs_valid: u64,
@@ -137,9 +174,9 @@ pub struct EntryChecks {
 }
 
 impl EntryChecks {
-    fn new(ring: KeyRing, leaves: Option<LeafCheck>) -> Self {
+    fn new(trusted: Keys, leaves: Option<LeafCheck>) -> Self {
         EntryChecks {
-            ring,
+            trusted,
             leaves,
             claims: 0,
             proofs_valid: 0,
@@ -157,19 +194,26 @@ impl EntryChecks {
         match &entry.event {
             LogEvent::Claim { .. } => {
                 self.claims += 1;
-                match entry.verify_claim(&self.ring) {
+                match entry.verify_claim(&self.trusted.ring) {
                     Ok(_) => self.proofs_valid += 1,
-                    Err(Error::Invalid(Invalid::UntrustedKey { fingerprint })) => {
-                        let circuit = match &entry.event {
-                            LogEvent::Claim { circuit_id, .. } => circuit_id.as_str(),
-                            _ => "?",
-                        };
+                    Err(Error::Invalid(Invalid::UntrustedKey {
+                        circuit_id,
+                        fingerprint,
+                        ..
+                    })) => {
                         return Err(format!(
-                            "claim of circuit {circuit} with key {fingerprint}: no such key was \
-                             given with --vk, so its proof cannot be re-verified"
+                            "claim of circuit {circuit_id} with key {fingerprint}: no such key \
+                             was given with --vk, so its proof cannot be re-verified; {}",
+                            self.trusted.given()
                         ));
                     }
-                    Err(e) => return Err(format!("claim proof does not hold: {e}")),
+                    Err(e) => {
+                        return Err(format!(
+                            "claim proof does not hold: {}: {}",
+                            Exit::of(&e).word(),
+                            self.trusted.reason(&e)
+                        ));
+                    }
                 }
             }
             LogEvent::Verification { verdict, .. } => {
@@ -200,17 +244,17 @@ impl EntryChecks {
 /// The inputs every source shares, read before touching the log.
 pub struct Prepared {
     pub verifier: LogVerifier,
-    pub previous: Option<TreeState>,
+    pub previous: Option<SavedState>,
     pub checks: EntryChecks,
 }
 
 fn prepare(args: &Args) -> Result<Prepared, String> {
     let verifier = read_log_key(&args.log_key)?;
     let previous = match &args.state {
-        Some(path) => read_state(path)?,
+        Some(path) => read_state(path, &verifier)?,
         None => None,
     };
-    let ring = load_ring(&args.vk).map_err(|e| e.to_string())?;
+    let keys = load_ring(&args.vk).map_err(|e| e.to_string())?;
     let leaves = match &args.leaves {
         Some(path) => {
             let bytes = read_capped(path, MAX_LEAVES_BYTES).map_err(|e| e.to_string())?;
@@ -224,7 +268,7 @@ fn prepare(args: &Args) -> Result<Prepared, String> {
     Ok(Prepared {
         verifier,
         previous,
-        checks: EntryChecks::new(ring, leaves),
+        checks: EntryChecks::new(keys, leaves),
     })
 }
 
@@ -235,22 +279,86 @@ pub fn read_log_key(path: &Path) -> Result<LogVerifier, String> {
     LogVerifier::parse(text.trim()).map_err(|e| format!("{}: {e}", path.display()))
 }
 
-fn read_state(path: &Path) -> Result<Option<TreeState>, String> {
+/// The state file as written: the tree the previous run verified, and the log it belongs to.
+///
+/// `origin` and `log_key` (the `log.pub` text) bind the file to one log, so that a state file
+/// used with another log's key is refused as a mix-up (exit 2) before the log is read, instead of
+/// being reported as a fork of this log (exit 1, which reads as tampering). State files written
+/// before this binding have neither field. We accept them rather than refuse them (refusing
+/// would strand every existing auditor, and nothing in such a file says which log it was for):
+/// the audit runs against them as before, a fork or shrink found with one says that it may be
+/// another log's, and the first audit that passes rewrites the file bound to the audited log.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StateFile {
+    size: u64,
+    /// 64 hex digits.
+    root: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    origin: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    log_key: Option<String>,
+}
+
+/// A state file read and checked against the trusted log key.
+#[derive(Clone, Copy)]
+pub struct SavedState {
+    pub tree: TreeState,
+    /// Whether the file named its log (it is then this log); false for an old state file.
+    pub bound: bool,
+}
+
+fn read_state(path: &Path, verifier: &LogVerifier) -> Result<Option<SavedState>, String> {
     match std::fs::metadata(path) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(format!("{}: {e}", path.display())),
         Ok(_) => {}
     }
     let bytes = read_capped(path, 4096).map_err(|e| e.to_string())?;
-    serde_json::from_slice(&bytes)
-        .map(Some)
-        .map_err(|e| format!("{}: not an audit state file: {e}", path.display()))
+    let bad = |why: String| format!("{}: not an audit state file: {why}", path.display());
+    let file: StateFile = serde_json::from_slice(&bytes).map_err(|e| bad(e.to_string()))?;
+    let mut root = [0u8; 32];
+    hex::decode_to_slice(&file.root, &mut root)
+        .map_err(|_| bad("`root` is not 64 hex digits".into()))?;
+    let tree = TreeState {
+        size: file.size,
+        root,
+    };
+    let stored = match (&file.origin, &file.log_key) {
+        (None, None) => return Ok(Some(SavedState { tree, bound: false })),
+        (Some(origin), Some(key)) => {
+            let stored = LogVerifier::parse(key).map_err(|e| bad(format!("`log_key`: {e}")))?;
+            if stored.name() != origin {
+                return Err(bad(format!(
+                    "`origin` {origin} is not the name of `log_key` {stored}"
+                )));
+            }
+            stored
+        }
+        _ => return Err(bad("`origin` and `log_key` go together".into())),
+    };
+    if &stored != verifier {
+        return Err(format!(
+            "{}: this state file belongs to log `{}` (key {stored}), not to `{}` (key {verifier}): \
+             use a state file per log",
+            path.display(),
+            stored.name(),
+            verifier.name()
+        ));
+    }
+    Ok(Some(SavedState { tree, bound: true }))
 }
 
 /// Replaces the state file crash-safely (the one durable write: a crash leaves the old or the
-/// new state, never a torn one). The state is public (a tree size and a root).
-fn write_state(path: &Path, state: &TreeState) -> std::io::Result<()> {
-    let mut json = serde_json::to_vec_pretty(state).map_err(std::io::Error::other)?;
+/// new state, never a torn one). The state is public (a tree size, a root, the log's public key).
+fn write_state(path: &Path, state: &TreeState, verifier: &LogVerifier) -> std::io::Result<()> {
+    let file = StateFile {
+        size: state.size,
+        root: hex::encode(state.root),
+        origin: Some(verifier.name().to_owned()),
+        log_key: Some(verifier.to_string()),
+    };
+    let mut json = serde_json::to_vec_pretty(&file).map_err(std::io::Error::other)?;
     json.push(b'\n');
     credence_verifier::durable::write_atomic(path, &json, 0o644)
 }
@@ -276,12 +384,13 @@ fn audit(args: &Args, summary: &mut Summary) -> Exit {
         Ok(p) => p,
         Err(e) => return malformed(summary, e),
     };
-    summary.previous_state = prepared.previous;
+    summary.previous_state = prepared.previous.map(|p| p.tree);
     let Prepared {
         verifier,
-        previous,
+        previous: saved,
         mut checks,
     } = prepared;
+    let previous = saved.map(|p| p.tree);
 
     let report = match source(args) {
         Source::Export(path) => {
@@ -307,15 +416,100 @@ fn audit(args: &Args, summary: &mut Summary) -> Exit {
         #[cfg(feature = "grpc")]
         Source::Server(addr) => {
             summary.source = addr.to_owned();
+            let options = match server::options(args) {
+                Ok(o) => o,
+                Err(e) => return malformed(summary, e),
+            };
             let hook = |i, e: &LogEntry, _: &[u8]| checks.check(i, e);
-            match credence_verifier::log::remote::audit_server(addr, &verifier, previous, hook) {
+            match credence_verifier::log::remote::audit_server_with(
+                addr, &options, &verifier, previous, hook,
+            ) {
                 Ok(report) => report,
                 // The server could not be asked: nothing was judged.
-                Err(e) => return malformed(summary, format!("{addr}: {e}")),
+                Err(e) => return malformed(summary, server::explain(addr, &e, &options)),
             }
         }
     };
-    finish(args, summary, report, checks)
+    let legacy_state = saved.is_some_and(|p| !p.bound);
+    finish(args, summary, report, checks, &verifier, legacy_state)
+}
+
+/// The server flags: TLS, mutual TLS and the bearer token, as the `credence` client takes them.
+#[cfg(feature = "grpc")]
+mod server {
+
+    use credence_verifier::client::Flags;
+    use credence_verifier::log::remote::{ClientOptions, OptionsError, RemoteError};
+    use zeroize::Zeroizing;
+
+    use super::Args;
+    use crate::common::read_capped;
+
+    /// Where the token comes from without `--token-file` (the `credence` client's variable).
+    pub const TOKEN_ENV: &str = "CREDENCE_TOKEN";
+    /// The largest PEM file read (a certificate chain is a few KiB).
+    const MAX_PEM_BYTES: usize = 1 << 20;
+
+    /// Reads the CA, the client identity and the token, before connecting.
+    pub fn options(args: &Args) -> Result<ClientOptions, String> {
+        let mut options = ClientOptions::new();
+        if let Some(ca) = &args.ca {
+            let pem = read_capped(ca, MAX_PEM_BYTES).map_err(|e| format!("--ca {e}"))?;
+            options = options
+                .with_ca_pem(pem)
+                .map_err(|e| format!("--ca {}: {e}", ca.display()))?;
+        }
+        if let (Some(cert), Some(key)) = (&args.cert, &args.key) {
+            let cert_pem = read_capped(cert, MAX_PEM_BYTES).map_err(|e| format!("--cert {e}"))?;
+            let key_pem =
+                Zeroizing::new(read_capped(key, MAX_PEM_BYTES).map_err(|e| format!("--key {e}"))?);
+            options = options
+                .with_identity(cert_pem, key_pem)
+                .map_err(|e| match e {
+                    OptionsError::NoPrivateKey { .. } => format!("--key {}: {e}", key.display()),
+                    _ => format!("--cert {}: {e}", cert.display()),
+                })?;
+        }
+        match &args.token_file {
+            Some(path) => {
+                let token = credence_verifier::client::read_token_file(path)
+                    .map_err(|e| format!("--token-file {}: {e}", path.display()))?;
+                options = options
+                    .with_token(&token)
+                    .map_err(|e| format!("--token-file {}: {e}", path.display()))?;
+            }
+            None => {
+                if let Some(token) = std::env::var_os(TOKEN_ENV) {
+                    let token = Zeroizing::new(
+                        token
+                            .into_string()
+                            .map_err(|_| format!("{TOKEN_ENV}: the token is not UTF-8"))?,
+                    );
+                    // Set but empty is how a shell unsets a variable for one command.
+                    if !token.trim().is_empty() {
+                        options = options
+                            .with_token(&token)
+                            .map_err(|e| format!("{TOKEN_ENV}: {e}"))?;
+                    }
+                }
+            }
+        }
+        Ok(options)
+    }
+
+    /// The error with its causes, and what to do when the causes show a likely mistake.
+    pub fn explain(addr: &str, e: &RemoteError, options: &ClientOptions) -> String {
+        let flags = Flags {
+            ca: "--ca",
+            identity: "--cert and --key",
+            token: "--token-file FILE or CREDENCE_TOKEN",
+            role: "an auditor",
+        };
+        match e.diagnosis() {
+            Some(d) => format!("{addr}: {e} (hint: {})", d.hint(&flags, options.given())),
+            None => format!("{addr}: {e}"),
+        }
+    }
 }
 
 enum Source<'a> {
@@ -333,7 +527,14 @@ fn source(args: &Args) -> Source<'_> {
     Source::Export(args.export.as_deref().unwrap_or(Path::new("")))
 }
 
-fn finish(args: &Args, summary: &mut Summary, report: AuditReport, checks: EntryChecks) -> Exit {
+fn finish(
+    args: &Args,
+    summary: &mut Summary,
+    report: AuditReport,
+    checks: EntryChecks,
+    verifier: &LogVerifier,
+    legacy_state: bool,
+) -> Exit {
     if let Some(c) = &report.checkpoint {
         summary.origin = Some(c.origin.clone());
         summary.tree_size = Some(c.size);
@@ -354,7 +555,7 @@ fn finish(args: &Args, summary: &mut Summary, report: AuditReport, checks: Entry
 
     if let Some(problem) = &report.problem {
         summary.problem_entry = problem.entry_index();
-        summary.problem = Some(describe(problem));
+        summary.problem = Some(describe(problem, legacy_state));
         return Exit::Invalid;
     }
     let Some(state) = report.state() else {
@@ -386,7 +587,7 @@ fn finish(args: &Args, summary: &mut Summary, report: AuditReport, checks: Entry
         }
     }
     if let Some(path) = &args.state {
-        if let Err(e) = write_state(path, &state) {
+        if let Err(e) = write_state(path, &state, verifier) {
             summary.problem = Some(format!("{}: cannot save the state: {e}", path.display()));
             return Exit::Malformed;
         }
@@ -396,8 +597,14 @@ fn finish(args: &Args, summary: &mut Summary, report: AuditReport, checks: Entry
 }
 
 /// The problem line; the entry index leads when the problem pinpoints one.
-fn describe(problem: &AuditProblem) -> String {
+/// A fork or shrink found with an old state file that does not name its log may be a mix-up
+/// of state files rather than this log's history changing: say so.
+fn describe(problem: &AuditProblem, legacy_state: bool) -> String {
     match problem {
+        AuditProblem::Fork { .. } | AuditProblem::Shrunk { .. } if legacy_state => format!(
+            "{problem} (compared with the --state of the previous run, an old state file that \
+             does not record its log: if it is another log's, use a state file per log)"
+        ),
         AuditProblem::Fork { .. } | AuditProblem::Shrunk { .. } => {
             format!("{problem} (compared with the --state of the previous run)")
         }

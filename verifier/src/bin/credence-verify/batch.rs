@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use credence_verifier::{ClaimBundle, verify_bundles};
 
-use crate::common::{Exit, Verdict, load_ring, print_json, read_bundle};
+use crate::common::{Exit, Verdict, input_failure, load_ring, print_json, read_bundle};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -20,12 +20,9 @@ pub struct Args {
 }
 
 pub fn run(args: &Args) -> Exit {
-    let ring = match load_ring(&args.vk) {
-        Ok(r) => r,
-        Err(e) => {
-            println!("malformed: {e}");
-            return Exit::Malformed;
-        }
+    let keys = match load_ring(&args.vk) {
+        Ok(k) => k,
+        Err(e) => return input_failure(&e, args.json),
     };
     let names: Vec<String> = args
         .bundles
@@ -48,7 +45,7 @@ pub fn run(args: &Args) -> Exit {
             ))),
         }
     }
-    let results = verify_bundles(&ring, &decoded, &mut ark_std::rand::rngs::OsRng);
+    let results = verify_bundles(&keys.ring, &decoded, &mut ark_std::rand::rngs::OsRng);
     for ((&i, result), bundle) in positions.iter().zip(results).zip(&decoded) {
         let v = match result {
             Ok(_) => (
@@ -61,11 +58,7 @@ pub fn run(args: &Args) -> Exit {
             ),
             Err(e) => {
                 let exit = Exit::of(&e);
-                let reason = match &e {
-                    credence_verifier::Error::Malformed(m) => m.to_string(),
-                    credence_verifier::Error::Invalid(m) => m.to_string(),
-                };
-                (exit, Verdict::new(&names[i], exit, reason))
+                (exit, Verdict::new(&names[i], exit, keys.reason(&e)))
             }
         };
         verdicts[i] = Some(v);

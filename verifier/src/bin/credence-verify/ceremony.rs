@@ -14,7 +14,7 @@ use credence_ceremony::{Ptau, R1cs, Zkey, format_hash};
 use credence_verifier::VerifyingKey;
 use serde::Serialize;
 
-use crate::common::{Exit, load_key, print_json};
+use crate::common::{Exit, input_failure, load_key, print_json};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -61,7 +61,8 @@ struct Report {
 pub fn run(args: &Args) -> Exit {
     let key = match load_key(&args.vk) {
         Ok(k) => k,
-        Err(e) => return fail(args, Exit::Malformed, e.to_string()),
+        // The key's problem, not the transcript's: no line prefixed with the .zkey path.
+        Err(e) => return input_failure(&e, args.json),
     };
     let zkey = match Zkey::open(&args.zkey) {
         Ok(z) => z,

@@ -1,11 +1,14 @@
 //! Shared by the subcommands: reading inputs with size caps, trusted keys, verdicts.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use credence_verifier::bundle::MAX_BUNDLE_BYTES;
 use credence_verifier::settlement::Snapshot;
-use credence_verifier::{CircuitId, ClaimBundle, Error, KeyRing, Malformed, TrustedKey};
+use credence_verifier::{
+    CircuitId, ClaimBundle, Error, Fingerprint, Invalid, KeyRing, Malformed, TrustedKey,
+};
 use serde::Serialize;
 
 /// The process exit status, ordered by severity.
@@ -108,6 +111,10 @@ pub fn read_snapshot(path: &Path) -> Result<Snapshot, InputError> {
 
 /// Parses `--vk [CIRCUIT_ID=]PATH`. Without `CIRCUIT_ID=`, the key is pinned to the circuit id
 /// spelled by the file's stem (`claim-v1-n16-d20.vk` pins `claim-v1-n16-d20`).
+///
+/// Every failure is a [`InputError::KeyArg`] naming the flag and the argument: a key file that
+/// is missing or unreadable is a problem of the command line, and the message must not read as
+/// if the bundle beside it were at fault.
 pub fn load_key(arg: &str) -> Result<TrustedKey, InputError> {
     let key_arg = |reason: String| InputError::KeyArg {
         arg: arg.to_owned(),
@@ -128,23 +135,107 @@ pub fn load_key(arg: &str) -> Result<TrustedKey, InputError> {
     let id = CircuitId::new(&id).map_err(|e| key_arg(format!("{e} (use --vk CIRCUIT_ID=PATH)")))?;
     // A claim key is 552 bytes; allow slack so an oversized key is refused by the decoder with a
     // precise reason rather than by the cap.
-    let bytes = read_capped(&path, 64 * 1024)?;
-    TrustedKey::from_bytes(id, &bytes).map_err(|source| InputError::Malformed {
-        path: path.display().to_string(),
-        source,
-    })
+    // The argument holds the path, so the reasons do not repeat it.
+    let bytes = read_capped(&path, 64 * 1024).map_err(|e| match e {
+        InputError::Io { source, .. } => {
+            key_arg(format!("cannot read the verifying key file: {source}"))
+        }
+        InputError::TooLarge { limit, .. } => key_arg(format!(
+            "the verifying key file is larger than {limit} bytes"
+        )),
+        other => key_arg(other.to_string()),
+    })?;
+    TrustedKey::from_bytes(id, &bytes)
+        .map_err(|source| key_arg(format!("not a verifying key: {source}")))
 }
 
-pub fn load_ring(args: &[String]) -> Result<KeyRing, InputError> {
-    let mut ring = KeyRing::new();
+/// The keys given with `--vk`, with the argument each came from, so that a message about a key
+/// names the file the user passed rather than only a fingerprint.
+pub struct Keys {
+    pub ring: KeyRing,
+    /// `--vk` argument by key fingerprint.
+    args: BTreeMap<Fingerprint, String>,
+}
+
+impl Keys {
+    /// Why a bundle failed, without the `malformed: ` / `invalid: ` class prefix.
+    pub fn reason(&self, e: &Error) -> String {
+        match e {
+            Error::Malformed(m) => m.to_string(),
+            Error::Invalid(i) => self.invalid_reason(i),
+        }
+    }
+
+    /// Why a claim is invalid; an untrusted key lists the keys given by their `--vk` files.
+    pub fn invalid_reason(&self, e: &Invalid) -> String {
+        match e {
+            Invalid::UntrustedKey {
+                circuit_id,
+                fingerprint,
+                ..
+            } => format!(
+                "the bundle was proven under {circuit_id} with key {fingerprint}, which is not \
+                 trusted; {}",
+                self.given()
+            ),
+            other => other.to_string(),
+        }
+    }
+
+    /// The keys given: `PATH (CIRCUIT_ID, FINGERPRINT)` each.
+    pub fn given(&self) -> String {
+        if self.ring.is_empty() {
+            return "no key was given with --vk".into();
+        }
+        let list: Vec<String> = self
+            .ring
+            .iter()
+            .map(|k| {
+                let arg = self.args.get(&k.fingerprint()).map_or("?", String::as_str);
+                // `CIRCUIT_ID=PATH`: the path is what the user recognizes; the id follows anyway.
+                let path = arg.split_once('=').map_or(arg, |(_, p)| p);
+                format!("{path} ({}, {})", k.circuit_id(), k.fingerprint())
+            })
+            .collect();
+        format!("the trusted keys are: {}", list.join(", "))
+    }
+}
+
+pub fn load_ring(args: &[String]) -> Result<Keys, InputError> {
+    let mut keys = Keys {
+        ring: KeyRing::new(),
+        args: BTreeMap::new(),
+    };
     for a in args {
         let key = load_key(a)?;
-        ring.insert(key).map_err(|source| InputError::Malformed {
-            path: a.clone(),
-            source,
+        let fingerprint = key.fingerprint();
+        keys.ring.insert(key).map_err(|source| InputError::KeyArg {
+            arg: a.clone(),
+            reason: source.to_string(),
         })?;
+        keys.args.entry(fingerprint).or_insert_with(|| a.clone());
     }
-    Ok(ring)
+    Ok(keys)
+}
+
+/// Reports an input that is not a bundle (a `--vk` key) and could not be used: no bundle was
+/// judged, so the line is not a bundle's verdict. Exit 2, as for every unusable input.
+pub fn input_failure(e: &InputError, json: bool) -> Exit {
+    #[derive(Serialize)]
+    struct Failure<'a> {
+        verdict: &'static str,
+        reason: &'a str,
+    }
+    let reason = e.to_string();
+    if json {
+        print_json(&Failure {
+            verdict: Exit::Malformed.word(),
+            reason: &reason,
+        });
+    } else {
+        println!("{}: {reason}", Exit::Malformed.word());
+    }
+    Exit::Malformed
 }
 
 /// One verdict, as printed with `--json`.

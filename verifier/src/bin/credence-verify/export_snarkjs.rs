@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use credence_verifier::snarkjs::SnarkjsFiles;
 
-use crate::common::{Exit, load_ring, read_bundle};
+use crate::common::{Exit, input_failure, load_ring, read_bundle};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -23,22 +23,26 @@ pub struct Args {
 }
 
 pub fn run(args: &Args) -> Exit {
+    let keys = match load_ring(&args.vk) {
+        Ok(k) => k,
+        Err(e) => return input_failure(&e, false),
+    };
     let name = args.bundle.display().to_string();
-    let inputs = load_ring(&args.vk).and_then(|r| Ok((r, read_bundle(&args.bundle)?)));
-    let (ring, bundle) = match inputs {
-        Ok(x) => x,
+    let bundle = match read_bundle(&args.bundle) {
+        Ok(b) => b,
         Err(e) => {
             println!("{name}: malformed: {e}");
             return Exit::Malformed;
         }
     };
-    let files = ring
+    let files = keys
+        .ring
         .select(&bundle.circuit_id, &bundle.vk_fingerprint)
         .and_then(|key| SnarkjsFiles::export(key, &bundle));
     let files = match files {
         Ok(f) => f,
         Err(e) => {
-            println!("{name}: invalid: {e}");
+            println!("{name}: invalid: {}", keys.invalid_reason(&e));
             return Exit::Invalid;
         }
     };

@@ -16,7 +16,7 @@ use credence_verifier::log::{BundleLogError, check_bundle_inclusion};
 use credence_verifier::verify_bundle;
 
 use crate::audit::read_log_key;
-use crate::common::{Exit, Verdict, load_ring, print_json, read_bundle};
+use crate::common::{Exit, Keys, Verdict, input_failure, load_ring, print_json, read_bundle};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -34,8 +34,13 @@ pub struct Args {
 }
 
 pub fn run(args: &Args) -> Exit {
+    // A `--vk` key that cannot be loaded is the command line's problem, not the bundle's.
+    let keys = match load_ring(&args.vk) {
+        Ok(k) => k,
+        Err(e) => return input_failure(&e, args.json),
+    };
     let name = args.bundle.display().to_string();
-    let (exit, reason) = check(args);
+    let (exit, reason) = check(args, &keys);
     let verdict = Verdict::new(&name, exit, reason);
     if args.json {
         print_json(&verdict);
@@ -45,15 +50,11 @@ pub fn run(args: &Args) -> Exit {
     exit
 }
 
-fn check(args: &Args) -> (Exit, String) {
+fn check(args: &Args, keys: &Keys) -> (Exit, String) {
     let malformed = |e: String| (Exit::Malformed, e);
     let verifier = match read_log_key(&args.log_key) {
         Ok(v) => v,
         Err(e) => return malformed(e),
-    };
-    let ring = match load_ring(&args.vk) {
-        Ok(r) => r,
-        Err(e) => return malformed(e.to_string()),
     };
     let bundle = match read_bundle(&args.bundle) {
         Ok(b) => b,
@@ -68,9 +69,12 @@ fn check(args: &Args) -> (Exit, String) {
         Err(e) => return (Exit::Invalid, e.to_string()),
     };
     let mut proof_note = "";
-    if !ring.is_empty() {
-        if let Err(e) = verify_bundle(&ring, &bundle) {
-            return (Exit::of(&e), format!("logged, but {e}"));
+    if !keys.ring.is_empty() {
+        if let Err(e) = verify_bundle(&keys.ring, &bundle) {
+            return (
+                Exit::of(&e),
+                format!("logged, but {}: {}", Exit::of(&e).word(), keys.reason(&e)),
+            );
         }
         proof_note = "; the proof verifies";
     }

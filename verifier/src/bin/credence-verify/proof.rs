@@ -5,7 +5,9 @@ use std::path::PathBuf;
 use credence_verifier::encoding::fr_to_decimal;
 use credence_verifier::verify_bundle;
 
-use crate::common::{Exit, Verdict, load_ring, print_json, read_bundle, read_snapshot};
+use crate::common::{
+    Exit, Keys, Verdict, input_failure, load_ring, print_json, read_bundle, read_snapshot,
+};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -24,8 +26,14 @@ pub struct Args {
 }
 
 pub fn run(args: &Args) -> Exit {
+    // The keys first, before the bundle is read: a key that cannot be loaded is the command
+    // line's problem and is reported as such, not as this bundle's verdict.
+    let keys = match load_ring(&args.vk) {
+        Ok(k) => k,
+        Err(e) => return input_failure(&e, args.json),
+    };
     let name = args.bundle.display().to_string();
-    let (exit, verdict) = check(args, &name);
+    let (exit, verdict) = check(args, &keys, &name);
     if args.json {
         print_json(&verdict);
     } else {
@@ -34,16 +42,12 @@ pub fn run(args: &Args) -> Exit {
     exit
 }
 
-fn check(args: &Args, name: &str) -> (Exit, Verdict) {
+fn check(args: &Args, keys: &Keys, name: &str) -> (Exit, Verdict) {
     let malformed = |e: &dyn std::fmt::Display| {
         (
             Exit::Malformed,
             Verdict::new(name, Exit::Malformed, e.to_string()),
         )
-    };
-    let ring = match load_ring(&args.vk) {
-        Ok(r) => r,
-        Err(e) => return malformed(&e),
     };
     let snapshot = match args.snapshot.as_deref().map(read_snapshot).transpose() {
         Ok(s) => s,
@@ -56,12 +60,13 @@ fn check(args: &Args, name: &str) -> (Exit, Verdict) {
     let mut v = Verdict::new(name, Exit::Valid, String::new());
     v.circuit_id = Some(bundle.circuit_id.to_string());
     v.vk_fingerprint = Some(bundle.vk_fingerprint.to_hex());
-    let result = verify_bundle(&ring, &bundle).map_err(|e| (Exit::of(&e), e.to_string()));
+    // Reasons without the class prefix: the line is "bundle: class: why".
+    let result = verify_bundle(&keys.ring, &bundle).map_err(|e| (Exit::of(&e), keys.reason(&e)));
     let result = result.and_then(|claim| match &snapshot {
         Some(s) => s
             .check_statement(claim.statement())
             .map(|()| claim)
-            .map_err(|e| (Exit::Invalid, format!("invalid: {e}"))),
+            .map_err(|e| (Exit::Invalid, e.to_string())),
         None => Ok(claim),
     });
     match result {
@@ -87,11 +92,7 @@ fn check(args: &Args, name: &str) -> (Exit, Verdict) {
         }
         Err((exit, reason)) => {
             v.verdict = exit.word();
-            // `Error`'s Display starts with its class; keep the line "bundle: class: why".
-            v.reason = reason
-                .strip_prefix(&format!("{}: ", exit.word()))
-                .map(str::to_owned)
-                .unwrap_or(reason);
+            v.reason = reason;
             (exit, v)
         }
     }

@@ -8,10 +8,10 @@
 use std::path::PathBuf;
 
 use credence_verifier::settlement::{Settlement, SettlementReport};
-use credence_verifier::{ClaimBundle, Error, verify_bundles};
+use credence_verifier::{ClaimBundle, verify_bundles};
 use serde::Serialize;
 
-use crate::common::{Exit, load_ring, print_json, read_bundle, read_snapshot};
+use crate::common::{Exit, input_failure, load_ring, print_json, read_bundle, read_snapshot};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -45,12 +45,9 @@ struct Output {
 
 pub fn run(args: &Args) -> Exit {
     let inputs = load_ring(&args.vk).and_then(|r| Ok((r, read_snapshot(&args.snapshot)?)));
-    let (ring, snapshot) = match inputs {
+    let (keys, snapshot) = match inputs {
         Ok(x) => x,
-        Err(e) => {
-            println!("malformed: {e}");
-            return Exit::Malformed;
-        }
+        Err(e) => return input_failure(&e, args.json),
     };
     let mut refused = Vec::new();
     let mut decoded: Vec<(String, ClaimBundle)> = Vec::new();
@@ -70,7 +67,7 @@ pub fn run(args: &Args) -> Exit {
         }
     }
     let bundles: Vec<ClaimBundle> = decoded.iter().map(|(_, b)| b.clone()).collect();
-    let results = verify_bundles(&ring, &bundles, &mut ark_std::rand::rngs::OsRng);
+    let results = verify_bundles(&keys.ring, &bundles, &mut ark_std::rand::rngs::OsRng);
     let mut settlement = Settlement::new(snapshot);
     let mut admitted = 0;
     for ((name, _), result) in decoded.iter().zip(results) {
@@ -78,13 +75,7 @@ pub fn run(args: &Args) -> Exit {
             Ok(claim) => settlement
                 .admit(&claim)
                 .map_err(|r| (Exit::Invalid, r.to_string())),
-            Err(e) => Err((
-                Exit::of(&e),
-                match e {
-                    Error::Malformed(m) => m.to_string(),
-                    Error::Invalid(i) => i.to_string(),
-                },
-            )),
+            Err(e) => Err((Exit::of(&e), keys.reason(&e))),
         };
         match outcome {
             Ok(()) => admitted += 1,
