@@ -54,64 +54,28 @@ fn openssl(dir: &Path, args: &[&str]) {
 fn certificates(dir: &Path) {
     openssl(
         dir,
-        &[
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-            "-days",
-            "2",
-            "-subj",
-            "/CN=trial-ca",
-            "-keyout",
-            "ca.key",
-            "-out",
-            "ca.pem",
-        ],
+        &args(
+            "req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=trial-ca -keyout ca.key -out ca.pem",
+        ),
     );
     openssl(
         dir,
-        &[
-            "req",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-            "-subj",
-            "/CN=localhost",
-            "-addext",
-            "subjectAltName=DNS:localhost",
-            "-keyout",
-            "server.key",
-            "-out",
-            "server.csr",
-        ],
+        &args(
+            "req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=localhost -addext subjectAltName=DNS:localhost -keyout server.key -out server.csr",
+        ),
     );
     openssl(
         dir,
-        &[
-            "x509",
-            "-req",
-            "-in",
-            "server.csr",
-            "-CA",
-            "ca.pem",
-            "-CAkey",
-            "ca.key",
-            "-CAcreateserial",
-            "-days",
-            "2",
-            "-copy_extensions",
-            "copy",
-            "-out",
-            "server.pem",
-        ],
+        &args(
+            "x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 -copy_extensions copy -out server.pem",
+        ),
     );
     chmod(&dir.join("server.key"), 0o600);
+}
+
+/// A command line's words (none of them holds a space).
+fn args(line: &str) -> Vec<&str> {
+    line.split_whitespace().collect()
 }
 
 fn chmod(path: &Path, mode: u32) {
@@ -140,7 +104,7 @@ fn free_port() -> u16 {
 /// with its secret, openings and its datanet token. Returns the server and its port.
 fn operator(root: &Path) -> (Server, u16) {
     certificates(root);
-    ok(root, &["setup", "--shape", "2,4", "--data-dir", "ceremony"]);
+    ok(root, &args("setup --shape 2,4 --data-dir ceremony"));
     std::fs::create_dir_all(root.join("hospital/data")).unwrap();
     std::fs::write(root.join("hospital/data/a.jsonl"), "{\"r\": 1}\n").unwrap();
     let id = ok(&root.join("hospital"), &["contributor-id", "--create"]);
@@ -309,22 +273,9 @@ fn config_commands_write_token_files_and_refuse_what_cannot_work() {
     let root = root.path();
     ok(
         root,
-        &[
-            "config",
-            "init",
-            "--out",
-            "a.toml",
-            "--services",
-            "prover",
-            "--shape",
-            "2,4",
-            "--contributor-id",
-            "42",
-            "--tenant",
-            "hospital-b",
-            "--token-dir",
-            "tokens",
-        ],
+        &args(
+            "config init --out a.toml --services prover --shape 2,4 --contributor-id 42 --tenant hospital-b --token-dir tokens",
+        ),
     );
     let config = std::fs::read_to_string(root.join("a.toml")).unwrap();
     for token in ["tokens/hospital-b.token", "tokens/auditor.token"] {
@@ -350,22 +301,9 @@ fn config_commands_write_token_files_and_refuse_what_cannot_work() {
     // Nothing is overwritten.
     let e = fails(
         root,
-        &[
-            "config",
-            "init",
-            "--out",
-            "b.toml",
-            "--services",
-            "prover",
-            "--shape",
-            "2,4",
-            "--contributor-id",
-            "42",
-            "--tenant",
-            "hospital-b",
-            "--token-dir",
-            "tokens",
-        ],
+        &args(
+            "config init --out b.toml --services prover --shape 2,4 --contributor-id 42 --tenant hospital-b --token-dir tokens",
+        ),
     );
     assert!(
         e.contains("hospital-b.token") && e.contains("exists"),
@@ -374,52 +312,23 @@ fn config_commands_write_token_files_and_refuse_what_cannot_work() {
     assert!(!root.join("b.toml").exists());
     ok(
         root,
-        &[
-            "config",
-            "add-party",
-            "--config",
-            "a.toml",
-            "--role",
-            "verifier",
-            "--tenant",
-            "bank",
-        ],
+        &args("config add-party --config a.toml --role verifier --tenant bank"),
     );
     assert!(root.join("bank.token").exists());
     let e = fails(
         root,
-        &[
-            "config",
-            "add-party",
-            "--config",
-            "a.toml",
-            "--role",
-            "verifier",
-            "--tenant",
-            "bank",
-        ],
+        &args("config add-party --config a.toml --role verifier --tenant bank"),
     );
     assert!(e.contains("bank.token") && e.contains("exists"), "{e}");
     let e = fails(
         root,
-        &[
-            "config",
-            "add-party",
-            "--config",
-            "a.toml",
-            "--role",
-            "contributor",
-            "--tenant",
-            "c",
-        ],
+        &args("config add-party --config a.toml --role contributor --tenant c"),
     );
     assert!(e.contains("--contributor-id"), "{e}");
     // A datanet depth no shape can prove is refused when the file is made.
     let e = fails(
         root,
-        &[
-            "config", "init", "--out", "c.toml", "--shape", "2,4", "--depth", "20",
-        ],
+        &args("config init --out c.toml --shape 2,4 --depth 20"),
     );
     assert!(e.contains("datanet.depth"), "{e}");
 }
@@ -431,16 +340,7 @@ fn a_verify_only_server_without_keys_creates_nothing() {
     std::fs::create_dir_all(root.join("op")).unwrap();
     ok(
         root,
-        &[
-            "config",
-            "init",
-            "--out",
-            "op/v.toml",
-            "--services",
-            "verifier",
-            "--shape",
-            "2,4",
-        ],
+        &args("config init --out op/v.toml --services verifier --shape 2,4"),
     );
     let e = fails(root, &["serve", "--config", "op/v.toml"]);
     assert!(e.contains("no keys for claim-v1-n2-d4"), "{e}");
