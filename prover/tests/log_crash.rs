@@ -22,15 +22,10 @@ use credence_verifier::log::remote::audit_server;
 use credence_verifier::log::{LogEvent, LogExport, LogVerifier};
 use tokio::sync::Mutex;
 
-const BIN: &str = env!("CARGO_BIN_EXE_credence");
+mod common;
+use common::free_port;
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+const BIN: &str = env!("CARGO_BIN_EXE_credence");
 
 struct Server {
     child: Child,

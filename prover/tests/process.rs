@@ -9,16 +9,15 @@ use std::time::{Duration, Instant};
 
 use credence_proto::v1 as pb;
 
+mod common;
+use common::free_port;
+
 const BIN: &str = env!("CARGO_BIN_EXE_credence");
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_core_dumps_and_sigterm_drains() {
     let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     // Started with the largest core-file limit the shell allows, so that the zero limit seen
     // below is the server's own doing.
     let mut child = Command::new("sh")

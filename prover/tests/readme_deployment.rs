@@ -16,6 +16,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+mod common;
+use common::free_port;
+
 const BIN: &str = env!("CARGO_BIN_EXE_credence");
 
 /// The section's `sh` blocks, in order.
@@ -39,14 +42,6 @@ fn walkthrough() -> String {
     }
     assert!(blocks.len() >= 9, "the walk-through has its nine steps");
     blocks.join("\n")
-}
-
-/// A port nothing listens on now.
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port()
 }
 
 fn tool_dir() -> PathBuf {
