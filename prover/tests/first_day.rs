@@ -320,6 +320,15 @@ fn config_commands_write_token_files_and_refuse_what_cannot_work() {
         &args("config add-party --config a.toml --role contributor --tenant c"),
     );
     assert!(e.contains("--contributor-id"), "{e}");
+    // Off loopback without TLS: the flags to pass are named, and nothing is written.
+    let e = fails(
+        root,
+        &args("config init --out d.toml --listen 0.0.0.0:7117"),
+    );
+    assert!(
+        e.contains("--tls-cert") && !root.join("d.toml").exists(),
+        "{e}"
+    );
     // A datanet depth no shape can prove is refused when the file is made.
     let e = fails(
         root,

@@ -248,6 +248,14 @@ pub(crate) fn init(a: InitArgs) -> Result<()> {
     t.parties
         .push(Party::new("auditor", RoleName::Auditor, None));
     t.services = services;
+    if t.tls.is_none() && !t.listen.ip().is_loopback() {
+        bail!(
+            "--listen {} is off loopback: tokens, secrets and openings would cross the network \
+             in clear; pass --tls-cert and --tls-key (or listen on 127.0.0.1 behind a proxy that \
+             terminates TLS, and set `tls_terminated_in_front = true` in the file)",
+            t.listen
+        );
+    }
     let text = t.render();
     let config: Config = toml::from_str(&text).context("the generated configuration")?;
     config
