@@ -388,6 +388,19 @@ pub enum ConfigError {
     },
 }
 
+/// The one depth `shapes` (`"N,D"` each) share, if they share one: the datanet depth that
+/// goes with them (`config init` and the development `serve --shape` default to it).
+pub fn common_depth(shapes: &[String]) -> Option<u32> {
+    let depths: std::collections::BTreeSet<u32> = shapes
+        .iter()
+        .filter_map(|s| parse_shape(s).ok().map(|s| s.depth))
+        .collect();
+    match depths.len() {
+        1 => depths.first().copied(),
+        _ => None,
+    }
+}
+
 /// Parses `"N,D"` (also accepted: `NxD`) into a shape.
 pub fn parse_shape(s: &str) -> Result<Shape, String> {
     let (n, d) = s
@@ -1064,6 +1077,14 @@ mod tests {
         std::fs::write(&path, "shapes = [\"1,4\"]\n[datanet]\ndepth = 4\n").unwrap();
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
         Config::from_file(&path).unwrap();
+    }
+
+    #[test]
+    fn the_common_depth_is_the_one_all_shapes_share() {
+        let v = |s: &[&str]| s.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(common_depth(&v(&["1,8", "4,8"])), Some(8));
+        assert_eq!(common_depth(&v(&["1,8", "4,20"])), None);
+        assert_eq!(common_depth(&[]), None);
     }
 
     #[test]

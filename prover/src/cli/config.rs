@@ -208,16 +208,10 @@ pub(crate) fn init(a: InitArgs) -> Result<()> {
     if !a.shapes.is_empty() {
         t.shapes = a.shapes;
     }
-    let depths: std::collections::BTreeSet<u32> = t
-        .shapes
-        .iter()
-        .filter_map(|s| crate::config::parse_shape(s).ok().map(|s| s.depth))
-        .collect();
-    t.depth = match (a.depth, depths.len()) {
-        (Some(d), _) => d,
-        (None, 1) => *depths.first().expect("one depth"),
-        (None, _) => credence_circuits::claim::DEFAULT_DEPTH,
-    };
+    t.depth = a
+        .depth
+        .or_else(|| crate::config::common_depth(&t.shapes))
+        .unwrap_or(credence_circuits::claim::DEFAULT_DEPTH);
     if let Some(origin) = a.origin {
         t.origin = origin;
     }

@@ -61,15 +61,10 @@ pub(crate) async fn serve(a: ServeArgs) -> Result<()> {
         config.shapes = a.shapes;
         // The development default's datanet depth follows the shapes asked for when they agree
         // on one (`--shape 1,4` alone means depth-4 snapshots); a file's depth is the file's.
-        if a.config.is_none() {
-            let depths: std::collections::BTreeSet<u32> = config
-                .shapes
-                .iter()
-                .filter_map(|s| crate::config::parse_shape(s).ok().map(|s| s.depth))
-                .collect();
-            if let [depth] = depths.into_iter().collect::<Vec<_>>()[..] {
-                config.datanet.depth = depth;
-            }
+        if a.config.is_none()
+            && let Some(depth) = crate::config::common_depth(&config.shapes)
+        {
+            config.datanet.depth = depth;
         }
     }
     config.validate()?;
