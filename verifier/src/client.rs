@@ -341,7 +341,12 @@ fn chain_after(mut parts: Vec<String>, e: &(dyn std::error::Error + 'static)) ->
 /// `Code: message: causes`; a status made from an error has that error's text as its message,
 /// which is then not repeated.
 pub fn status_text(status: &tonic::Status) -> String {
-    let head = vec![format!("{:?}", status.code()), status.message().to_owned()];
+    // A status without a message (tonic's own UNIMPLEMENTED, say) says what its code means.
+    let message = match status.message() {
+        "" => status.code().description().to_owned(),
+        m => m.to_owned(),
+    };
+    let head = vec![format!("{:?}", status.code()), message];
     match std::error::Error::source(status) {
         Some(source) => chain_after(head, source),
         None => head.join(": "),

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use clap::Args;
-use credence_verifier::client::{ClientOptions, Diagnosis, Flags, Given};
+use credence_verifier::client::{ClientOptions, Diagnosis, Flags, Given, status_text};
 use zeroize::Zeroizing;
 
 /// Where the server is, and how to authenticate to it.
@@ -214,14 +214,6 @@ pub(crate) async fn connect(remote: &Remote<'_>) -> Result<AuthChannel> {
 /// when it gave none, what the code means), with the causes of a transport failure.
 pub(crate) fn status(e: tonic::Status) -> anyhow::Error {
     anyhow::anyhow!("{}", status_text(&e))
-}
-
-fn status_text(e: &tonic::Status) -> String {
-    if e.message().is_empty() {
-        format!("{:?}: {}", e.code(), e.code().description())
-    } else {
-        credence_verifier::client::status_text(e)
-    }
 }
 
 /// [`status`], saying which server refused which call (`--server` or `--datanet`), with a
