@@ -120,7 +120,7 @@ pub struct Config {
     pub log: LogConfig,
 }
 
-/// Compliance log settings. The log is always on: its database (`log.db`), signing key
+/// Compliance log settings. The log is always on: its tables (in `credence.db`), signing key
 /// (`log.key`, 0600) and public key (`log.pub`) live in the data directory.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]

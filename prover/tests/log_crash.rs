@@ -2,7 +2,9 @@
 //! while registrations are being appended, three times; after every kill the log on disk passes
 //! `fsck` (every entry hashes to its leaf, every stored checkpoint is signed and matches), and a
 //! restarted server serves a log that passes the auditor's full check over gRPC and as an export,
-//! and holds every registration that was acknowledged before the kill.
+//! and holds every registration that was acknowledged before the kill. The contributions in the
+//! database are exactly the logged registrations: a leaf and its entry commit together.
+//! Eight writers keep the log's batches full, so the kills land in batched appends.
 //!
 //! (This lives in the prover crate because only here does Cargo hand a test the `credence`
 //! binary, `CARGO_BIN_EXE_credence`.)
@@ -136,7 +138,7 @@ async fn killing_the_server_mid_append_leaves_an_auditable_log() {
         let writers = tokio::spawn(hammer(
             server.url.clone(),
             round,
-            4,
+            8,
             acked.clone(),
             stop.clone(),
         ));
@@ -191,6 +193,27 @@ async fn killing_the_server_mid_append_leaves_an_auditable_log() {
         acked.is_subset(&logged),
         "acknowledged but not logged: {:?}",
         acked.difference(&logged).collect::<Vec<_>>()
+    );
+
+    // State and log commit together: the contributions the database holds are exactly the
+    // logged ones (a kill between two separate commits would leave a leaf that no entry logs).
+    let registered: BTreeSet<u64> = {
+        let conn = rusqlite::Connection::open_with_flags(
+            dir.path().join(LOG_DB_FILE),
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+        )
+        .unwrap();
+        let mut stmt = conn
+            .prepare("SELECT leaf_index FROM contributions")
+            .unwrap();
+        stmt.query_map([], |r| r.get::<_, i64>(0))
+            .unwrap()
+            .map(|i| i.unwrap() as u64)
+            .collect()
+    };
+    assert_eq!(
+        registered, logged,
+        "registered leaves and logged registrations differ"
     );
 
     let out = dir.path().join("export.json");

@@ -206,10 +206,24 @@ async fn a_full_flow_is_logged_included_and_audits_live() {
             canaries.push(("commitment".into(), k.commitment));
         }
     }
-    let mut haystack = Vec::new();
-    for name in ["log.db", "log.db-wal", "export.json"] {
-        if let Ok(bytes) = std::fs::read(dir.path().join(name)) {
-            haystack.extend_from_slice(&bytes);
+    // The log's tables (they share `credence.db` with the service's state, which holds the
+    // commitments it registered) and the export file.
+    let mut haystack = std::fs::read(dir.path().join("export.json")).unwrap_or_default();
+    {
+        let conn = rusqlite::Connection::open_with_flags(
+            dir.path().join(credence_server::log::LOG_DB_FILE),
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+        )
+        .unwrap();
+        for sql in [
+            "SELECT bytes FROM log_entries",
+            "SELECT CAST(note AS BLOB) FROM log_checkpoints",
+            "SELECT CAST(key || value AS BLOB) FROM log_meta",
+        ] {
+            let mut stmt = conn.prepare(sql).unwrap();
+            for row in stmt.query_map([], |r| r.get::<_, Vec<u8>>(0)).unwrap() {
+                haystack.extend(row.unwrap());
+            }
         }
     }
     for e in credence_verifier::log::LogExport::from_json(&std::fs::read(&out).unwrap())

@@ -119,7 +119,7 @@ async fn no_secret_in_logs_or_database() {
     assert!(
         files
             .iter()
-            .any(|(n, b)| n.contains("log.db") && find(b, public.as_bytes()).is_some()),
+            .any(|(n, b)| n.contains("credence.db") && find(b, public.as_bytes()).is_some()),
         "the scan does not see the contributor id the log holds"
     );
     let mut leaks = vec![];

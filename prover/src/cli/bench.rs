@@ -42,9 +42,18 @@ pub struct BenchArgs {
     /// Timed proofs per shape, after one warm-up (the median is reported).
     #[arg(long, default_value_t = 3)]
     pub runs: usize,
-    /// Concurrent clients of the gRPC verification measurement.
-    #[arg(long, default_value_t = 8)]
-    pub clients: usize,
+    /// Concurrent clients of the gRPC verification measurement (default 8), or of the
+    /// registrations with `--datanet` (default 16).
+    #[arg(long)]
+    pub clients: Option<usize>,
+    /// Measure the datanet instead of proving: register this many contributions over gRPC
+    /// (reported by blocks of 8192, to show whether a registration costs more as the datanet
+    /// grows), then publish one snapshot over all of them.
+    #[arg(long, value_name = "CONTRIBUTIONS")]
+    pub datanet: Option<u64>,
+    /// With `--datanet`: registrations per call (1: Register; up to 4096: RegisterBatch).
+    #[arg(long, default_value_t = 256, requires = "datanet")]
+    pub batch: usize,
     /// Seconds the gRPC verification measurement runs.
     #[arg(long, default_value_t = 5.0)]
     pub grpc_seconds: f64,
@@ -59,6 +68,22 @@ fn parse_qap(s: &str) -> Result<Qap, String> {
 }
 
 pub(crate) async fn command(a: BenchArgs) -> Result<()> {
+    if let Some(contributions) = a.datanet {
+        let report = super::datanet_bench::run(super::datanet_bench::DatanetOptions {
+            contributions,
+            clients: a.clients.unwrap_or(16),
+            batch: a.batch,
+            scratch: std::env::temp_dir(),
+        })
+        .await?;
+        if a.json {
+            println!("{}", serde_json::to_string(&report)?);
+        } else {
+            print!("{}", super::datanet_bench::table(&report));
+        }
+        return Ok(());
+    }
+    let clients = a.clients.unwrap_or(8);
     let shapes = if a.shapes.is_empty() {
         [1, 16, 64]
             .into_iter()
@@ -67,13 +92,13 @@ pub(crate) async fn command(a: BenchArgs) -> Result<()> {
     } else {
         a.shapes
     };
-    if a.runs == 0 || a.clients == 0 {
+    if a.runs == 0 || clients == 0 {
         bail!("--runs and --clients must be at least 1");
     }
     let report = run(BenchOptions {
         shapes,
         runs: a.runs,
-        clients: a.clients,
+        clients,
         grpc_seconds: a.grpc_seconds,
         scratch: std::env::temp_dir(),
         qap: a.qap,

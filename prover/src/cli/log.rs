@@ -10,7 +10,7 @@ use clap::Subcommand;
 pub enum LogCommand {
     /// Write the whole log (entries, every signed checkpoint, the key) as one export file.
     Export {
-        /// The server's data directory (holding `log.db`).
+        /// The server's data directory (holding `credence.db`).
         #[arg(long, default_value = "credence-data")]
         data_dir: PathBuf,
         /// The export file to write (replaced atomically).

@@ -34,6 +34,7 @@ pub mod claim;
 pub mod client;
 pub mod commit;
 pub mod config;
+pub mod datanet_bench;
 pub mod demo;
 pub mod files;
 pub mod health;

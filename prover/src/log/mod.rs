@@ -18,7 +18,10 @@ mod tree;
 
 pub use files::{LOG_KEY_FILE, LOG_PUB_FILE, load_or_create_signer, write_atomic};
 pub use sink::{LogSink, LogThen, entries_of, key_entry, key_marker};
-pub use store::{FsckReport, LOG_DB_FILE, LogStore, export_db};
+pub use store::{
+    Change, ChangeError, CommitError, FsckReport, LEGACY_LOG_DB_FILE, LOG_DB_FILE, LogStore,
+    export_db,
+};
 pub use tree::RangeError;
 
 use std::path::PathBuf;

@@ -1,5 +1,7 @@
 //! The service's [`AuditSink`] backed by the [`LogStore`]: every event the service reports
-//! becomes one log entry, public data only.
+//! becomes one log entry, public data only. Registrations and snapshots are the exception in
+//! *when*: the store writes their entries ([`entries_of`]) in the transaction that makes them,
+//! so the sink passes them by.
 //!
 //! - registration: the leaf index and `H(contributor_id, commitment)`, never the contributor id
 //!   or the commitment in clear, so a log reader cannot count one contributor's registrations;
@@ -145,6 +147,11 @@ fn now() -> u64 {
 
 impl AuditSink for LogSink {
     fn record(&self, event: AuditEvent<'_>) -> Result<Option<LogInclusion>, AuditError> {
+        if let AuditEvent::Registration { .. } | AuditEvent::Snapshot { .. } = event {
+            // Logged by the store, in the transaction that made them
+            // (`SqliteStore::with_log`): nothing is left to append.
+            return Ok(None);
+        }
         let entries = entries_of(&event, now());
         let failed = |e: &dyn std::fmt::Display| AuditError(e.to_string());
         match (event, entries.as_slice()) {

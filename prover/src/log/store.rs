@@ -1,6 +1,7 @@
-//! The durable log store: SQLite (WAL, `synchronous=FULL`), one transaction per append.
+//! The durable log store: SQLite (WAL, `synchronous=FULL`), in the service's own database
+//! (`credence.db`), so that a state change and its log entries commit in one transaction.
 //!
-//! Tables (prefixed so they can live in the service's own database):
+//! Tables (prefixed, beside the service's own):
 //!
 //! ```sql
 //! log_meta(key TEXT PRIMARY KEY, value TEXT)             -- 'log_key' = the verifier key text;
@@ -19,6 +20,14 @@
 //!   open a database whose stored key is not the configured one.
 //! - All access goes through one `Mutex`, so `&LogStore` can be shared across threads (the gRPC
 //!   service calls it from `spawn_blocking`).
+//! - Appends are batched ([`LogStore::commit`]): changes that arrive while a batch commits wait
+//!   for the lock and then commit together, as the next batch, under one signed checkpoint and
+//!   one fsync; each caller is answered once that checkpoint is durable. Each change runs in its
+//!   own savepoint, so one that fails rolls back alone. Throughput thus grows with load: one
+//!   caller pays one commit, a thousand waiting callers pay one commit between them.
+//! - A state change given to [`LogStore::commit`] writes the service's tables in the same
+//!   transaction as its entries: both are durable, or neither (a kill at any point never leaves
+//!   a registration or snapshot unlogged).
 
 use std::ops::Range;
 use std::path::Path;
@@ -36,8 +45,13 @@ use super::StoreError;
 use super::files::{load_or_create_signer, write_atomic};
 use super::tree::Tree;
 
-/// File name of the log database in the data directory.
-pub const LOG_DB_FILE: &str = "log.db";
+/// File name of the log database in the data directory: the service's own database, so a
+/// state change and its entries share one transaction.
+pub const LOG_DB_FILE: &str = crate::store::sqlite::DB_FILE;
+
+/// Where the log lived before it moved into the service's database; merged at open
+/// ([`LogStore::open_data_dir`]) and renamed to `log.db.merged`.
+pub const LEGACY_LOG_DB_FILE: &str = "log.db";
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS log_meta (
@@ -59,6 +73,48 @@ CREATE TABLE IF NOT EXISTS log_checkpoints (
 pub struct LogStore {
     verifier: LogVerifier,
     inner: Mutex<Inner>,
+    /// Changes waiting for the next batch ([`LogStore::commit`]).
+    pending: Mutex<Vec<Pending>>,
+}
+
+/// A state change committed with the log entries it returns (see [`LogStore::commit`]). It
+/// runs inside the batch's transaction (in a savepoint of its own) on the log's connection.
+pub type Change = Box<dyn FnOnce(&Connection) -> Result<Vec<LogEntry>, ChangeError> + Send>;
+
+/// Why a [`Change`] wrote nothing: it rolls back alone, the rest of its batch commits.
+#[derive(Debug)]
+pub enum ChangeError {
+    /// The change decided not to write (its caller learns why through its own channel).
+    Declined,
+    /// A database error.
+    Sqlite(rusqlite::Error),
+    /// Another error, as text.
+    Other(String),
+}
+
+impl From<rusqlite::Error> for ChangeError {
+    fn from(e: rusqlite::Error) -> Self {
+        ChangeError::Sqlite(e)
+    }
+}
+
+/// What happened to one change of a batch.
+type Outcome = Result<Range<u64>, CommitError>;
+
+/// Why [`LogStore::commit`] did not commit a change.
+#[derive(Clone, Debug, thiserror::Error)]
+pub enum CommitError {
+    /// The change itself declined (nothing of it was written).
+    #[error("the change was declined")]
+    Declined,
+    /// The change or its batch failed (nothing of it was written).
+    #[error("{0}")]
+    Failed(String),
+}
+
+struct Pending {
+    change: Change,
+    outcome: std::sync::Arc<Mutex<Option<Outcome>>>,
 }
 
 impl std::fmt::Debug for LogStore {
@@ -95,7 +151,9 @@ impl LogStore {
     /// [`load_or_create_signer`](super::load_or_create_signer), database `log.db`.
     pub fn open_data_dir(data_dir: &Path, origin: Option<&str>) -> Result<LogStore, StoreError> {
         let signer = load_or_create_signer(data_dir, origin)?;
-        LogStore::open(&data_dir.join(LOG_DB_FILE), signer)
+        let path = data_dir.join(LOG_DB_FILE);
+        merge_legacy_log(data_dir, &path)?;
+        LogStore::open(&path, signer)
     }
 
     /// Opens (or creates) the log database at `path`, signing with `signer`.
@@ -234,7 +292,47 @@ impl LogStore {
                 signer,
                 latest,
             }),
+            pending: Mutex::new(Vec::new()),
         })
+    }
+
+    /// Commits `change` (state writes on the log's connection) together with the entries it
+    /// returns, batched with every change that arrived while the previous batch committed;
+    /// returns the entries' index range once a signed checkpoint covering them is durable.
+    ///
+    /// Group commit: the caller queues its change, then takes the log's lock. If a batch that
+    /// ran meanwhile already took the change, its outcome is there; otherwise this caller
+    /// commits everything queued, its own change included.
+    pub fn commit(&self, change: Change) -> Result<Range<u64>, CommitError> {
+        let outcome = std::sync::Arc::new(Mutex::new(None));
+        self.pending
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(Pending {
+                change,
+                outcome: outcome.clone(),
+            });
+        let take = |o: &Mutex<Option<Outcome>>| o.lock().unwrap_or_else(|p| p.into_inner()).take();
+        let mut inner = self
+            .lock()
+            .map_err(|e| CommitError::Failed(e.to_string()))?;
+        if let Some(done) = take(&outcome) {
+            return done;
+        }
+        let batch = std::mem::take(&mut *self.pending.lock().unwrap_or_else(|p| p.into_inner()));
+        inner.commit_batch(batch);
+        drop(inner);
+        take(&outcome).unwrap_or_else(|| {
+            Err(CommitError::Failed(
+                "the batch ended without an outcome".into(),
+            ))
+        })
+    }
+
+    /// Changes queued for the next batch (for tests that stage a batch).
+    #[cfg(test)]
+    pub(crate) fn queued(&self) -> usize {
+        self.pending.lock().unwrap_or_else(|p| p.into_inner()).len()
     }
 
     fn lock(&self) -> Result<MutexGuard<'_, Inner>, StoreError> {
@@ -457,6 +555,69 @@ impl LogStore {
 }
 
 impl Inner {
+    /// Runs every change of `batch` in one transaction, each in its own savepoint, then signs
+    /// one checkpoint over all their entries and commits; every change's outcome is set.
+    fn commit_batch(&mut self, batch: Vec<Pending>) {
+        let start = self.tree.size();
+        let (changes, slots): (Vec<Change>, Vec<_>) =
+            batch.into_iter().map(|p| (p.change, p.outcome)).unzip();
+        let n = changes.len();
+        let outcomes = self.run_batch(changes).unwrap_or_else(|e| {
+            self.tree.truncate(start);
+            vec![Err(CommitError::Failed(e.to_string())); n]
+        });
+        for (slot, outcome) in slots.into_iter().zip(outcomes) {
+            *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(outcome);
+        }
+    }
+
+    /// The outcome of each change, if the batch committed.
+    fn run_batch(&mut self, changes: Vec<Change>) -> Result<Vec<Outcome>, StoreError> {
+        let start = self.tree.size();
+        let Inner {
+            conn, tree, signer, ..
+        } = self;
+        let mut tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        // Another writer on the same database would make the tree lie about the log.
+        let next: i64 = tx.query_row(
+            "SELECT COALESCE(MAX(idx) + 1, 0) FROM log_entries",
+            [],
+            |r| r.get(0),
+        )?;
+        if u64::try_from(next).ok() != Some(start) {
+            return Err(StoreError::Diverged {
+                expected: start,
+                found: next,
+            });
+        }
+        let mut outcomes = Vec::with_capacity(changes.len());
+        for change in changes {
+            let before = tree.size();
+            let result = apply_change(&mut tx, tree, change);
+            if result.is_err() {
+                tree.truncate(before);
+            }
+            outcomes.push(result.map(|()| before..tree.size()));
+        }
+        let size = tree.size();
+        if size == start {
+            tx.commit()?;
+            return Ok(outcomes);
+        }
+        let note = signer.sign(&Checkpoint {
+            origin: signer.name().to_owned(),
+            size,
+            root: tree.root_at(size)?,
+        })?;
+        tx.execute(
+            "INSERT OR REPLACE INTO log_checkpoints (size, note) VALUES (?1, ?2)",
+            params![to_i64(size)?, note],
+        )?;
+        tx.commit()?;
+        self.latest = note;
+        Ok(outcomes)
+    }
+
     /// The index of the entry appended under `key` (`once:<marker>`), if any.
     fn marked_index(&self, key: &str) -> Result<Option<u64>, StoreError> {
         let seen: Option<String> = self
@@ -570,6 +731,124 @@ impl Inner {
             |r| r.get(0),
         )?)
     }
+}
+
+/// Runs one change in a savepoint of `tx` and inserts its entries (pushing them on `tree`);
+/// on error the savepoint is rolled back and the caller truncates the tree.
+fn apply_change(
+    tx: &mut rusqlite::Transaction<'_>,
+    tree: &mut Tree,
+    change: Change,
+) -> Result<(), CommitError> {
+    let failed = |e: &dyn std::fmt::Display| CommitError::Failed(e.to_string());
+    let sp = tx.savepoint().map_err(|e| failed(&e))?;
+    let entries = match change(&sp) {
+        Ok(entries) => entries,
+        Err(ChangeError::Declined) => return Err(CommitError::Declined),
+        Err(ChangeError::Sqlite(e)) => return Err(failed(&e)),
+        Err(ChangeError::Other(e)) => return Err(CommitError::Failed(e)),
+    };
+    let encoded = entries
+        .iter()
+        .map(LogEntry::to_bytes)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| failed(&e))?;
+    {
+        let mut insert = sp
+            .prepare_cached("INSERT INTO log_entries (idx, bytes, leaf_hash) VALUES (?1, ?2, ?3)")
+            .map_err(|e| failed(&e))?;
+        for bytes in &encoded {
+            let hash = leaf_hash(bytes);
+            let idx = to_i64(tree.size()).map_err(|e| failed(&e))?;
+            insert
+                .execute(params![idx, bytes, hash.as_slice()])
+                .map_err(|e| failed(&e))?;
+            tree.push(hash);
+        }
+    }
+    sp.commit().map_err(|e| failed(&e))
+}
+
+/// Moves a log kept in its own `log.db` (servers before the log moved into `credence.db`) into
+/// `db`, in one transaction, then renames `log.db` (and its WAL files) to `log.db.merged`. A
+/// crash before the rename is finished by the next open, which finds the same log in both.
+fn merge_legacy_log(data_dir: &Path, db: &Path) -> Result<(), StoreError> {
+    let legacy = data_dir.join(LEGACY_LOG_DB_FILE);
+    if !legacy.is_file() {
+        return Ok(());
+    }
+    crate::store::private_database(db).map_err(|source| StoreError::Io {
+        path: db.to_owned(),
+        source,
+    })?;
+    let mut conn = Connection::open(db)?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.execute(
+        "ATTACH DATABASE ?1 AS legacy",
+        params![legacy.to_string_lossy()],
+    )?;
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    tx.execute_batch(SCHEMA)?;
+    let key = |schema: &str| -> Result<Option<String>, StoreError> {
+        Ok(tx
+            .query_row(
+                &format!("SELECT value FROM {schema}.log_meta WHERE key = 'log_key'"),
+                [],
+                |r| r.get(0),
+            )
+            .optional()?)
+    };
+    let count = |schema: &str| -> Result<i64, StoreError> {
+        Ok(tx.query_row(
+            &format!("SELECT COUNT(*) FROM {schema}.log_entries"),
+            [],
+            |r| r.get(0),
+        )?)
+    };
+    match (key("main")?, key("legacy")?) {
+        (None, Some(_)) => {
+            tx.execute_batch(
+                "INSERT INTO main.log_meta SELECT key, value FROM legacy.log_meta;
+                 INSERT INTO main.log_entries SELECT idx, bytes, leaf_hash FROM legacy.log_entries;
+                 INSERT INTO main.log_checkpoints SELECT size, note FROM legacy.log_checkpoints;",
+            )?;
+            tracing::info!(
+                entries = count("main")?,
+                "the compliance log moved from log.db into credence.db"
+            );
+        }
+        (Some(main), Some(old)) if main == old && count("main")? >= count("legacy")? => {}
+        (_, None) => {}
+        (Some(_), Some(_)) => {
+            return Err(StoreError::Corrupt(format!(
+                "{} and {} both hold a compliance log; keep one (the newer server's is in {})",
+                legacy.display(),
+                db.display(),
+                db.display()
+            )));
+        }
+    }
+    tx.commit()?;
+    conn.execute("DETACH DATABASE legacy", [])?;
+    drop(conn);
+    for suffix in ["", "-wal", "-shm"] {
+        let from = data_dir.join(format!("{LEGACY_LOG_DB_FILE}{suffix}"));
+        let to = data_dir.join(format!("{LEGACY_LOG_DB_FILE}.merged{suffix}"));
+        match std::fs::rename(&from, &to) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(source) => return Err(StoreError::Io { path: from, source }),
+        }
+    }
+    // The renames survive a power loss once the directory is synced.
+    std::fs::File::open(data_dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|source| StoreError::Io {
+            path: data_dir.to_owned(),
+            source,
+        })
 }
 
 /// Reads a consistent snapshot of the whole log as an export.

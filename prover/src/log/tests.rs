@@ -274,6 +274,146 @@ fn concurrent_appends_get_contiguous_unique_indices() {
     assert_eq!(report.entries, threads * per_thread);
 }
 
+/// A change that writes `value` into the test's own state table and logs `entry(value)`.
+fn state_change(value: u64) -> Change {
+    Box::new(move |conn| {
+        conn.execute("INSERT INTO state (v) VALUES (?1)", [value as i64])?;
+        Ok(vec![entry(value)])
+    })
+}
+
+fn state_rows(store_path: &std::path::Path) -> Vec<u64> {
+    let conn = rusqlite::Connection::open(store_path).unwrap();
+    let mut stmt = conn.prepare("SELECT v FROM state ORDER BY v").unwrap();
+    stmt.query_map([], |r| r.get::<_, i64>(0))
+        .unwrap()
+        .map(|v| v.unwrap() as u64)
+        .collect()
+}
+
+#[test]
+fn changes_arriving_during_a_commit_share_the_next_batch_and_its_checkpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(LOG_DB_FILE);
+    let store = Arc::new(LogStore::open(&path, signer(1)).unwrap());
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .execute_batch("CREATE TABLE state (v INTEGER PRIMARY KEY)")
+        .unwrap();
+    // The first change holds its batch open until fifteen more are queued behind it.
+    let (started, running) = std::sync::mpsc::channel::<()>();
+    let (release, hold) = std::sync::mpsc::channel::<()>();
+    let first = {
+        let store = store.clone();
+        std::thread::spawn(move || {
+            store.commit(Box::new(move |conn| {
+                started.send(()).unwrap();
+                hold.recv().unwrap();
+                state_change(0)(conn)
+            }))
+        })
+    };
+    running.recv().unwrap();
+    let others: Vec<_> = (1..16u64)
+        .map(|v| {
+            let store = store.clone();
+            std::thread::spawn(move || store.commit(state_change(v)))
+        })
+        .collect();
+    while store.queued() < 15 {
+        std::thread::yield_now();
+    }
+    release.send(()).unwrap();
+    assert_eq!(first.join().unwrap().unwrap(), 0..1);
+    let mut ranges: Vec<_> = others
+        .into_iter()
+        .map(|t| t.join().unwrap().unwrap())
+        .collect();
+    ranges.sort_by_key(|r| r.start);
+    assert_eq!(
+        ranges,
+        (1..16).map(|i| i..i + 1).collect::<Vec<_>>(),
+        "contiguous, one entry each"
+    );
+    // The empty log's checkpoint, the first batch's, and one for the fifteen.
+    let report = store.fsck().unwrap();
+    assert_eq!((report.entries, report.checkpoints), (16, 3));
+    assert_eq!(state_rows(&path), (0..16).collect::<Vec<_>>());
+}
+
+#[test]
+fn a_change_that_fails_or_declines_rolls_back_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(LOG_DB_FILE);
+    let store = LogStore::open(&path, signer(1)).unwrap();
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .execute_batch("CREATE TABLE state (v INTEGER PRIMARY KEY)")
+        .unwrap();
+    assert_eq!(store.commit(state_change(1)).unwrap(), 0..1);
+    // A state write that fails (the row exists), one that declines after writing, and one whose
+    // entry cannot be encoded: none leaves a row or an entry behind.
+    assert!(matches!(
+        store.commit(state_change(1)),
+        Err(CommitError::Failed(_))
+    ));
+    assert!(matches!(
+        store.commit(Box::new(|conn| {
+            conn.execute("INSERT INTO state (v) VALUES (7)", [])?;
+            Err(ChangeError::Declined)
+        })),
+        Err(CommitError::Declined)
+    ));
+    assert!(matches!(
+        store.commit(Box::new(|conn| {
+            conn.execute("INSERT INTO state (v) VALUES (8)", [])?;
+            let mut bad = entry(8);
+            bad.tenant = "free text\nis refused".into();
+            Ok(vec![bad])
+        })),
+        Err(CommitError::Failed(_))
+    ));
+    assert_eq!(store.commit(state_change(2)).unwrap(), 1..2);
+    assert_eq!(state_rows(&path), vec![1, 2]);
+    let report = store.fsck().unwrap();
+    assert_eq!((report.entries, report.checkpoints), (2, 3));
+}
+
+#[test]
+fn a_log_kept_in_log_db_moves_into_the_service_database_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let legacy = dir.path().join(LEGACY_LOG_DB_FILE);
+    let key = load_or_create_signer(dir.path(), Some(ORIGIN)).unwrap();
+    let old = LogStore::open(&legacy, key).unwrap();
+    for i in 0..5 {
+        old.append(&entry(i)).unwrap();
+    }
+    let checkpoint = old.checkpoint().unwrap();
+    drop(old);
+
+    let store = LogStore::open_data_dir(dir.path(), None).unwrap();
+    assert_eq!(store.size().unwrap(), 5);
+    assert_eq!(store.checkpoint().unwrap(), checkpoint);
+    assert_eq!(store.fsck().unwrap().entries, 5);
+    assert!(!legacy.exists(), "log.db is renamed once merged");
+    assert!(dir.path().join("log.db.merged").is_file());
+    store.append(&entry(5)).unwrap();
+    drop(store);
+    // Reopened: nothing is merged twice.
+    let store = LogStore::open_data_dir(dir.path(), None).unwrap();
+    assert_eq!(store.size().unwrap(), 6);
+
+    // A log.db beside a different log in credence.db is refused, not merged.
+    let other = LogStore::open(&legacy, signer(9)).unwrap();
+    other.append(&entry(0)).unwrap();
+    drop((other, store));
+    let err = LogStore::open_data_dir(dir.path(), None).unwrap_err();
+    assert!(
+        err.to_string().contains("both hold a compliance log"),
+        "{err}"
+    );
+}
+
 #[cfg(unix)]
 #[test]
 fn key_files_are_created_private_and_reloaded() {

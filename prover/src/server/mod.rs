@@ -192,7 +192,15 @@ impl App {
         }
         crate::store::private_dir(&config.data_dir)
             .map_err(|e| ServerError::Io(format!("{}: {e}", config.data_dir.display())))?;
-        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&config.data_dir)?);
+        let sqlite = SqliteStore::open(&config.data_dir)?;
+        // The compliance log is always on, in the same database: a registration or snapshot
+        // commits with its entry (batched, under a signed checkpoint); every other event is
+        // appended (durably, under a signed checkpoint) before the embedder's own hook sees it.
+        let log = Arc::new(LogStore::open_data_dir(
+            &config.data_dir,
+            config.log.origin.as_deref(),
+        )?);
+        let store: Arc<dyn Store> = Arc::new(sqlite.with_log(log.clone()));
         let interrupted = store.interrupt_running_jobs(now())?;
         if interrupted > 0 {
             tracing::warn!(
@@ -201,12 +209,6 @@ impl App {
             );
         }
         let idempotency_key = idempotency_key(&config.data_dir)?;
-        // The compliance log is always on: every event is appended (durably, under a signed
-        // checkpoint) before the embedder's own hook sees it.
-        let log = Arc::new(LogStore::open_data_dir(
-            &config.data_dir,
-            config.log.origin.as_deref(),
-        )?);
         let audit: Arc<dyn AuditSink> =
             Arc::new(LogThen::new(LogSink::new(log.clone()), hooks.audit));
         let mut loaded = BTreeMap::new();

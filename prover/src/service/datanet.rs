@@ -7,6 +7,7 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
+use ark_bn254::Fr;
 use credence_circuits::merkle_sum::{MAX_DEPTH, MIN_DEPTH};
 use credence_proto::v1 as pb;
 use tonic::{Request, Response, Status};
@@ -38,14 +39,60 @@ impl DatanetService {
         caller: Caller,
         req: pb::RegisterRequest,
     ) -> Result<pb::RegisterResponse, ServiceError> {
-        let id = convert::fr("contributor_id", &req.contributor_id)?;
-        let cm = convert::fr("commitment", &req.commitment)?;
-        self.state.access.authorize(
-            &caller,
-            &Action::Register {
-                contributor_id: &id,
-            },
-        )?;
+        let pair = decode_pair(&req, "")?;
+        let mut answers = self.register_pairs(caller, vec![pair], None).await?;
+        answers
+            .pop()
+            .ok_or_else(|| ServiceError::Internal("registration without an answer".into()))
+    }
+
+    async fn register_batch(
+        &self,
+        caller: Caller,
+        req: pb::RegisterBatchRequest,
+    ) -> Result<pb::RegisterBatchResponse, ServiceError> {
+        if req.registrations.is_empty() || req.registrations.len() > MAX_REGISTER_BATCH {
+            return Err(ServiceError::invalid(
+                "registrations",
+                format!(
+                    "{} registrations; a call takes 1 to {MAX_REGISTER_BATCH}",
+                    req.registrations.len()
+                ),
+            ));
+        }
+        let pairs = req
+            .registrations
+            .iter()
+            .enumerate()
+            .map(|(i, r)| decode_pair(r, &format!("registrations[{i}].")))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(pb::RegisterBatchResponse {
+            registrations: self
+                .register_pairs(caller, pairs, Some("registrations"))
+                .await?,
+        })
+    }
+
+    /// Authorizes and registers `pairs` in one transaction (all or none), naming
+    /// `<list>[i]` in an error about one of them when they came as a list.
+    async fn register_pairs(
+        &self,
+        caller: Caller,
+        pairs: Vec<(Fr, Fr)>,
+        list: Option<&'static str>,
+    ) -> Result<Vec<pb::RegisterResponse>, ServiceError> {
+        let which = move |i: usize| list.map_or_else(String::new, |l| format!("{l}[{i}]: "));
+        for (i, (id, _)) in pairs.iter().enumerate() {
+            self.state
+                .access
+                .authorize(&caller, &Action::Register { contributor_id: id })
+                .map_err(|e| match e {
+                    ServiceError::PermissionDenied(m) => {
+                        ServiceError::PermissionDenied(format!("{}{m}", which(i)))
+                    }
+                    e => e,
+                })?;
+        }
         let state = self.state.clone();
         let capacity = 1u64 << state.config.datanet.depth;
         let limits = &self.state.config.limits;
@@ -59,42 +106,58 @@ impl DatanetService {
                 per_contributor,
                 per_tenant,
             };
-            match state.store.register(&id, &cm, capacity, &quota)? {
-            Registered::Created(leaf_index) => {
-                state
-                    .audit
-                    .record(AuditEvent::Registration {
-                        tenant: &caller.tenant,
-                        leaf_index,
-                        contributor_id: &id,
-                        commitment: &cm,
-                    })
-                    .map_err(|e| ServiceError::Internal(e.to_string()))?;
-                tracing::info!(leaf_index, "contribution registered");
-                Ok(pb::RegisterResponse {
+            let outcomes = state.store.register_batch(&pairs, capacity, &quota)?;
+            let mut answers = Vec::with_capacity(outcomes.len());
+            for (i, outcome) in outcomes.into_iter().enumerate() {
+                let (leaf_index, created) = match outcome {
+                    Registered::Created(leaf_index) => (leaf_index, true),
+                    Registered::Existing(leaf_index) => (leaf_index, false),
+                    Registered::Full => {
+                        return Err(ServiceError::ResourceExhausted(format!(
+                            "{}the datanet is full ({capacity} leaves at depth {})",
+                            which(i),
+                            state.config.datanet.depth
+                        )));
+                    }
+                    Registered::Quota(QuotaLimit::Contributor(n)) => {
+                        return Err(ServiceError::ResourceExhausted(format!(
+                            "{}this contributor has {n} contributions, \
+                             limits.registrations_per_contributor",
+                            which(i)
+                        )));
+                    }
+                    Registered::Quota(QuotaLimit::Tenant(n)) => {
+                        return Err(ServiceError::ResourceExhausted(format!(
+                            "{}this tenant has {n} contributions, limits.registrations_per_tenant",
+                            which(i)
+                        )));
+                    }
+                };
+                if created {
+                    let (id, cm) = &pairs[i];
+                    // The log entry is already committed with the leaf; this tells the
+                    // embedder's own hook.
+                    state
+                        .audit
+                        .record(AuditEvent::Registration {
+                            tenant: &caller.tenant,
+                            leaf_index,
+                            contributor_id: id,
+                            commitment: cm,
+                        })
+                        .map_err(|e| ServiceError::Internal(e.to_string()))?;
+                }
+                answers.push(pb::RegisterResponse {
                     leaf_index,
-                    created: true,
-                })
+                    created,
+                });
             }
-            Registered::Existing(leaf_index) => Ok(pb::RegisterResponse {
-                leaf_index,
-                created: false,
-            }),
-            Registered::Full => Err(ServiceError::ResourceExhausted(format!(
-                "the datanet is full ({capacity} leaves at depth {})",
-                state.config.datanet.depth
-            ))),
-            Registered::Quota(QuotaLimit::Contributor(n)) => {
-                Err(ServiceError::ResourceExhausted(format!(
-                    "this contributor has {n} contributions, limits.registrations_per_contributor"
-                )))
+            let created = answers.iter().filter(|a| a.created).count();
+            if created > 0 {
+                tracing::info!(created, "contributions registered");
             }
-            Registered::Quota(QuotaLimit::Tenant(n)) => {
-                Err(ServiceError::ResourceExhausted(format!(
-                    "this tenant has {n} contributions, limits.registrations_per_tenant"
-                )))
-            }
-        }})
+            Ok(answers)
+        })
         .await
     }
 
@@ -190,7 +253,7 @@ impl DatanetService {
                 revenue: req.revenue,
                 leaf_count: leaves.len() as u64,
             };
-            match state.store.publish_snapshot(&record, &leaves)? {
+            match state.store.publish_snapshot(&caller.tenant, &record, &leaves)? {
                 Published::Created => {
                     state
                         .audit
@@ -282,8 +345,30 @@ impl DatanetService {
     }
 }
 
+/// The most registrations one RegisterBatch call takes (a 4 MiB message holds about 25,000;
+/// this keeps one call's transaction short enough not to hold up the others).
+pub const MAX_REGISTER_BATCH: usize = 4096;
+
+/// Decodes one registration, naming its fields after `prefix` (`registrations[i].`).
+fn decode_pair(r: &pb::RegisterRequest, prefix: &str) -> Result<(Fr, Fr), ServiceError> {
+    Ok((
+        convert::fr(&format!("{prefix}contributor_id"), &r.contributor_id)?,
+        convert::fr(&format!("{prefix}commitment"), &r.commitment)?,
+    ))
+}
+
 #[tonic::async_trait]
 impl pb::datanet_server::Datanet for DatanetService {
+    async fn register_batch(
+        &self,
+        request: Request<pb::RegisterBatchRequest>,
+    ) -> Result<Response<pb::RegisterBatchResponse>, Status> {
+        let caller = Caller::of(&request);
+        Ok(Response::new(
+            self.register_batch(caller, request.into_inner()).await?,
+        ))
+    }
+
     async fn register(
         &self,
         request: Request<pb::RegisterRequest>,

@@ -543,7 +543,12 @@ impl pb::prover_server::Prover for ProverService {
                 if let Some(mut live) = jobs.subscribe(&last.id) {
                     loop {
                         let current = live.borrow_and_update().clone();
-                        if current != last {
+                        // The task's channel can lag the store the first record came from
+                        // (stored, then published): a stage of the same attempt already
+                        // passed is not news, and sending it would show the job going back.
+                        let behind = current.attempt == last.attempt
+                            && current.state.stage() < last.state.stage();
+                        if current != last && !behind {
                             if tx.send(Ok(convert::job_to_pb(&current))).await.is_err() {
                                 return;
                             }

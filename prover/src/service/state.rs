@@ -95,14 +95,16 @@ impl TreeCache {
 
 /// The Merkle-sum tree of weighted leaves.
 pub fn build_tree(depth: u32, leaves: &[SnapshotLeaf]) -> Result<MerkleSumTree, ServiceError> {
-    MerkleSumTree::from_leaves(
-        depth,
-        leaves.iter().map(|l| {
+    use rayon::prelude::*;
+    // Leaf hashes on every core: one Poseidon hash per leaf, a million at 2^20 leaves.
+    let hashed: Vec<(u64, _)> = leaves
+        .par_iter()
+        .map(|l| {
             (
                 l.leaf_index,
                 commitment::leaf(&l.contributor_id, &l.commitment, l.weight),
             )
-        }),
-    )
-    .map_err(|e| ServiceError::invalid("weights", e))
+        })
+        .collect();
+    MerkleSumTree::from_leaves(depth, hashed).map_err(|e| ServiceError::invalid("weights", e))
 }

@@ -245,6 +245,19 @@ impl JobState {
         })
     }
 
+    /// How far along a job's life the state is: the running stages in order, then every
+    /// terminal state. Within one attempt a job's stage never decreases.
+    pub fn stage(self) -> u8 {
+        match self {
+            JobState::Queued => 0,
+            JobState::Witness => 1,
+            JobState::Proving => 2,
+            JobState::Verifying => 3,
+            JobState::Logged => 4,
+            JobState::Done | JobState::Failed | JobState::Cancelled => 5,
+        }
+    }
+
     /// Done, failed or cancelled.
     pub fn is_terminal(self) -> bool {
         matches!(
@@ -295,22 +308,39 @@ pub struct JobRecord {
 
 /// The service's durable state. Every method is one transaction.
 pub trait Store: Send + Sync + 'static {
-    /// Registers `(contributor_id, commitment)` at the next free leaf below `capacity`, within
-    /// `quota`, or returns its existing leaf (an existing pair counts against no quota).
+    /// Registers each `(contributor_id, commitment)` pair at the next free leaf below
+    /// `capacity`, within `quota`, or finds its existing leaf (an existing pair counts against
+    /// no quota), in one transaction that also logs every new leaf (when the store has a log).
+    /// All or nothing: at the first refused pair ([`Registered::Full`], [`Registered::Quota`])
+    /// the list ends with that refusal and nothing is written.
+    fn register_batch(
+        &self,
+        pairs: &[(Fr, Fr)],
+        capacity: u64,
+        quota: &RegistrationQuota<'_>,
+    ) -> Result<Vec<Registered>, StorageError>;
+
+    /// [`Store::register_batch`] of one pair.
     fn register(
         &self,
         contributor_id: &Fr,
         commitment: &Fr,
         capacity: u64,
         quota: &RegistrationQuota<'_>,
-    ) -> Result<Registered, StorageError>;
+    ) -> Result<Registered, StorageError> {
+        self.register_batch(&[(*contributor_id, *commitment)], capacity, quota)?
+            .pop()
+            .ok_or_else(|| StorageError::Database("registration without an outcome".into()))
+    }
 
     /// The contributions at these leaf indices (absent ones are left out).
     fn contributions(&self, leaf_indices: &[u64]) -> Result<Vec<ContributionRecord>, StorageError>;
 
-    /// Writes a snapshot and its leaves, unless the epoch is taken.
+    /// Writes a snapshot and its leaves, unless the epoch is taken, in one transaction that
+    /// also logs it as published by `tenant` (when the store has a log).
     fn publish_snapshot(
         &self,
+        tenant: &str,
         snapshot: &SnapshotRecord,
         leaves: &[SnapshotLeaf],
     ) -> Result<Published, StorageError>;

@@ -26,11 +26,15 @@
 //! every call is short.
 
 use std::path::Path;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use ark_bn254::Fr;
 use credence_verifier::encoding::{fr_from_decimal, fr_to_decimal};
+use credence_verifier::log::LogEntry;
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
+
+use crate::log::hook::AuditEvent;
+use crate::log::{ChangeError, CommitError, LogStore};
 
 use super::{
     ContributionRecord, INTERRUPTED, JobRecord, JobState, Published, QuotaLimit, Registered,
@@ -96,6 +100,18 @@ const MIGRATIONS: &[&str] = &[
     // 3: the registering tenant, for registration quotas (earlier rows count for no tenant).
     "ALTER TABLE contributions ADD COLUMN tenant TEXT NOT NULL DEFAULT '';
      CREATE INDEX IF NOT EXISTS contributions_by_tenant ON contributions (tenant);",
+    // 4: registration quotas counted as they grow, not by counting a tenant's rows at every
+    // registration (which cost more the more it had registered).
+    "CREATE TABLE registration_counts (
+         scope TEXT NOT NULL CHECK (scope IN ('contributor', 'tenant')),
+         key   TEXT NOT NULL,
+         n     INTEGER NOT NULL CHECK (n >= 0),
+         PRIMARY KEY (scope, key)
+     ) WITHOUT ROWID;
+     INSERT INTO registration_counts (scope, key, n)
+         SELECT 'contributor', contributor_id, COUNT(*) FROM contributions GROUP BY contributor_id;
+     INSERT INTO registration_counts (scope, key, n)
+         SELECT 'tenant', tenant, COUNT(*) FROM contributions GROUP BY tenant;",
 ];
 
 /// Brings `conn` to the newest schema, refusing one newer than this code knows.
@@ -123,6 +139,9 @@ const RUNNING_STATES: &str = "('queued','witness','proving','verifying','logged'
 /// The SQLite store.
 pub struct SqliteStore {
     conn: Mutex<Connection>,
+    /// The compliance log in the same database: registrations and snapshots commit with their
+    /// entries through it ([`SqliteStore::with_log`]).
+    log: Option<Arc<LogStore>>,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -170,6 +189,7 @@ impl SqliteStore {
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         Ok(SqliteStore {
             conn: Mutex::new(conn),
+            log: None,
         })
     }
 
@@ -190,7 +210,16 @@ impl SqliteStore {
         migrate(&mut conn)?;
         Ok(SqliteStore {
             conn: Mutex::new(conn),
+            log: None,
         })
+    }
+
+    /// Commits registrations and snapshots with their log entries through `log`, which must
+    /// keep its tables in this database ([`crate::log::LOG_DB_FILE`]): a state change and its
+    /// entries are then durable together, or neither is.
+    pub fn with_log(mut self, log: Arc<LogStore>) -> Self {
+        self.log = Some(log);
+        self
     }
 
     fn conn(&self) -> MutexGuard<'_, Connection> {
@@ -351,64 +380,210 @@ fn get_leaves(conn: &Connection, epoch: u64) -> Result<Vec<SnapshotLeaf>, Storag
     Ok(out)
 }
 
-impl Store for SqliteStore {
-    fn register(
+/// Registers `pairs` on `conn` (inside a transaction): each new pair at the next free leaf, an
+/// existing one at its leaf. Stops at the first refused pair (full, over a quota), whose
+/// refusal ends the list; the caller then rolls the whole batch back. Every step is an index
+/// lookup (the pair's unique key, the quota counters' primary key, the largest leaf), so a
+/// registration costs the same in an empty datanet and in a full one.
+fn register_in(
+    conn: &Connection,
+    pairs: &[(String, String)],
+    capacity: u64,
+    quota: &OwnedQuota,
+    now: u64,
+) -> Result<Vec<Registered>, StorageError> {
+    let mut find = conn.prepare_cached(
+        "SELECT leaf_index FROM contributions WHERE contributor_id = ?1 AND commitment = ?2",
+    )?;
+    let mut count =
+        conn.prepare_cached("SELECT n FROM registration_counts WHERE scope = ?1 AND key = ?2")?;
+    let mut insert = conn.prepare_cached(
+        "INSERT INTO contributions (leaf_index, contributor_id, commitment, created_at, tenant)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?;
+    let mut bump = conn.prepare_cached(
+        "INSERT INTO registration_counts (scope, key, n) VALUES (?1, ?2, 1)
+         ON CONFLICT (scope, key) DO UPDATE SET n = n + 1",
+    )?;
+    // Leaf indices are dense from 0, so the next one follows the largest (the primary key:
+    // one index lookup, however many contributions there are).
+    let mut next = to_u64(conn.query_row(
+        "SELECT COALESCE(MAX(leaf_index) + 1, 0) FROM contributions",
+        [],
+        |r| r.get::<_, i64>(0),
+    )?);
+    let mut out = Vec::with_capacity(pairs.len());
+    for (id, cm) in pairs {
+        if let Some(i) = find
+            .query_row(params![id, cm], |r| r.get::<_, i64>(0))
+            .optional()?
+        {
+            out.push(Registered::Existing(to_u64(i)));
+            continue;
+        }
+        let mut held = |scope: &str, key: &str| -> rusqlite::Result<u64> {
+            Ok(count
+                .query_row(params![scope, key], |r| r.get::<_, i64>(0))
+                .optional()?
+                .map_or(0, to_u64))
+        };
+        let refused = if held("contributor", id)? >= quota.per_contributor {
+            Some(Registered::Quota(QuotaLimit::Contributor(
+                quota.per_contributor,
+            )))
+        } else if held("tenant", &quota.tenant)? >= quota.per_tenant {
+            Some(Registered::Quota(QuotaLimit::Tenant(quota.per_tenant)))
+        } else if next >= capacity {
+            Some(Registered::Full)
+        } else {
+            None
+        };
+        if let Some(refused) = refused {
+            out.push(refused);
+            return Ok(out);
+        }
+        insert.execute(params![to_i64(next), id, cm, to_i64(now), quota.tenant])?;
+        bump.execute(params!["contributor", id])?;
+        bump.execute(params!["tenant", quota.tenant])?;
+        out.push(Registered::Created(next));
+        next += 1;
+    }
+    Ok(out)
+}
+
+/// A [`RegistrationQuota`] that a batched change can own.
+#[derive(Clone, Debug)]
+struct OwnedQuota {
+    tenant: String,
+    per_contributor: u64,
+    per_tenant: u64,
+}
+
+/// Writes `snapshot` and its leaves on `conn` (inside a transaction), unless its epoch is
+/// taken.
+fn publish_in(
+    conn: &Connection,
+    s: &SnapshotRecord,
+    leaves: &[SnapshotLeaf],
+) -> Result<Published, StorageError> {
+    if let Some(existing) = get_snapshot(conn, Some(s.epoch))? {
+        let same = existing == *s && get_leaves(conn, s.epoch)? == leaves;
+        return Ok(if same {
+            Published::Identical
+        } else {
+            Published::Conflict
+        });
+    }
+    conn.execute(
+        "INSERT INTO snapshots (epoch, depth, root, total_weight, revenue, leaf_count, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![
+            to_i64(s.epoch),
+            s.depth,
+            fr_to_decimal(&s.root),
+            to_i64(s.total_weight),
+            to_i64(s.revenue),
+            to_i64(s.leaf_count),
+            to_i64(super::now())
+        ],
+    )?;
+    let mut stmt = conn.prepare_cached(
+        "INSERT INTO snapshot_leaves (epoch, leaf_index, contributor_id, commitment, weight)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?;
+    for l in leaves {
+        stmt.execute(params![
+            to_i64(s.epoch),
+            to_i64(l.leaf_index),
+            fr_to_decimal(&l.contributor_id),
+            fr_to_decimal(&l.commitment),
+            to_i64(l.weight)
+        ])?;
+    }
+    Ok(Published::Created)
+}
+
+impl SqliteStore {
+    /// Runs `change` in one transaction with the log entries it returns: through the log's
+    /// batched commit when a log is attached (state and entries durable together, or neither),
+    /// else on the store's own connection. A change that returns no entries (`None`) writes
+    /// nothing: it is rolled back.
+    fn logged<T: Send + 'static>(
         &self,
-        contributor_id: &Fr,
-        commitment: &Fr,
+        change: impl FnOnce(&Connection) -> Result<(T, Option<Vec<LogEntry>>), StorageError>
+        + Send
+        + 'static,
+    ) -> Result<T, StorageError> {
+        let Some(log) = &self.log else {
+            let mut conn = self.conn();
+            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let (out, entries) = change(&tx)?;
+            if entries.is_some() {
+                tx.commit()?;
+            }
+            return Ok(out);
+        };
+        let slot = Arc::new(Mutex::new(None));
+        let filled = slot.clone();
+        let committed = log.commit(Box::new(move |conn| {
+            let result = change(conn);
+            let entries = match &result {
+                Ok((_, Some(entries))) => Ok(entries.clone()),
+                Ok((_, None)) | Err(_) => Err(ChangeError::Declined),
+            };
+            *filled.lock().unwrap_or_else(|p| p.into_inner()) = Some(result.map(|(out, _)| out));
+            entries
+        }));
+        let outcome = slot.lock().unwrap_or_else(|p| p.into_inner()).take();
+        match (committed, outcome) {
+            (Ok(_) | Err(CommitError::Declined), Some(outcome)) => outcome,
+            (Err(CommitError::Failed(e)), _) => Err(StorageError::Database(e)),
+            (_, None) => Err(StorageError::Database(
+                "the log's batch ended without running the change".into(),
+            )),
+        }
+    }
+}
+
+impl Store for SqliteStore {
+    fn register_batch(
+        &self,
+        pairs: &[(Fr, Fr)],
         capacity: u64,
         quota: &RegistrationQuota<'_>,
-    ) -> Result<Registered, StorageError> {
-        let (id, cm) = (fr_to_decimal(contributor_id), fr_to_decimal(commitment));
-        self.write(|tx| {
-            let existing: Option<i64> = tx
-                .query_row(
-                    "SELECT leaf_index FROM contributions WHERE contributor_id = ?1 AND commitment = ?2",
-                    params![id, cm],
-                    |r| r.get(0),
-                )
-                .optional()?;
-            if let Some(i) = existing {
-                return Ok(Registered::Existing(to_u64(i)));
+    ) -> Result<Vec<Registered>, StorageError> {
+        let pairs: Vec<(String, String)> = pairs
+            .iter()
+            .map(|(id, cm)| (fr_to_decimal(id), fr_to_decimal(cm)))
+            .collect();
+        let quota = OwnedQuota {
+            tenant: quota.tenant.to_owned(),
+            per_contributor: quota.per_contributor,
+            per_tenant: quota.per_tenant,
+        };
+        let originals = pairs.clone();
+        self.logged(move |conn| {
+            let now = super::now();
+            let out = register_in(conn, &pairs, capacity, &quota, now)?;
+            if matches!(out.last(), Some(Registered::Full | Registered::Quota(_))) {
+                return Ok((out, None));
             }
-            // Each count reads one index range, bounded by the quota it checks.
-            let count = |sql: &str, key: &str| -> rusqlite::Result<u64> {
-                tx.query_row(sql, [key], |r| r.get::<_, i64>(0))
-                    .map(to_u64)
-            };
-            if count(
-                "SELECT COUNT(*) FROM contributions WHERE contributor_id = ?1",
-                &id,
-            )? >= quota.per_contributor
-            {
-                return Ok(Registered::Quota(QuotaLimit::Contributor(
-                    quota.per_contributor,
-                )));
+            let mut entries = Vec::new();
+            for (r, (id, cm)) in out.iter().zip(&originals) {
+                if let Registered::Created(leaf_index) = *r {
+                    let (id, cm) = (fr("contributions", id)?, fr("contributions", cm)?);
+                    entries.extend(crate::log::entries_of(
+                        &AuditEvent::Registration {
+                            tenant: &quota.tenant,
+                            leaf_index,
+                            contributor_id: &id,
+                            commitment: &cm,
+                        },
+                        now,
+                    ));
+                }
             }
-            if count(
-                "SELECT COUNT(*) FROM contributions WHERE tenant = ?1",
-                quota.tenant,
-            )? >= quota.per_tenant
-            {
-                return Ok(Registered::Quota(QuotaLimit::Tenant(quota.per_tenant)));
-            }
-            // Leaf indices are dense from 0, so the next one follows the largest (the primary
-            // key: one index lookup, however many contributions there are).
-            let next: i64 = tx.query_row(
-                "SELECT COALESCE(MAX(leaf_index) + 1, 0) FROM contributions",
-                [],
-                |r| r.get(0),
-            )?;
-            let next = to_u64(next);
-            if next >= capacity {
-                return Ok(Registered::Full);
-            }
-            tx.execute(
-                "INSERT INTO contributions (leaf_index, contributor_id, commitment, created_at, tenant)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![to_i64(next), id, cm, to_i64(super::now()), quota.tenant],
-            )?;
-            Ok(Registered::Created(next))
+            Ok((out, Some(entries)))
         })
     }
 
@@ -435,45 +610,23 @@ impl Store for SqliteStore {
 
     fn publish_snapshot(
         &self,
+        tenant: &str,
         s: &SnapshotRecord,
         leaves: &[SnapshotLeaf],
     ) -> Result<Published, StorageError> {
-        self.write(|tx| {
-            if let Some(existing) = get_snapshot(tx, Some(s.epoch))? {
-                let same = existing == *s && get_leaves(tx, s.epoch)? == leaves;
-                return Ok(if same {
-                    Published::Identical
-                } else {
-                    Published::Conflict
-                });
-            }
-            tx.execute(
-                "INSERT INTO snapshots (epoch, depth, root, total_weight, revenue, leaf_count, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                params![
-                    to_i64(s.epoch),
-                    s.depth,
-                    fr_to_decimal(&s.root),
-                    to_i64(s.total_weight),
-                    to_i64(s.revenue),
-                    to_i64(s.leaf_count),
-                    to_i64(super::now())
-                ],
-            )?;
-            let mut stmt = tx.prepare_cached(
-                "INSERT INTO snapshot_leaves (epoch, leaf_index, contributor_id, commitment, weight)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
-            )?;
-            for l in leaves {
-                stmt.execute(params![
-                    to_i64(s.epoch),
-                    to_i64(l.leaf_index),
-                    fr_to_decimal(&l.contributor_id),
-                    fr_to_decimal(&l.commitment),
-                    to_i64(l.weight)
-                ])?;
-            }
-            Ok(Published::Created)
+        let (tenant, s, leaves) = (tenant.to_owned(), s.clone(), leaves.to_vec());
+        self.logged(move |conn| {
+            let published = publish_in(conn, &s, &leaves)?;
+            let entries = (published == Published::Created).then(|| {
+                crate::log::entries_of(
+                    &AuditEvent::Snapshot {
+                        tenant: &tenant,
+                        snapshot: &s,
+                    },
+                    super::now(),
+                )
+            });
+            Ok((published, entries))
         })
     }
 
@@ -735,11 +888,11 @@ mod tests {
             weight: u64::MAX,
         }];
         assert_eq!(
-            s.publish_snapshot(&snap, &leaves).unwrap(),
+            s.publish_snapshot("t", &snap, &leaves).unwrap(),
             Published::Created
         );
         assert_eq!(
-            s.publish_snapshot(&snap, &leaves).unwrap(),
+            s.publish_snapshot("t", &snap, &leaves).unwrap(),
             Published::Identical
         );
         let other = SnapshotRecord {
@@ -747,7 +900,7 @@ mod tests {
             ..snap.clone()
         };
         assert_eq!(
-            s.publish_snapshot(&other, &leaves).unwrap(),
+            s.publish_snapshot("t", &other, &leaves).unwrap(),
             Published::Conflict
         );
         assert_eq!(s.snapshot(None).unwrap().unwrap(), snap);
@@ -822,6 +975,127 @@ mod tests {
     }
 
     #[test]
+    fn a_batch_registers_all_its_pairs_or_none() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = SqliteStore::open(dir.path()).unwrap();
+        let q = RegistrationQuota {
+            tenant: "x",
+            per_contributor: 3,
+            per_tenant: u64::MAX,
+        };
+        let (a, b) = (Fr::from(1u64), Fr::from(2u64));
+        let cm = |i: u64| Fr::from(100 + i);
+        assert_eq!(
+            s.register_batch(&[(a, cm(0)), (b, cm(0)), (a, cm(0))], 16, &q)
+                .unwrap(),
+            vec![
+                Registered::Created(0),
+                Registered::Created(1),
+                Registered::Existing(0)
+            ]
+        );
+        // The fourth of a's contributions is over its quota: the batch stops there and the
+        // two before it are not written either.
+        let over = [(a, cm(1)), (b, cm(1)), (a, cm(2)), (a, cm(3))];
+        assert_eq!(
+            s.register_batch(&over, 16, &q).unwrap(),
+            vec![
+                Registered::Created(2),
+                Registered::Created(3),
+                Registered::Created(4),
+                Registered::Quota(QuotaLimit::Contributor(3))
+            ]
+        );
+        assert_eq!(s.contributions(&[2, 3, 4]).unwrap(), vec![]);
+        // Without the refused pair the same batch takes the same leaves, and a full tree
+        // refuses the pair that does not fit.
+        assert_eq!(
+            s.register_batch(&over[..3], 16, &q).unwrap(),
+            vec![
+                Registered::Created(2),
+                Registered::Created(3),
+                Registered::Created(4)
+            ]
+        );
+        assert_eq!(
+            s.register_batch(&[(Fr::from(3u64), cm(7)), (Fr::from(3u64), cm(8))], 6, &q)
+                .unwrap(),
+            vec![Registered::Created(5), Registered::Full]
+        );
+        assert_eq!(s.contributions(&[5]).unwrap(), vec![]);
+    }
+
+    #[test]
+    fn with_a_log_each_new_leaf_and_snapshot_commits_with_its_entry() {
+        let dir = tempfile::tempdir().unwrap();
+        let signer = credence_verifier::log::LogSigner::from_seed("t/log", &[3; 32]).unwrap();
+        let s = SqliteStore::open(dir.path()).unwrap();
+        let log = Arc::new(LogStore::open(&dir.path().join(DB_FILE), signer).unwrap());
+        let s = s.with_log(log.clone());
+        let (a, cm) = (Fr::from(1u64), Fr::from(9u64));
+        let q = RegistrationQuota {
+            tenant: "hospital-a",
+            per_contributor: 1,
+            per_tenant: u64::MAX,
+        };
+        assert_eq!(s.register(&a, &cm, 16, &q).unwrap(), Registered::Created(0));
+        // Existing and refused registrations log nothing.
+        assert_eq!(
+            s.register(&a, &cm, 16, &q).unwrap(),
+            Registered::Existing(0)
+        );
+        assert_eq!(
+            s.register(&a, &Fr::from(10u64), 16, &q).unwrap(),
+            Registered::Quota(QuotaLimit::Contributor(1))
+        );
+        assert_eq!(log.size().unwrap(), 1);
+        let snap = SnapshotRecord {
+            epoch: 7,
+            depth: 4,
+            root: Fr::from(5u64),
+            total_weight: 3,
+            revenue: 10,
+            leaf_count: 1,
+        };
+        let leaves = [SnapshotLeaf {
+            leaf_index: 0,
+            contributor_id: a,
+            commitment: cm,
+            weight: 3,
+        }];
+        assert_eq!(
+            s.publish_snapshot("operator", &snap, &leaves).unwrap(),
+            Published::Created
+        );
+        assert_eq!(
+            s.publish_snapshot("operator", &snap, &leaves).unwrap(),
+            Published::Identical
+        );
+        let entries = log.entries(0..log.size().unwrap()).unwrap();
+        let events: Vec<_> = entries
+            .iter()
+            .map(|b| LogEntry::from_bytes(b).unwrap())
+            .collect();
+        assert!(
+            matches!(
+                events[..],
+                [
+                    LogEntry {
+                        event: credence_verifier::log::LogEvent::Registration { leaf_index: 0, .. },
+                        ..
+                    },
+                    LogEntry {
+                        event: credence_verifier::log::LogEvent::Snapshot { epoch: 7, .. },
+                        ..
+                    }
+                ]
+            ),
+            "{events:?}"
+        );
+        assert_eq!(events[0].tenant, "hospital-a");
+    }
+
+    #[test]
     fn schema_versions_migrate_and_newer_ones_are_refused() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(DB_FILE);
@@ -836,8 +1110,37 @@ mod tests {
             )
             .unwrap();
         }
+        {
+            // Version 3: two contributions of one tenant, before quotas had counters.
+            let mut conn = Connection::open(&path).unwrap();
+            for step in &MIGRATIONS[1..3] {
+                conn.execute_batch(step).unwrap();
+            }
+            conn.pragma_update(None, "user_version", 3).unwrap();
+            let tx = conn.transaction().unwrap();
+            for (i, cm) in ["5", "6"].iter().enumerate() {
+                tx.execute(
+                    "INSERT INTO contributions (leaf_index, contributor_id, commitment,
+                     created_at, tenant) VALUES (?1, '1', ?2, 1, 'x')",
+                    params![i as i64, cm],
+                )
+                .unwrap();
+            }
+            tx.commit().unwrap();
+        }
         let s = SqliteStore::open_file(&path).unwrap();
         assert_eq!(s.job("old").unwrap().unwrap().attempt, 1);
+        // The counters start from what was registered before them.
+        let q = RegistrationQuota {
+            tenant: "x",
+            per_contributor: u64::MAX,
+            per_tenant: 2,
+        };
+        assert_eq!(
+            s.register(&Fr::from(2u64), &Fr::from(7u64), 16, &q)
+                .unwrap(),
+            Registered::Quota(QuotaLimit::Tenant(2))
+        );
         drop(s);
         let conn = Connection::open(&path).unwrap();
         let v: i64 = conn

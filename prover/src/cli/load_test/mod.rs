@@ -18,7 +18,7 @@
 
 mod checks;
 mod clients;
-mod server;
+pub(crate) mod server;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -181,7 +181,7 @@ pub(crate) async fn command(a: LoadTestArgs) -> Result<i32> {
 }
 
 /// A free loopback port (bound, then released for the server).
-fn free_port() -> Result<u16> {
+pub(crate) fn free_port() -> Result<u16> {
     let l = std::net::TcpListener::bind("127.0.0.1:0").context("finding a free port")?;
     Ok(l.local_addr()?.port())
 }

@@ -13,16 +13,16 @@ use tonic_health::pb::{
 };
 
 /// How to start the server: this executable, `serve --config FILE`.
-pub(super) struct ServerSpec {
-    pub(super) config: PathBuf,
+pub(crate) struct ServerSpec {
+    pub(crate) config: PathBuf,
     /// Where the server's stdout and stderr go (appended across restarts).
-    pub(super) log: PathBuf,
+    pub(crate) log: PathBuf,
     /// `http://127.0.0.1:PORT`.
-    pub(super) url: String,
+    pub(crate) url: String,
 }
 
 /// A running server process.
-pub(super) struct ServerProcess {
+pub(crate) struct ServerProcess {
     child: Child,
 }
 
@@ -32,7 +32,7 @@ const START_TIMEOUT: Duration = Duration::from_secs(600);
 impl ServerSpec {
     /// Starts the server and waits until its health service says SERVING. An exit before
     /// that is an error quoting the end of the server's log.
-    pub(super) async fn start(&self) -> Result<(ServerProcess, Duration)> {
+    pub(crate) async fn start(&self) -> Result<(ServerProcess, Duration)> {
         let started = Instant::now();
         let log = OpenOptions::new()
             .create(true)
@@ -91,7 +91,7 @@ async fn serving(url: &str) -> bool {
 
 impl ServerProcess {
     /// The process's peak resident memory so far, MiB (Linux; `None` elsewhere).
-    pub(super) fn peak_rss_mib(&self) -> Option<f64> {
+    pub(crate) fn peak_rss_mib(&self) -> Option<f64> {
         crate::cli::bench::peak_rss_mib_of(&self.child.id().to_string())
     }
 
@@ -103,7 +103,7 @@ impl ServerProcess {
     }
 
     /// SIGTERM (what systemd and container runtimes send) and wait for the drained exit.
-    pub(super) async fn terminate(mut self, within: Duration) -> Result<(ExitStatus, Duration)> {
+    pub(crate) async fn terminate(mut self, within: Duration) -> Result<(ExitStatus, Duration)> {
         let started = Instant::now();
         sigterm(&self.child)?;
         loop {
