@@ -304,6 +304,7 @@ pub async fn publish(
         .datanet()
         .await
         .publish_snapshot(pb::PublishSnapshotRequest {
+            leaf_count: 0,
             epoch,
             depth: 0,
             revenue,
@@ -455,6 +456,7 @@ pub async fn standard_setup_with(
 /// The snapshot of [`standard_setup`]: epoch 1, leaves 0, 1, 2 weighing 30, 20, 50.
 pub fn publish_request() -> pb::PublishSnapshotRequest {
     pb::PublishSnapshotRequest {
+        leaf_count: 0,
         epoch: 1,
         depth: 0,
         revenue: 1000,

@@ -49,7 +49,9 @@ fn token(who: Who, t: &Tokens) -> Option<String> {
 #[derive(Clone, Copy, Debug)]
 enum Rpc {
     Register,
+    RegisterBatch,
     PublishSnapshot,
+    PublishSnapshotStream,
     GetSnapshot,
     GetLeaves,
     SubmitClaim,
@@ -63,9 +65,11 @@ enum Rpc {
     ListVerifyingKeys,
 }
 
-const RPCS: [Rpc; 13] = [
+const RPCS: [Rpc; 15] = [
     Rpc::Register,
+    Rpc::RegisterBatch,
     Rpc::PublishSnapshot,
+    Rpc::PublishSnapshotStream,
     Rpc::GetSnapshot,
     Rpc::GetLeaves,
     Rpc::SubmitClaim,
@@ -83,8 +87,8 @@ const RPCS: [Rpc; 13] = [
 fn allowed(rpc: Rpc, who: Who) -> bool {
     use Who::*;
     match rpc {
-        Rpc::Register => matches!(who, Operator | A),
-        Rpc::PublishSnapshot => who == Operator,
+        Rpc::Register | Rpc::RegisterBatch => matches!(who, Operator | A),
+        Rpc::PublishSnapshot | Rpc::PublishSnapshotStream => who == Operator,
         Rpc::GetSnapshot | Rpc::GetVerifyingKey | Rpc::ListVerifyingKeys => {
             matches!(who, Operator | A | B | Verifier | Auditor)
         }
@@ -122,11 +126,36 @@ async fn call(f: &Fixture, rpc: Rpc, who: Who) -> Result<(), Code> {
             .await
             .map(drop)
             .map_err(code),
+        Rpc::RegisterBatch => f
+            .server
+            .datanet_as(t)
+            .await
+            .register_batch(pb::RegisterBatchRequest {
+                registrations: vec![pb::RegisterRequest {
+                    contributor_id: fr_to_decimal(&f.a.id),
+                    commitment: fr_to_decimal(&f.a.contributions[0].commitment),
+                }],
+            })
+            .await
+            .map(drop)
+            .map_err(code),
         Rpc::PublishSnapshot => f
             .server
             .datanet_as(t)
             .await
             .publish_snapshot(publish_request())
+            .await
+            .map(drop)
+            .map_err(code),
+        Rpc::PublishSnapshotStream => f
+            .server
+            .datanet_as(t)
+            .await
+            .publish_snapshot_stream(tokio_stream::iter(vec![{
+                let mut r = publish_request();
+                r.leaf_count = r.weights.len() as u64;
+                r
+            }]))
             .await
             .map(drop)
             .map_err(code),
@@ -384,6 +413,7 @@ async fn the_config_init_file_requires_tokens() {
         .datanet_as(Some(&operator))
         .await
         .publish_snapshot(pb::PublishSnapshotRequest {
+            leaf_count: 0,
             weights: vec![pb::LeafWeight {
                 leaf_index: 0,
                 weight: 1,

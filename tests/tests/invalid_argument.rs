@@ -63,6 +63,7 @@ async fn each_malformed_field_is_named() {
             .collect()
     };
     let publish = |epoch, depth, w: Vec<pb::LeafWeight>| pb::PublishSnapshotRequest {
+        leaf_count: 0,
         epoch,
         depth,
         revenue: 1,

@@ -42,6 +42,7 @@ async fn an_oversize_message_is_refused() {
         .datanet()
         .await
         .publish_snapshot(pb::PublishSnapshotRequest {
+            leaf_count: 0,
             epoch: 1,
             depth: 5,
             revenue: 1,

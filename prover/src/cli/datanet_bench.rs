@@ -1,6 +1,7 @@
 //! `credence bench --datanet N`: the datanet at scale, over gRPC on loopback against a
 //! `credence serve` child process (so its peak memory is its own): registrations per second,
-//! block by block as the datanet grows, then the publication of a snapshot over every leaf.
+//! block by block as the datanet grows, then the publication of a snapshot over every leaf
+//! (streamed in parts under the server's default message limit).
 //!
 //! The figure that matters is the ratio of the last block's rate to the first's: a
 //! registration must cost the same in a full datanet as in an empty one.
@@ -100,11 +101,6 @@ pub async fn run(o: DatanetOptions) -> Result<DatanetReport> {
     config.services.verifier = false;
     config.datanet.depth = depth;
     config.log.origin = Some("credence.bench/datanet".into());
-    // Every weight of the snapshot in one message (about 10 bytes a leaf).
-    config.limits.max_message_bytes = config
-        .limits
-        .max_message_bytes
-        .max(16 * o.contributions as usize);
     config.limits.registrations_per_contributor = u64::MAX;
     config.limits.registrations_per_tenant = u64::MAX;
     let config_path = scratch.join("bench.toml");
@@ -118,10 +114,7 @@ pub async fn run(o: DatanetOptions) -> Result<DatanetReport> {
     let channel = tonic::transport::Endpoint::from_shared(url.clone())?
         .connect()
         .await?;
-    let max = 64 * 1024 * 1024;
-    let datanet = pb::datanet_client::DatanetClient::new(channel.clone())
-        .max_decoding_message_size(max)
-        .max_encoding_message_size(max);
+    let datanet = pb::datanet_client::DatanetClient::new(channel.clone());
 
     let bar = super::progress::spinner("registering".into());
     let mut blocks = Vec::new();
@@ -181,21 +174,21 @@ pub async fn run(o: DatanetOptions) -> Result<DatanetReport> {
 
     bar.set_message(format!("publishing a snapshot of {registered} leaves"));
     let publish_started = Instant::now();
+    // In parts under the server's default message limit, as `credence snapshot publish` sends
+    // them.
+    let weights = (0..registered)
+        .map(|leaf_index| pb::LeafWeight {
+            leaf_index,
+            weight: 1 + leaf_index % 97,
+        })
+        .collect();
     datanet
         .clone()
-        .publish_snapshot(pb::PublishSnapshotRequest {
-            epoch: 1,
-            depth,
-            revenue: 1_000_000,
-            weights: (0..registered)
-                .map(|leaf_index| pb::LeafWeight {
-                    leaf_index,
-                    weight: 1 + leaf_index % 97,
-                })
-                .collect(),
-        })
+        .publish_snapshot_stream(tokio_stream::iter(super::snapshot::snapshot_parts(
+            1, depth, 1_000_000, weights,
+        )))
         .await
-        .context("PublishSnapshot")?;
+        .context("PublishSnapshotStream")?;
     let publish_s = publish_started.elapsed().as_secs_f64();
     bar.finish_and_clear();
 

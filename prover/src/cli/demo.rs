@@ -266,6 +266,7 @@ async fn run_flow(
     let mut datanet = pb::datanet_client::DatanetClient::new(channel(&server_arg()).await?);
     let published = datanet
         .publish_snapshot(pb::PublishSnapshotRequest {
+            leaf_count: 0,
             epoch: EPOCH,
             depth: a.depth,
             revenue: REVENUE,

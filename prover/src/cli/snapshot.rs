@@ -46,6 +46,11 @@ pub enum SnapshotCommand {
         /// Leaf weights, `LEAF=WEIGHT` (repeatable).
         #[arg(long = "weight", value_parser = parse_weight)]
         weights: Vec<(u64, u64)>,
+        /// More leaf weights from a file: one `LEAF,WEIGHT` (or `LEAF=WEIGHT`) per line;
+        /// blank lines and lines starting with `#` are skipped. For a snapshot of any size:
+        /// the weights are sent in parts under the message limit (PublishSnapshotStream).
+        #[arg(long, value_name = "FILE")]
+        weights_file: Option<PathBuf>,
     },
     /// Show a snapshot (default: the latest), and optionally write it as `snapshot.json`.
     Show {
@@ -77,11 +82,55 @@ pub enum SnapshotCommand {
     },
 }
 
+/// Weights per part of a PublishSnapshotStream: about 1 MB, a quarter of the default limit.
+pub const WEIGHTS_PER_PART: usize = 65_536;
+
+/// A snapshot's weights as the parts of a PublishSnapshotStream (at least one part).
+pub fn snapshot_parts(
+    epoch: u64,
+    depth: u32,
+    revenue: u64,
+    weights: Vec<pb::LeafWeight>,
+) -> Vec<pb::PublishSnapshotRequest> {
+    let leaf_count = weights.len() as u64;
+    let part = |weights: Vec<pb::LeafWeight>| pb::PublishSnapshotRequest {
+        epoch,
+        depth,
+        revenue,
+        weights,
+        leaf_count,
+    };
+    if weights.is_empty() {
+        return vec![part(Vec::new())];
+    }
+    weights
+        .chunks(WEIGHTS_PER_PART)
+        .map(|c| part(c.to_vec()))
+        .collect()
+}
+
+/// Reads a weights file: `LEAF,WEIGHT` or `LEAF=WEIGHT` per line, `#` comments.
+fn read_weights_file(path: &Path) -> Result<Vec<(u64, u64)>> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("{}", path.display()))?;
+    let mut out = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let pair = line.replacen(',', "=", 1);
+        out.push(parse_weight(&pair).map_err(|e| {
+            anyhow::anyhow!("{}:{}: {e} (expected LEAF,WEIGHT)", path.display(), n + 1)
+        })?);
+    }
+    Ok(out)
+}
+
 fn parse_weight(s: &str) -> Result<(u64, u64), String> {
     let (l, w) = s.split_once('=').ok_or("expected LEAF=WEIGHT")?;
     Ok((
-        l.parse().map_err(|_| "LEAF is not a number")?,
-        w.parse().map_err(|_| "WEIGHT is not a number")?,
+        l.trim().parse().map_err(|_| "LEAF is not a number")?,
+        w.trim().parse().map_err(|_| "WEIGHT is not a number")?,
     ))
 }
 
@@ -163,21 +212,23 @@ pub(super) async fn run(c: SnapshotCommand) -> Result<()> {
             epoch,
             revenue,
             depth,
-            weights,
+            mut weights,
+            weights_file,
         } => {
+            if let Some(file) = &weights_file {
+                weights.extend(read_weights_file(file)?);
+            }
+            let weights: Vec<pb::LeafWeight> = weights
+                .into_iter()
+                .map(|(leaf_index, weight)| pb::LeafWeight { leaf_index, weight })
+                .collect();
             let mut client = pb::datanet_client::DatanetClient::new(channel(&server).await?);
             let s = client
-                .publish_snapshot(pb::PublishSnapshotRequest {
-                    epoch,
-                    depth,
-                    revenue,
-                    weights: weights
-                        .into_iter()
-                        .map(|(leaf_index, weight)| pb::LeafWeight { leaf_index, weight })
-                        .collect(),
-                })
+                .publish_snapshot_stream(tokio_stream::iter(snapshot_parts(
+                    epoch, depth, revenue, weights,
+                )))
                 .await
-                .map_err(refused(&server.remote(), "PublishSnapshot"))?
+                .map_err(refused(&server.remote(), "PublishSnapshotStream"))?
                 .into_inner();
             print_snapshot(&s);
         }
@@ -225,4 +276,42 @@ pub(super) async fn run(c: SnapshotCommand) -> Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_weights_file_reads_both_spellings_and_names_a_bad_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("weights.csv");
+        std::fs::write(&path, "# leaf,weight\n0,30\n\n1 = 70\n 2, 5 \n").unwrap();
+        assert_eq!(
+            read_weights_file(&path).unwrap(),
+            vec![(0, 30), (1, 70), (2, 5)]
+        );
+        std::fs::write(&path, "0,30\n1;70\n").unwrap();
+        let err = read_weights_file(&path).unwrap_err().to_string();
+        assert!(err.contains("weights.csv:2"), "{err}");
+    }
+
+    #[test]
+    fn parts_carry_every_weight_once_and_the_count_in_each() {
+        let weights: Vec<pb::LeafWeight> = (0..WEIGHTS_PER_PART as u64 * 2 + 5)
+            .map(|leaf_index| pb::LeafWeight {
+                leaf_index,
+                weight: 1,
+            })
+            .collect();
+        let parts = snapshot_parts(3, 20, 9, weights.clone());
+        assert_eq!(parts.len(), 3);
+        assert!(
+            parts.iter().all(|p| p.leaf_count == weights.len() as u64
+                && (p.epoch, p.depth, p.revenue) == (3, 20, 9))
+        );
+        let joined: Vec<_> = parts.into_iter().flat_map(|p| p.weights).collect();
+        assert_eq!(joined, weights);
+        assert_eq!(snapshot_parts(3, 20, 9, Vec::new()).len(), 1);
+    }
 }

@@ -161,6 +161,77 @@ impl DatanetService {
         .await
     }
 
+    /// The parts of a PublishSnapshotStream as one request: each part must repeat the first's
+    /// epoch, depth and revenue, and all of them together may hold no more weights than a
+    /// tree of the largest depth this server takes has leaves (so memory stays bounded).
+    async fn gather(
+        &self,
+        mut parts: tonic::Streaming<pb::PublishSnapshotRequest>,
+    ) -> Result<pb::PublishSnapshotRequest, ServiceError> {
+        let received = |e: Status| match e.code() {
+            // A part over the message limit.
+            tonic::Code::OutOfRange => ServiceError::OutOfRange(e.message().to_owned()),
+            _ => ServiceError::invalid(
+                "stream",
+                format!("the parts did not arrive: {}", e.message()),
+            ),
+        };
+        let Some(mut whole) = parts.message().await.map_err(received)? else {
+            return Err(ServiceError::invalid(
+                "stream",
+                "no part was sent (a snapshot needs at least one leaf)",
+            ));
+        };
+        let depth = if whole.depth == 0 {
+            self.state.config.datanet.depth
+        } else {
+            whole.depth
+        };
+        let most = 1u64 << depth.min(self.state.config.limits.max_depth).min(MAX_DEPTH);
+        let expected = whole.leaf_count;
+        if expected == 0 || expected > most {
+            return Err(ServiceError::invalid(
+                "leaf_count",
+                format!(
+                    "{expected}: a stream says how many weights it sends, 1 to the {most} \
+                     leaves of a tree of depth {depth}"
+                ),
+            ));
+        }
+        while let Some(part) = parts.message().await.map_err(received)? {
+            for (field, first, this) in [
+                ("epoch", whole.epoch, part.epoch),
+                ("depth", u64::from(whole.depth), u64::from(part.depth)),
+                ("revenue", whole.revenue, part.revenue),
+                ("leaf_count", whole.leaf_count, part.leaf_count),
+            ] {
+                if first != this {
+                    return Err(ServiceError::invalid(
+                        field,
+                        format!("a part says {this}, the first part {first}"),
+                    ));
+                }
+            }
+            if (whole.weights.len() + part.weights.len()) as u64 > expected {
+                return Err(ServiceError::invalid(
+                    "weights",
+                    format!("more than the leaf_count of {expected} weights"),
+                ));
+            }
+            whole.weights.extend(part.weights);
+        }
+        if whole.weights.len() as u64 != expected {
+            return Err(ServiceError::invalid(
+                "leaf_count",
+                format!(
+                    "the stream ended after {} of its {expected} weights: nothing was published",
+                    whole.weights.len()
+                ),
+            ));
+        }
+        Ok(whole)
+    }
+
     async fn publish(
         &self,
         caller: Caller,
@@ -193,6 +264,16 @@ impl DatanetService {
             return Err(ServiceError::invalid(
                 "weights",
                 "a snapshot needs at least one leaf",
+            ));
+        }
+        if req.leaf_count != 0 && req.leaf_count != req.weights.len() as u64 {
+            return Err(ServiceError::invalid(
+                "leaf_count",
+                format!(
+                    "{}, but {} weights were sent",
+                    req.leaf_count,
+                    req.weights.len()
+                ),
             ));
         }
         let mut seen = BTreeSet::new();
@@ -387,6 +468,19 @@ impl pb::datanet_server::Datanet for DatanetService {
         Ok(Response::new(
             self.publish(caller, request.into_inner()).await?,
         ))
+    }
+
+    async fn publish_snapshot_stream(
+        &self,
+        request: Request<tonic::Streaming<pb::PublishSnapshotRequest>>,
+    ) -> Result<Response<pb::Snapshot>, Status> {
+        let caller = Caller::of(&request);
+        // Refused before a byte of the parts is read.
+        self.state
+            .access
+            .authorize(&caller, &Action::PublishSnapshot)?;
+        let whole = self.gather(request.into_inner()).await?;
+        Ok(Response::new(self.publish(caller, whole).await?))
     }
 
     async fn get_snapshot(

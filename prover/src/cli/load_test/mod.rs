@@ -264,6 +264,7 @@ async fn run(a: &LoadTestArgs, scratch: &Path, kill: bool) -> Result<RunReport> 
     )?);
     datanet
         .publish_snapshot(clients::request(pb::PublishSnapshotRequest {
+            leaf_count: 0,
             epoch: 1,
             depth: a.shape.depth,
             revenue: 1_000_000_000,
