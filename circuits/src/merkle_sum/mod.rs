@@ -222,7 +222,16 @@ impl MerkleSumTree {
 
     /// The non-empty leaves, by index.
     pub fn leaves(&self) -> impl Iterator<Item = (u64, SumNode)> + '_ {
-        self.levels[0].iter().map(|(i, n)| (*i, *n))
+        self.level(0)
+    }
+
+    /// The non-empty nodes of `level` (0: the leaves, `depth`: the root), by index; none
+    /// above the depth.
+    pub fn level(&self, level: u32) -> impl Iterator<Item = (u64, SumNode)> + '_ {
+        self.levels
+            .get(level as usize)
+            .into_iter()
+            .flat_map(|l| l.iter().map(|(i, n)| (*i, *n)))
     }
 }
 

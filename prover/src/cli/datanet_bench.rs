@@ -3,6 +3,9 @@
 //! block by block as the datanet grows, then the publication of a snapshot over every leaf
 //! (streamed in parts under the server's default message limit).
 //!
+//! Then the server is restarted and one contributor's leaves are read with GetLeaves: with
+//! no tree in memory, the paths come from the stored nodes.
+//!
 //! The figure that matters is the ratio of the last block's rate to the first's: a
 //! registration must cost the same in a full datanet as in an empty one.
 
@@ -71,6 +74,10 @@ pub struct DatanetReport {
     pub log_checkpoints: u64,
     /// The server's peak resident memory, MiB (Linux).
     pub server_peak_rss_mib: Option<f64>,
+    /// Leaves (with their paths) of one contributor read by GetLeaves after a restart.
+    pub get_leaves: usize,
+    /// That GetLeaves call's wall time, milliseconds.
+    pub get_leaves_ms: f64,
 }
 
 fn pair(n: u64) -> pb::RegisterRequest {
@@ -101,6 +108,9 @@ pub async fn run(o: DatanetOptions) -> Result<DatanetReport> {
     config.services.verifier = false;
     config.datanet.depth = depth;
     config.log.origin = Some("credence.bench/datanet".into());
+    // Publishing 2^20 leaves hashes about 2^21 Poseidon nodes (over a minute on 2 cores):
+    // measured, not cut off by the default 60 s deadline.
+    config.limits.request_timeout_secs = 900;
     config.limits.registrations_per_contributor = u64::MAX;
     config.limits.registrations_per_tenant = u64::MAX;
     let config_path = scratch.join("bench.toml");
@@ -202,6 +212,28 @@ pub async fn run(o: DatanetOptions) -> Result<DatanetReport> {
         .terminate(std::time::Duration::from_secs(60))
         .await
         .context("stopping the server")?;
+
+    // GetLeaves on a restarted server, which holds no tree in memory: the paths come from the
+    // stored nodes, not from rebuilding the snapshot's tree.
+    let (process, _) = spec.start().await?;
+    let channel = tonic::transport::Endpoint::from_shared(url.clone())?
+        .connect()
+        .await?;
+    let asked = Instant::now();
+    let leaves = pb::datanet_client::DatanetClient::new(channel)
+        .get_leaves(pb::GetLeavesRequest {
+            epoch: 1,
+            contributor_id: pair(0).contributor_id,
+        })
+        .await
+        .context("GetLeaves")?
+        .into_inner()
+        .leaves;
+    let get_leaves_ms = asked.elapsed().as_secs_f64() * 1e3;
+    process
+        .terminate(std::time::Duration::from_secs(60))
+        .await
+        .context("stopping the server")?;
     let log_checkpoints = count_checkpoints(&config.data_dir)?;
     let _ = std::fs::remove_dir_all(&scratch);
     let rate = |b: Option<&BlockReport>| b.map_or(f64::NAN, |b| b.per_second);
@@ -217,6 +249,8 @@ pub async fn run(o: DatanetOptions) -> Result<DatanetReport> {
         log_entries: checkpoint.tree_size,
         log_checkpoints,
         server_peak_rss_mib,
+        get_leaves: leaves.len(),
+        get_leaves_ms,
     })
 }
 
@@ -249,7 +283,8 @@ pub fn table(r: &DatanetReport) -> String {
     out += &format!(
         "\nall: {:.0} registrations/s; last block / first block: {:.2}\n\
          log: {} entries under {} signed checkpoints ({:.1} entries per checkpoint)\n\
-         PublishSnapshot of {} leaves: {:.2} s; server peak memory: {}\n",
+         PublishSnapshot of {} leaves: {:.2} s; server peak memory: {}\n\
+         GetLeaves after a restart: {} leaves with their paths in {:.1} ms\n",
         r.per_second,
         r.last_over_first,
         r.log_entries,
@@ -259,6 +294,8 @@ pub fn table(r: &DatanetReport) -> String {
         r.publish_s,
         r.server_peak_rss_mib
             .map_or_else(|| "not measured".into(), |m| format!("{m:.0} MiB")),
+        r.get_leaves,
+        r.get_leaves_ms,
     );
     out
 }

@@ -17,7 +17,7 @@ use crate::blocking::blocking;
 use crate::error::ServiceError;
 use crate::log::hook::AuditEvent;
 use crate::service::convert;
-use crate::service::state::{State, build_tree};
+use crate::service::state::{State, build_tree, stored_path};
 use crate::store::{
     Published, QuotaLimit, Registered, RegistrationQuota, SnapshotLeaf, SnapshotRecord,
 };
@@ -334,7 +334,11 @@ impl DatanetService {
                 revenue: req.revenue,
                 leaf_count: leaves.len() as u64,
             };
-            match state.store.publish_snapshot(&caller.tenant, &record, &leaves)? {
+            let nodes = crate::service::state::stored_nodes(&tree);
+            match state
+                .store
+                .publish_snapshot(&caller.tenant, &record, &leaves, &nodes)?
+            {
                 Published::Created => {
                     state
                         .audit
@@ -394,21 +398,24 @@ impl DatanetService {
             let snap = state.store.snapshot(Some(req.epoch))?.ok_or_else(|| {
                 ServiceError::NotFound(format!("no snapshot for epoch {}", req.epoch))
             })?;
-            let all = state.store.snapshot_leaves(snap.epoch)?;
-            let mine: Vec<SnapshotLeaf> = all
-                .iter()
-                .filter(|l| l.contributor_id == id)
-                .cloned()
-                .collect();
-            let tree = state
-                .trees
-                .get_or_build(snap.epoch, snap.depth, move || Ok(all))?;
+            let mine = state.store.snapshot_leaves_of(snap.epoch, &id)?;
+            // Each path from the stored nodes and the leaf's block: no whole tree, however
+            // large the snapshot. A snapshot stored without nodes (an earlier version's) is
+            // built whole, once, into the cache.
+            let path_of = |leaf_index: u64| -> Result<_, ServiceError> {
+                if let Some(path) = stored_path(state.store.as_ref(), &snap, leaf_index)? {
+                    return Ok(path);
+                }
+                let tree = state.trees.get_or_build(snap.epoch, snap.depth, || {
+                    Ok(state.store.snapshot_leaves(snap.epoch)?)
+                })?;
+                tree.path(leaf_index)
+                    .map_err(|e| ServiceError::Internal(e.to_string()))
+            };
             let leaves = mine
                 .iter()
                 .map(|l| {
-                    let path = tree
-                        .path(l.leaf_index)
-                        .map_err(|e| ServiceError::Internal(e.to_string()))?;
+                    let path = path_of(l.leaf_index)?;
                     Ok(pb::Leaf {
                         leaf_index: l.leaf_index,
                         commitment: credence_verifier::encoding::fr_to_decimal(&l.commitment),

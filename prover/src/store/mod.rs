@@ -183,6 +183,23 @@ pub struct SnapshotLeaf {
     pub weight: u64,
 }
 
+/// The lowest tree level whose nodes a snapshot stores: a path's siblings below it are
+/// recomputed from the `2^STORED_FROM_LEVEL` leaves of the leaf's block, those above read from
+/// the store, so GetLeaves never rebuilds the tree (and a snapshot of `n` leaves stores about
+/// `n / 8` nodes beside them).
+pub const STORED_FROM_LEVEL: u32 = 4;
+
+/// A stored inner node of a snapshot's tree (level [`STORED_FROM_LEVEL`] or above).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StoredNode {
+    /// Its level (the leaves are level 0, the root level `depth`).
+    pub level: u32,
+    /// Its index within the level.
+    pub index: u64,
+    /// Its hash and sum.
+    pub node: credence_circuits::merkle_sum::SumNode,
+}
+
 /// What [`Store::publish_snapshot`] did.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Published {
@@ -336,14 +353,39 @@ pub trait Store: Send + Sync + 'static {
     /// The contributions at these leaf indices (absent ones are left out).
     fn contributions(&self, leaf_indices: &[u64]) -> Result<Vec<ContributionRecord>, StorageError>;
 
-    /// Writes a snapshot and its leaves, unless the epoch is taken, in one transaction that
-    /// also logs it as published by `tenant` (when the store has a log).
+    /// Writes a snapshot, its leaves and its tree's nodes from level [`STORED_FROM_LEVEL`] up,
+    /// unless the epoch is taken, in one transaction that also logs it as published by
+    /// `tenant` (when the store has a log).
     fn publish_snapshot(
         &self,
         tenant: &str,
         snapshot: &SnapshotRecord,
         leaves: &[SnapshotLeaf],
+        nodes: &[StoredNode],
     ) -> Result<Published, StorageError>;
+
+    /// The leaves of `contributor_id` in a snapshot, by leaf index (an index lookup).
+    fn snapshot_leaves_of(
+        &self,
+        epoch: u64,
+        contributor_id: &Fr,
+    ) -> Result<Vec<SnapshotLeaf>, StorageError>;
+
+    /// A snapshot's leaves with an index in `range`, by leaf index.
+    fn snapshot_leaves_in(
+        &self,
+        epoch: u64,
+        range: std::ops::Range<u64>,
+    ) -> Result<Vec<SnapshotLeaf>, StorageError>;
+
+    /// The stored nodes `(level, index)` of a snapshot, `None` where the node is empty; or
+    /// `None` altogether for a snapshot stored without its nodes (published by an earlier
+    /// version).
+    fn snapshot_nodes(
+        &self,
+        epoch: u64,
+        wanted: &[(u32, u64)],
+    ) -> Result<Option<Vec<Option<credence_circuits::merkle_sum::SumNode>>>, StorageError>;
 
     /// A snapshot by epoch, or the most recently published one.
     fn snapshot(&self, epoch: Option<u64>) -> Result<Option<SnapshotRecord>, StorageError>;

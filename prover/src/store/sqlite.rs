@@ -36,9 +36,11 @@ use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use crate::log::hook::AuditEvent;
 use crate::log::{ChangeError, CommitError, LogStore};
 
+use credence_circuits::merkle_sum::SumNode;
+
 use super::{
     ContributionRecord, INTERRUPTED, JobRecord, JobState, Published, QuotaLimit, Registered,
-    RegistrationQuota, SnapshotLeaf, SnapshotRecord, StorageError, Store,
+    RegistrationQuota, SnapshotLeaf, SnapshotRecord, StorageError, Store, StoredNode,
 };
 
 /// File name of the database in the data directory.
@@ -112,6 +114,17 @@ const MIGRATIONS: &[&str] = &[
          SELECT 'contributor', contributor_id, COUNT(*) FROM contributions GROUP BY contributor_id;
      INSERT INTO registration_counts (scope, key, n)
          SELECT 'tenant', tenant, COUNT(*) FROM contributions GROUP BY tenant;",
+    // 5: a snapshot's inner nodes (from `STORED_FROM_LEVEL` up), so GetLeaves reads a path
+    // instead of rebuilding the tree; snapshots from before keep `nodes_stored = 0`.
+    "CREATE TABLE snapshot_nodes (
+         epoch INTEGER NOT NULL REFERENCES snapshots(epoch),
+         level INTEGER NOT NULL,
+         idx   INTEGER NOT NULL,
+         hash  TEXT NOT NULL,
+         sum   INTEGER NOT NULL,
+         PRIMARY KEY (epoch, level, idx)
+     ) WITHOUT ROWID;
+     ALTER TABLE snapshots ADD COLUMN nodes_stored INTEGER NOT NULL DEFAULT 0;",
 ];
 
 /// Brings `conn` to the newest schema, refusing one newer than this code knows.
@@ -355,11 +368,20 @@ fn get_snapshot(
 }
 
 fn get_leaves(conn: &Connection, epoch: u64) -> Result<Vec<SnapshotLeaf>, StorageError> {
-    let mut stmt = conn.prepare(
+    query_leaves(conn, "", [to_i64(epoch)])
+}
+
+/// The snapshot leaves `WHERE epoch = ?1 <filter>`, by leaf index.
+fn query_leaves(
+    conn: &Connection,
+    filter: &str,
+    params: impl rusqlite::Params,
+) -> Result<Vec<SnapshotLeaf>, StorageError> {
+    let mut stmt = conn.prepare_cached(&format!(
         "SELECT leaf_index, contributor_id, commitment, weight FROM snapshot_leaves
-         WHERE epoch = ?1 ORDER BY leaf_index",
-    )?;
-    let rows = stmt.query_map([to_i64(epoch)], |r| {
+         WHERE epoch = ?1 {filter} ORDER BY leaf_index"
+    ))?;
+    let rows = stmt.query_map(params, |r| {
         Ok((
             r.get::<_, i64>(0)?,
             r.get::<_, String>(1)?,
@@ -465,6 +487,7 @@ fn publish_in(
     conn: &Connection,
     s: &SnapshotRecord,
     leaves: &[SnapshotLeaf],
+    nodes: &[StoredNode],
 ) -> Result<Published, StorageError> {
     if let Some(existing) = get_snapshot(conn, Some(s.epoch))? {
         let same = existing == *s && get_leaves(conn, s.epoch)? == leaves;
@@ -499,6 +522,24 @@ fn publish_in(
             fr_to_decimal(&l.commitment),
             to_i64(l.weight)
         ])?;
+    }
+    if !nodes.is_empty() {
+        let mut stmt = conn.prepare_cached(
+            "INSERT INTO snapshot_nodes (epoch, level, idx, hash, sum) VALUES (?1, ?2, ?3, ?4, ?5)",
+        )?;
+        for n in nodes {
+            stmt.execute(params![
+                to_i64(s.epoch),
+                n.level,
+                to_i64(n.index),
+                fr_to_decimal(&n.node.hash),
+                to_i64(n.node.sum)
+            ])?;
+        }
+        conn.execute(
+            "UPDATE snapshots SET nodes_stored = 1 WHERE epoch = ?1",
+            [to_i64(s.epoch)],
+        )?;
     }
     Ok(Published::Created)
 }
@@ -613,10 +654,16 @@ impl Store for SqliteStore {
         tenant: &str,
         s: &SnapshotRecord,
         leaves: &[SnapshotLeaf],
+        nodes: &[StoredNode],
     ) -> Result<Published, StorageError> {
-        let (tenant, s, leaves) = (tenant.to_owned(), s.clone(), leaves.to_vec());
+        let (tenant, s, leaves, nodes) = (
+            tenant.to_owned(),
+            s.clone(),
+            leaves.to_vec(),
+            nodes.to_vec(),
+        );
         self.logged(move |conn| {
-            let published = publish_in(conn, &s, &leaves)?;
+            let published = publish_in(conn, &s, &leaves, &nodes)?;
             let entries = (published == Published::Created).then(|| {
                 crate::log::entries_of(
                     &AuditEvent::Snapshot {
@@ -636,6 +683,70 @@ impl Store for SqliteStore {
 
     fn snapshot_leaves(&self, epoch: u64) -> Result<Vec<SnapshotLeaf>, StorageError> {
         get_leaves(&self.conn(), epoch)
+    }
+
+    fn snapshot_leaves_of(
+        &self,
+        epoch: u64,
+        contributor_id: &Fr,
+    ) -> Result<Vec<SnapshotLeaf>, StorageError> {
+        query_leaves(
+            &self.conn(),
+            "AND contributor_id = ?2",
+            params![to_i64(epoch), fr_to_decimal(contributor_id)],
+        )
+    }
+
+    fn snapshot_leaves_in(
+        &self,
+        epoch: u64,
+        range: std::ops::Range<u64>,
+    ) -> Result<Vec<SnapshotLeaf>, StorageError> {
+        // Leaf indices are below 2^32 (the deepest tree), so they compare as i64.
+        query_leaves(
+            &self.conn(),
+            "AND leaf_index >= ?2 AND leaf_index < ?3",
+            params![to_i64(epoch), to_i64(range.start), to_i64(range.end)],
+        )
+    }
+
+    fn snapshot_nodes(
+        &self,
+        epoch: u64,
+        wanted: &[(u32, u64)],
+    ) -> Result<Option<Vec<Option<SumNode>>>, StorageError> {
+        let conn = self.conn();
+        let stored: Option<i64> = conn
+            .query_row(
+                "SELECT nodes_stored FROM snapshots WHERE epoch = ?1",
+                [to_i64(epoch)],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if stored != Some(1) {
+            return Ok(None);
+        }
+        let mut stmt = conn.prepare_cached(
+            "SELECT hash, sum FROM snapshot_nodes WHERE epoch = ?1 AND level = ?2 AND idx = ?3",
+        )?;
+        let mut out = Vec::with_capacity(wanted.len());
+        for &(level, index) in wanted {
+            let row: Option<(String, i64)> = stmt
+                .query_row(params![to_i64(epoch), level, to_i64(index)], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })
+                .optional()?;
+            out.push(
+                row.map(|(hash, sum)| {
+                    Ok::<_, StorageError>(SumNode {
+                        hash: fr("snapshot_nodes", &hash)?,
+                        sum: to_u64(sum),
+                    })
+                })
+                .transpose()?,
+            );
+        }
+        Ok(Some(out))
     }
 
     fn insert_job(&self, job: &JobRecord) -> Result<JobRecord, StorageError> {
@@ -888,11 +999,11 @@ mod tests {
             weight: u64::MAX,
         }];
         assert_eq!(
-            s.publish_snapshot("t", &snap, &leaves).unwrap(),
+            s.publish_snapshot("t", &snap, &leaves, &[]).unwrap(),
             Published::Created
         );
         assert_eq!(
-            s.publish_snapshot("t", &snap, &leaves).unwrap(),
+            s.publish_snapshot("t", &snap, &leaves, &[]).unwrap(),
             Published::Identical
         );
         let other = SnapshotRecord {
@@ -900,7 +1011,7 @@ mod tests {
             ..snap.clone()
         };
         assert_eq!(
-            s.publish_snapshot("t", &other, &leaves).unwrap(),
+            s.publish_snapshot("t", &other, &leaves, &[]).unwrap(),
             Published::Conflict
         );
         assert_eq!(s.snapshot(None).unwrap().unwrap(), snap);
@@ -1064,11 +1175,11 @@ mod tests {
             weight: 3,
         }];
         assert_eq!(
-            s.publish_snapshot("operator", &snap, &leaves).unwrap(),
+            s.publish_snapshot("operator", &snap, &leaves, &[]).unwrap(),
             Published::Created
         );
         assert_eq!(
-            s.publish_snapshot("operator", &snap, &leaves).unwrap(),
+            s.publish_snapshot("operator", &snap, &leaves, &[]).unwrap(),
             Published::Identical
         );
         let entries = log.entries(0..log.size().unwrap()).unwrap();
