@@ -578,18 +578,7 @@ impl Inner {
             conn, tree, signer, ..
         } = self;
         let mut tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        // Another writer on the same database would make the tree lie about the log.
-        let next: i64 = tx.query_row(
-            "SELECT COALESCE(MAX(idx) + 1, 0) FROM log_entries",
-            [],
-            |r| r.get(0),
-        )?;
-        if u64::try_from(next).ok() != Some(start) {
-            return Err(StoreError::Diverged {
-                expected: start,
-                found: next,
-            });
-        }
+        check_not_diverged(&tx, start)?;
         let mut outcomes = Vec::with_capacity(changes.len());
         for change in changes {
             let before = tree.size();
@@ -681,18 +670,7 @@ impl Inner {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        // Another writer on the same database would make the tree lie about the log.
-        let next: i64 = tx.query_row(
-            "SELECT COALESCE(MAX(idx) + 1, 0) FROM log_entries",
-            [],
-            |r| r.get(0),
-        )?;
-        if u64::try_from(next).ok() != Some(start) {
-            return Err(StoreError::Diverged {
-                expected: start,
-                found: next,
-            });
-        }
+        check_not_diverged(&tx, start)?;
         {
             let mut insert = tx.prepare_cached(
                 "INSERT INTO log_entries (idx, bytes, leaf_hash) VALUES (?1, ?2, ?3)",
@@ -731,6 +709,23 @@ impl Inner {
             |r| r.get(0),
         )?)
     }
+}
+
+/// Refuses to append when the database's next index is not `expected`, the tree's size:
+/// another writer on the same database would make the tree lie about the log.
+fn check_not_diverged(conn: &Connection, expected: u64) -> Result<(), StoreError> {
+    let next: i64 = conn.query_row(
+        "SELECT COALESCE(MAX(idx) + 1, 0) FROM log_entries",
+        [],
+        |r| r.get(0),
+    )?;
+    if u64::try_from(next).ok() != Some(expected) {
+        return Err(StoreError::Diverged {
+            expected,
+            found: next,
+        });
+    }
+    Ok(())
 }
 
 /// Runs one change in a savepoint of `tx` and inserts its entries (pushing them on `tree`);
