@@ -32,6 +32,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("snapshot", snapshot),
     ("config", config),
     ("client_files", client_files),
+    ("weights_file", weights_file),
     ("proto", proto),
     ("r1cs", r1cs),
     ("ptau", ptau),
@@ -158,6 +159,21 @@ pub fn client_files(data: &[u8]) {
     }
 }
 
+/// An operator's `--weights-file` (`credence snapshot publish`): what parses, printed back,
+/// parses to the same weights.
+pub fn weights_file(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    if let Ok(weights) = credence_server::cli::snapshot::parse_weights(text) {
+        let printed: String = weights.iter().map(|(l, w)| format!("{l},{w}\n")).collect();
+        assert_eq!(
+            credence_server::cli::snapshot::parse_weights(&printed),
+            Ok(weights)
+        );
+    }
+}
+
 /// The requests a server decodes from the wire, through the conversions to domain values that
 /// every handler starts with (each field decoded strictly, errors naming it).
 pub fn proto(data: &[u8]) {
@@ -179,6 +195,12 @@ pub fn proto(data: &[u8]) {
     if let Ok(r) = pb::RegisterRequest::decode(data) {
         let _ = convert::fr("contributor_id", &r.contributor_id);
         let _ = convert::fr("commitment", &r.commitment);
+    }
+    if let Ok(r) = pb::RegisterBatchRequest::decode(data) {
+        for r in &r.registrations {
+            let _ = convert::fr("registrations[0].contributor_id", &r.contributor_id);
+            let _ = convert::fr("registrations[0].commitment", &r.commitment);
+        }
     }
     if let Ok(r) = pb::JobRequest::decode(data) {
         let _ = convert::job_id("job_id", &r.job_id);

@@ -109,9 +109,15 @@ pub fn snapshot_parts(
         .collect()
 }
 
-/// Reads a weights file: `LEAF,WEIGHT` or `LEAF=WEIGHT` per line, `#` comments.
+/// Reads a weights file ([`parse_weights`]).
 fn read_weights_file(path: &Path) -> Result<Vec<(u64, u64)>> {
     let text = std::fs::read_to_string(path).with_context(|| format!("{}", path.display()))?;
+    parse_weights(&text).map_err(|e| anyhow::anyhow!("{}:{e}", path.display()))
+}
+
+/// A weights file's text: `LEAF,WEIGHT` or `LEAF=WEIGHT` per line, blank lines and `#`
+/// comments skipped. An error starts with the line number.
+pub fn parse_weights(text: &str) -> Result<Vec<(u64, u64)>, String> {
     let mut out = Vec::new();
     for (n, line) in text.lines().enumerate() {
         let line = line.trim();
@@ -119,9 +125,9 @@ fn read_weights_file(path: &Path) -> Result<Vec<(u64, u64)>> {
             continue;
         }
         let pair = line.replacen(',', "=", 1);
-        out.push(parse_weight(&pair).map_err(|e| {
-            anyhow::anyhow!("{}:{}: {e} (expected LEAF,WEIGHT)", path.display(), n + 1)
-        })?);
+        out.push(
+            parse_weight(&pair).map_err(|e| format!("{}: {e} (expected LEAF,WEIGHT)", n + 1))?,
+        );
     }
     Ok(out)
 }
