@@ -593,6 +593,7 @@ impl Store for SqliteStore {
         capacity: u64,
         quota: &RegistrationQuota<'_>,
     ) -> Result<Vec<Registered>, StorageError> {
+        let originals = pairs.to_vec();
         let pairs: Vec<(String, String)> = pairs
             .iter()
             .map(|(id, cm)| (fr_to_decimal(id), fr_to_decimal(cm)))
@@ -602,7 +603,6 @@ impl Store for SqliteStore {
             per_contributor: quota.per_contributor,
             per_tenant: quota.per_tenant,
         };
-        let originals = pairs.clone();
         self.logged(move |conn| {
             let now = super::now();
             let out = register_in(conn, &pairs, capacity, &quota, now)?;
@@ -612,13 +612,12 @@ impl Store for SqliteStore {
             let mut entries = Vec::new();
             for (r, (id, cm)) in out.iter().zip(&originals) {
                 if let Registered::Created(leaf_index) = *r {
-                    let (id, cm) = (fr("contributions", id)?, fr("contributions", cm)?);
                     entries.extend(crate::log::entries_of(
                         &AuditEvent::Registration {
                             tenant: &quota.tenant,
                             leaf_index,
-                            contributor_id: &id,
-                            commitment: &cm,
+                            contributor_id: id,
+                            commitment: cm,
                         },
                         now,
                     ));
