@@ -17,7 +17,7 @@ use crate::blocking::blocking;
 use crate::error::ServiceError;
 use crate::log::hook::AuditEvent;
 use crate::service::convert;
-use crate::service::state::{State, build_tree, stored_path};
+use crate::service::state::{State, build_tree, snapshot_path};
 use crate::store::{
     Published, QuotaLimit, Registered, RegistrationQuota, SnapshotLeaf, SnapshotRecord,
 };
@@ -325,7 +325,7 @@ impl DatanetService {
                     }
                 }
             }
-            let tree = Arc::new(build_tree(depth, &leaves)?);
+            let tree = build_tree(depth, &leaves)?;
             let record = SnapshotRecord {
                 epoch: req.epoch,
                 depth,
@@ -347,7 +347,6 @@ impl DatanetService {
                             snapshot: &record,
                         })
                         .map_err(|e| ServiceError::Internal(e.to_string()))?;
-                    state.trees.insert(record.epoch, tree);
                     tracing::info!(epoch = record.epoch, leaves = record.leaf_count, "snapshot published");
                 }
                 Published::Identical => {}
@@ -399,23 +398,10 @@ impl DatanetService {
                 ServiceError::NotFound(format!("no snapshot for epoch {}", req.epoch))
             })?;
             let mine = state.store.snapshot_leaves_of(snap.epoch, &id)?;
-            // Each path from the stored nodes and the leaf's block: no whole tree, however
-            // large the snapshot. A snapshot stored without nodes (an earlier version's) is
-            // built whole, once, into the cache.
-            let path_of = |leaf_index: u64| -> Result<_, ServiceError> {
-                if let Some(path) = stored_path(state.store.as_ref(), &snap, leaf_index)? {
-                    return Ok(path);
-                }
-                let tree = state.trees.get_or_build(snap.epoch, snap.depth, || {
-                    Ok(state.store.snapshot_leaves(snap.epoch)?)
-                })?;
-                tree.path(leaf_index)
-                    .map_err(|e| ServiceError::Internal(e.to_string()))
-            };
             let leaves = mine
                 .iter()
                 .map(|l| {
-                    let path = path_of(l.leaf_index)?;
+                    let path = snapshot_path(&state, &snap, l.leaf_index)?;
                     Ok(pb::Leaf {
                         leaf_index: l.leaf_index,
                         commitment: credence_verifier::encoding::fr_to_decimal(&l.commitment),

@@ -23,7 +23,7 @@ use crate::blocking::blocking;
 use crate::error::ServiceError;
 use crate::jobs::{self, JobSpec};
 use crate::service::convert;
-use crate::service::state::State;
+use crate::service::state::{State, snapshot_path};
 use crate::store::{JobRecord, JobState, now};
 
 /// How often WatchJob reads the store for a job no task of this process runs.
@@ -202,20 +202,22 @@ impl ProverService {
                     .collect();
                 let n = pending.len();
                 blocking(move || {
-                    let store = state.store.clone();
                     let epoch = snap.epoch;
-                    let leaves = store.snapshot_leaves(epoch)?;
-                    let weights: std::collections::HashMap<u64, u64> =
-                        leaves.iter().map(|l| (l.leaf_index, l.weight)).collect();
-                    let tree = state.trees.get_or_build(epoch, snap.depth, move || Ok(leaves))?;
                     let mut out = vec![None; n];
                     for (i, index) in wanted {
-                        let weight = *weights.get(&index).ok_or_else(|| {
-                            ServiceError::FailedPrecondition(format!(
-                                "contributions[{i}]: the leaf has no weight in the snapshot of epoch {epoch}"
-                            ))
-                        })?;
-                        let path = tree.path(index).map_err(|e| ServiceError::Internal(e.to_string()))?;
+                        // The leaf alone, and its path from the stored nodes: no read of the
+                        // whole snapshot per claim.
+                        let weight = state
+                            .store
+                            .snapshot_leaves_in(epoch, index..index.saturating_add(1))?
+                            .first()
+                            .map(|l| l.weight)
+                            .ok_or_else(|| {
+                                ServiceError::FailedPrecondition(format!(
+                                    "contributions[{i}]: the leaf has no weight in the snapshot of epoch {epoch}"
+                                ))
+                            })?;
+                        let path = snapshot_path(&state, &snap, index)?;
                         out[i] = Some((weight, path));
                     }
                     Ok(out)

@@ -110,6 +110,26 @@ pub fn build_tree(depth: u32, leaves: &[SnapshotLeaf]) -> Result<MerkleSumTree, 
     MerkleSumTree::from_leaves(depth, hashed).map_err(|e| ServiceError::invalid("weights", e))
 }
 
+/// The Merkle-sum path of `leaf_index` in a published snapshot: read from its stored nodes
+/// ([`stored_path`]), or, for a snapshot stored without them (an earlier version's), from its
+/// whole tree, built once into the cache. GetLeaves and SubmitClaim both take paths here.
+pub fn snapshot_path(
+    state: &State,
+    snapshot: &SnapshotRecord,
+    leaf_index: u64,
+) -> Result<MerkleSumPath, ServiceError> {
+    if let Some(path) = stored_path(state.store.as_ref(), snapshot, leaf_index)? {
+        return Ok(path);
+    }
+    let tree = state
+        .trees
+        .get_or_build(snapshot.epoch, snapshot.depth, || {
+            Ok(state.store.snapshot_leaves(snapshot.epoch)?)
+        })?;
+    tree.path(leaf_index)
+        .map_err(|e| ServiceError::Internal(e.to_string()))
+}
+
 /// The nodes of `tree` a snapshot stores: every non-empty node from level
 /// [`STORED_FROM_LEVEL`] up to the root.
 pub fn stored_nodes(tree: &MerkleSumTree) -> Vec<StoredNode> {
