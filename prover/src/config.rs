@@ -4,6 +4,7 @@
 //! listen = "127.0.0.1:7117"
 //! tls_terminated_in_front = false   # true: a proxy terminates TLS (plain text off loopback)
 //! data_dir = "credence-data"
+//! # database = "postgres://credence@db.internal/credence"  # default: SQLite in data_dir
 //! # keys_dir = "credence-data/keys"        # default: <data_dir>/keys
 //! shapes = ["1,20", "4,20", "16,20"]       # circuits offered: "N,D" (slots, depth)
 //!
@@ -17,6 +18,8 @@
 //!
 //! [prover]
 //! concurrency = 1         # proofs running at once (each uses every core)
+//! lease_secs = 30         # a job is its replica's while renewed; then another may take it
+//! added_latency_ms = 0    # drills and load tests only: wait this long before each proof
 //!
 //! [limits]                # see `Limits`; all optional
 //! max_message_bytes = 4194304
@@ -98,6 +101,11 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// Directory of the Groth16 keys; `None` means `<data_dir>/keys`.
     pub keys_dir: Option<PathBuf>,
+    /// Where registrations, snapshots, jobs, bundles and the compliance log live: unset, SQLite
+    /// in `data_dir` (one server); `postgres://…`, a PostgreSQL database that any number of
+    /// replicas share (the key files stay in each replica's `data_dir`, the same on each).
+    /// Overridden by `--database` and `CREDENCE_DATABASE`.
+    pub database: Option<DatabaseUrl>,
     /// The circuit shapes offered, as `"N,D"`.
     pub shapes: Vec<String>,
     /// Which services to serve.
@@ -118,6 +126,37 @@ pub struct Config {
     pub tokens: Vec<TokenConfig>,
     /// Compliance log settings.
     pub log: LogConfig,
+}
+
+/// A database URL (`postgres://user:password@host:port/db?options=...`). Its `Debug` leaves
+/// the password out, so a logged configuration never shows it.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct DatabaseUrl(pub String);
+
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&crate::store::postgres::redacted(&self.0))
+    }
+}
+
+impl DatabaseUrl {
+    /// Checks that the URL names a PostgreSQL database and parses (the message never echoes
+    /// it: it may hold a password).
+    pub fn check(&self) -> Result<(), ConfigError> {
+        let invalid = |reason: String| ConfigError::Invalid {
+            field: "database",
+            reason,
+        };
+        if !(self.0.starts_with("postgres://") || self.0.starts_with("postgresql://")) {
+            return Err(invalid(
+                "not a PostgreSQL URL (postgres://…); leave it unset for SQLite in data_dir".into(),
+            ));
+        }
+        crate::store::postgres::parse_url(&self.0)
+            .map(|_| ())
+            .map_err(|e| invalid(e.to_string()))
+    }
 }
 
 /// Compliance log settings. The log is always on: its tables (in `credence.db`), signing key
@@ -316,11 +355,24 @@ impl Default for DatanetConfig {
 pub struct ProverConfig {
     /// How many proofs may run at once (the global semaphore); each proof is parallel already.
     pub concurrency: usize,
+    /// How long a job stays its replica's without a renewal (the replica renews every third of
+    /// it while the job runs). A replica that dies loses its jobs after this; they are then
+    /// marked interrupted, and a resubmission starts them on any replica.
+    pub lease_secs: u64,
+    /// Waits this long in the proving stage of every job before proving: for drills and load
+    /// tests of the queue across replicas (a replica that "proves" for a known time, so the
+    /// queue, not the CPU, is measured; a job that stays in its proving stage long enough to
+    /// kill its replica). 0, the default, in production.
+    pub added_latency_ms: u64,
 }
 
 impl Default for ProverConfig {
     fn default() -> Self {
-        ProverConfig { concurrency: 1 }
+        ProverConfig {
+            concurrency: 1,
+            lease_secs: 30,
+            added_latency_ms: 0,
+        }
     }
 }
 
@@ -332,6 +384,7 @@ impl Default for Config {
             listen: DEFAULT_LISTEN.parse().expect("a valid literal address"),
             data_dir: PathBuf::from("credence-data"),
             keys_dir: None,
+            database: None,
             shapes: ["1,20", "4,20", "16,20"].map(String::from).to_vec(),
             services: Services::default(),
             datanet: DatanetConfig::default(),
@@ -469,6 +522,9 @@ impl Config {
         }
         shapes.sort_by_key(|s| (s.depth, s.n));
         shapes.dedup();
+        if let Some(url) = &self.database {
+            url.check()?;
+        }
         if shapes.is_empty() && (self.services.prover || self.services.verifier) {
             return Err(ConfigError::Invalid {
                 field: "shapes",
@@ -587,6 +643,7 @@ impl Config {
                 "limits.concurrent_verifications",
                 l.concurrent_verifications as u64,
             ),
+            ("prover.lease_secs", self.prover.lease_secs),
             (
                 "limits.verdicts_per_tenant_per_hour",
                 l.verdicts_per_tenant_per_hour,

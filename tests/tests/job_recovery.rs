@@ -71,8 +71,15 @@ async fn a_queued_job_without_a_task_runs_when_resubmitted() {
     drop(pause);
     tokio::time::sleep(Duration::from_millis(200)).await;
     let store = server.app.state().store.clone();
+    let jobs = &server.app.state().jobs;
     let orphan = store
-        .restart_job(&job.job_id, 1, "claim-v1-n2-d4", 0)
+        .restart_job(
+            &job.job_id,
+            1,
+            "claim-v1-n2-d4",
+            &jobs.lease(),
+            &jobs.quota(),
+        )
         .unwrap()
         .unwrap();
     assert_eq!((orphan.state, orphan.attempt), (JobState::Queued, 2));

@@ -94,8 +94,21 @@ pub(crate) async fn claim(a: ClaimArgs) -> Result<()> {
             )
         })?
         .into_inner();
-    let weighted: std::collections::BTreeMap<u64, &pb::Leaf> =
-        leaves.leaves.iter().map(|l| (l.leaf_index, l)).collect();
+    let (range_start, range_end) = match &a.range {
+        Some(r) => {
+            let (s, e) = parse_range(r)?;
+            (Some(s), Some(e))
+        }
+        None => (None, None),
+    };
+    // A range claims the contributions inside it (the statement reveals only the range).
+    let in_range = |i: u64| range_start.is_none_or(|s| i >= s) && range_end.is_none_or(|e| i < e);
+    let weighted: std::collections::BTreeMap<u64, &pb::Leaf> = leaves
+        .leaves
+        .iter()
+        .filter(|l| in_range(l.leaf_index))
+        .map(|l| (l.leaf_index, l))
+        .collect();
     let mut mine: Vec<(&files::Opening, &pb::Leaf)> = openings
         .openings
         .iter()
@@ -104,8 +117,11 @@ pub(crate) async fn claim(a: ClaimArgs) -> Result<()> {
     mine.sort_by_key(|(o, _)| o.leaf_index);
     if mine.is_empty() {
         bail!(
-            "none of the registered openings has a weight in epoch {}",
-            a.epoch
+            "none of the registered openings has a weight in epoch {}{}",
+            a.epoch,
+            a.range
+                .as_deref()
+                .map_or(String::new(), |r| format!(" within {r}"))
         );
     }
     // A leaf that holds another commitment than our opening (an openings file registered
@@ -145,13 +161,6 @@ pub(crate) async fn claim(a: ClaimArgs) -> Result<()> {
         }
         None => None,
     };
-    let (range_start, range_end) = match &a.range {
-        Some(r) => {
-            let (s, e) = parse_range(r)?;
-            (Some(s), Some(e))
-        }
-        None => (None, None),
-    };
     let request = pb::SubmitClaimRequest {
         secret: fr_to_decimal(&secret),
         epoch: a.epoch,
@@ -172,47 +181,25 @@ pub(crate) async fn claim(a: ClaimArgs) -> Result<()> {
         snapshot,
     };
     let mut prover = pb::prover_client::ProverClient::new(ch);
-    let job = prover
-        .submit_claim(request)
-        .await
-        .map_err(|e| {
-            denied_hint(
-                e,
-                refused(&prover_remote, "SubmitClaim"),
-                "--token-file (or CREDENCE_TOKEN)",
-            )
-        })
-        .with_context(|| {
-            format!(
-                "claiming for contributor {} on its prover",
-                files::short_id(&id)
-            )
-        })?
-        .into_inner();
-    eprintln!(
-        "job {} ({}), {} contributions",
-        job.job_id,
-        job.circuit_id,
-        mine.len()
-    );
-    let bar = spinner("queued".into());
-    let mut stream = prover
-        .watch_job(pb::JobRequest {
-            job_id: job.job_id.clone(),
-        })
-        .await
-        .map_err(refused(&prover_remote, "WatchJob"))?
-        .into_inner();
-    let mut last = job;
-    while let Some(ev) = stream
-        .message()
-        .await
-        .map_err(refused(&prover_remote, "WatchJob"))?
-    {
-        bar.set_message(state_name(ev.state).to_owned());
-        last = ev;
-    }
-    bar.finish_and_clear();
+    let mut resubmissions = 0;
+    let last = loop {
+        let last = submit_and_watch(&mut prover, &request, &prover_remote, &id, mine.len()).await?;
+        // A job whose server stopped before finishing (a restart, or a replica that died and
+        // lost its lease) is failed "interrupted, resubmit": the same request is idempotent,
+        // so it is resubmitted, and the server (any replica) starts it again.
+        if last.state == pb::JobState::Failed as i32
+            && last.failure == crate::store::INTERRUPTED
+            && resubmissions < MAX_RESUBMISSIONS
+        {
+            resubmissions += 1;
+            eprintln!(
+                "job {} was interrupted (its server stopped before finishing): resubmitting",
+                last.job_id
+            );
+            continue;
+        }
+        break last;
+    };
     if last.state != pb::JobState::Done as i32 {
         bail!(
             "job {} ended {}: {}",
@@ -238,6 +225,59 @@ pub(crate) async fn claim(a: ClaimArgs) -> Result<()> {
         parsed.statement.claimed_weight, parsed.statement.total_weight
     );
     Ok(())
+}
+
+/// How many times `credence claim` resubmits a job that was interrupted.
+const MAX_RESUBMISSIONS: u32 = 3;
+
+/// Submits the claim and follows its job to its end; returns the job's last state.
+async fn submit_and_watch(
+    prover: &mut pb::prover_client::ProverClient<super::client::AuthChannel>,
+    request: &pb::SubmitClaimRequest,
+    prover_remote: &super::client::Remote<'_>,
+    id: &str,
+    contributions: usize,
+) -> Result<pb::Job> {
+    let job = prover
+        .submit_claim(request.clone())
+        .await
+        .map_err(|e| {
+            denied_hint(
+                e,
+                refused(prover_remote, "SubmitClaim"),
+                "--token-file (or CREDENCE_TOKEN)",
+            )
+        })
+        .with_context(|| {
+            format!(
+                "claiming for contributor {} on its prover",
+                files::short_id(id)
+            )
+        })?
+        .into_inner();
+    eprintln!(
+        "job {} ({}), {} contributions",
+        job.job_id, job.circuit_id, contributions
+    );
+    let bar = spinner("queued".into());
+    let mut stream = prover
+        .watch_job(pb::JobRequest {
+            job_id: job.job_id.clone(),
+        })
+        .await
+        .map_err(refused(prover_remote, "WatchJob"))?
+        .into_inner();
+    let mut last = job;
+    while let Some(ev) = stream
+        .message()
+        .await
+        .map_err(refused(prover_remote, "WatchJob"))?
+    {
+        bar.set_message(state_name(ev.state).to_owned());
+        last = ev;
+    }
+    bar.finish_and_clear();
+    Ok(last)
 }
 
 fn state_name(s: i32) -> &'static str {

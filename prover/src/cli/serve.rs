@@ -17,6 +17,10 @@ pub struct ServeArgs {
     /// Data directory (overrides the configuration).
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
+    /// The database shared by replicas, `postgres://…` (overrides the configuration; also
+    /// read from `CREDENCE_DATABASE`, which keeps a password out of the process list).
+    #[arg(long, value_name = "URL")]
+    pub database: Option<String>,
     /// Listen address (overrides the configuration).
     #[arg(long)]
     pub listen: Option<std::net::SocketAddr>,
@@ -24,6 +28,14 @@ pub struct ServeArgs {
     /// `--config`, the datanet's depth follows them when they share one.
     #[arg(long = "shape")]
     pub shapes: Vec<String>,
+}
+
+/// The environment variable naming the database (as `--database`).
+pub const DATABASE_ENV: &str = "CREDENCE_DATABASE";
+
+/// `--database URL`, or else `CREDENCE_DATABASE`, or else none (SQLite in the data directory).
+pub(crate) fn database_url(flag: Option<String>) -> Option<String> {
+    flag.or_else(|| std::env::var(DATABASE_ENV).ok().filter(|v| !v.is_empty()))
 }
 
 /// The banner of the development configuration.
@@ -56,6 +68,12 @@ pub(crate) async fn serve(a: ServeArgs) -> Result<()> {
     }
     if let Some(l) = a.listen {
         config.listen = l;
+    }
+    if let Some(url) = a
+        .database
+        .or_else(|| std::env::var(DATABASE_ENV).ok().filter(|v| !v.is_empty()))
+    {
+        config.database = Some(crate::config::DatabaseUrl(url));
     }
     if !a.shapes.is_empty() {
         config.shapes = a.shapes;

@@ -70,6 +70,10 @@ pub enum SnapshotCommand {
         /// The operator server's data directory (holding `credence.db`).
         #[arg(long, default_value = "credence-data")]
         data_dir: PathBuf,
+        /// The replicas' PostgreSQL database instead (`postgres://…`; also read from
+        /// `CREDENCE_DATABASE`).
+        #[arg(long, value_name = "URL")]
+        database: Option<String>,
         /// The epoch (default: the latest published).
         #[arg(long)]
         epoch: Option<u64>,
@@ -164,10 +168,19 @@ pub fn from_pb(s: &pb::Snapshot) -> Result<Snapshot> {
 /// data directory, and checks that the leaves give the snapshot's root and total.
 pub fn read_published(data_dir: &Path, epoch: Option<u64>) -> Result<(Snapshot, LeafTable)> {
     let store = SqliteStore::open_read_only(data_dir)?;
+    read_published_from(&store, &data_dir.display().to_string(), epoch)
+}
+
+/// [`read_published`] from a store, named `place` in messages.
+pub fn read_published_from(
+    store: &dyn Store,
+    place: &str,
+    epoch: Option<u64>,
+) -> Result<(Snapshot, LeafTable)> {
     let Some(record) = store.snapshot(epoch)? else {
         match epoch {
-            Some(e) => bail!("no snapshot of epoch {e} in {}", data_dir.display()),
-            None => bail!("no snapshot has been published in {}", data_dir.display()),
+            Some(e) => bail!("no snapshot of epoch {e} in {place}"),
+            None => bail!("no snapshot has been published in {place}"),
         }
     };
     let leaves: Vec<Leaf> = store
@@ -187,7 +200,7 @@ pub fn read_published(data_dir: &Path, epoch: Option<u64>) -> Result<(Snapshot, 
             "the stored leaves of epoch {} do not give its stored root and total weight: the \
              database in {} is damaged; nothing was written",
             record.epoch,
-            data_dir.display()
+            place
         );
     }
     let snapshot = Snapshot::new(
@@ -254,13 +267,22 @@ pub(super) async fn run(c: SnapshotCommand) -> Result<()> {
         }
         SnapshotCommand::Export {
             data_dir,
+            database,
             epoch,
             snapshot,
             leaves,
         } => {
             let dir = data_dir.clone();
-            let (s, table) =
-                tokio::task::spawn_blocking(move || read_published(&dir, epoch)).await??;
+            let url = super::serve::database_url(database);
+            let (s, table) = tokio::task::spawn_blocking(move || match url {
+                Some(url) => read_published_from(
+                    &crate::store::PgStore::open(&url, 1)?,
+                    &crate::store::postgres::redacted(&url),
+                    epoch,
+                ),
+                None => read_published(&dir, epoch),
+            })
+            .await??;
             if let Some(path) = &snapshot {
                 write_snapshot(path, &s)?;
                 eprintln!(

@@ -43,7 +43,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 
 use crate::blocking::blocking_as;
 use crate::log::hook::{AuditError, AuditEvent, AuditSink};
-use crate::store::{JobRecord, JobState, StorageError, Store, now};
+use crate::store::{JobQuota, JobRecord, JobState, Lease, StorageError, Store, now};
 
 /// Why a job failed: its stored reason is this error's text.
 #[derive(Debug, thiserror::Error)]
@@ -94,6 +94,15 @@ pub struct Jobs {
     shutdown: watch::Receiver<bool>,
     /// Becomes `true` when a shutdown begins: no new proof starts.
     draining: watch::Receiver<bool>,
+    /// This process's name as a job's lease holder: random per start, so a restarted replica
+    /// never mistakes its predecessor's jobs for its own.
+    replica: String,
+    /// How long a lease lasts unrenewed.
+    lease_secs: u64,
+    /// The live-job limits, counted in the store (across replicas).
+    quota: JobQuota,
+    /// Waited in the proving stage before each proof (see [`JobLimits::added_latency`]).
+    added_latency: std::time::Duration,
 }
 
 impl std::fmt::Debug for Jobs {
@@ -114,6 +123,10 @@ pub struct JobLimits {
     pub tenant_jobs: usize,
     /// Proofs running at once.
     pub concurrency: usize,
+    /// How long a job's lease lasts unless its task renews it (every third of it).
+    pub lease_secs: u64,
+    /// Waited in the proving stage before each proof (drills and load tests; zero otherwise).
+    pub added_latency: std::time::Duration,
 }
 
 /// Everything a job task needs.
@@ -171,6 +184,71 @@ impl Jobs {
             audit,
             shutdown,
             draining,
+            replica: new_job_id(),
+            lease_secs: limits.lease_secs.max(1),
+            quota: JobQuota {
+                queue: limits.queue,
+                per_tenant: limits.tenant_jobs,
+            },
+            added_latency: limits.added_latency,
+        }
+    }
+
+    /// This process's name as a lease holder.
+    pub fn replica(&self) -> &str {
+        &self.replica
+    }
+
+    /// A lease taken now, for [`Store::restart_job`].
+    pub fn lease(&self) -> Lease<'_> {
+        let now = now();
+        Lease {
+            owner: &self.replica,
+            now,
+            until: now + self.lease_secs,
+        }
+    }
+
+    /// The live-job limits.
+    pub fn quota(&self) -> JobQuota {
+        self.quota
+    }
+
+    /// Renews the leases of the jobs this process runs, and marks interrupted the running jobs
+    /// whose lease has expired (their replica stopped), every third of a lease, until `stop`.
+    pub async fn keep_leases(self: Arc<Self>, mut stop: watch::Receiver<bool>) {
+        let period = std::time::Duration::from_millis(self.lease_secs * 1000 / 3)
+            .max(std::time::Duration::from_millis(200));
+        loop {
+            tokio::select! {
+                _ = stop.wait_for(|s| *s) => return,
+                () = tokio::time::sleep(period) => {}
+            }
+            let held: Vec<(String, u32)> = self
+                .registry
+                .lock()
+                .iter()
+                .map(|(id, (attempt, _))| (id.clone(), *attempt))
+                .collect();
+            let (store, replica, until) = (
+                self.store.clone(),
+                self.replica.clone(),
+                now() + self.lease_secs,
+            );
+            let swept = tokio::task::spawn_blocking(move || {
+                store.renew_leases(&replica, &held, until)?;
+                store.interrupt_expired_jobs(now())
+            })
+            .await;
+            match swept {
+                Ok(Ok(0)) => {}
+                Ok(Ok(n)) => tracing::warn!(
+                    interrupted = n,
+                    "jobs whose replica stopped renewing their lease were marked interrupted"
+                ),
+                Ok(Err(e)) => tracing::error!(error = %e, "could not renew job leases"),
+                Err(e) => tracing::error!(error = %e, "could not renew job leases"),
+            }
         }
     }
 
@@ -343,6 +421,12 @@ impl Jobs {
         let witness = blocking_as(move || p.witness(claim).map_err(JobFailure::from)).await?;
 
         self.advance(&record, JobState::Proving).await?;
+        if !self.added_latency.is_zero() {
+            tokio::select! {
+                _ = shutdown.wait_for(|s| *s) => return Err(Stop::Shutdown),
+                () = tokio::time::sleep(self.added_latency) => {}
+            }
+        }
         let p = prover.clone();
         let proof = blocking_as(move || {
             let proof = p.prove_witness(&witness, &mut credence_circuits::prover::os_rng());

@@ -1,26 +1,30 @@
 //! The compliance log, server side: an append-only, signed, durable Merkle log.
 //!
 //! Every key, registration, snapshot publication, claim bundle and verification verdict becomes a
-//! [`LogEntry`](credence_verifier::log::LogEntry) in a [`LogStore`]: SQLite in WAL mode with
-//! `synchronous=FULL`, one transaction per append holding the entries and the checkpoint (a C2SP
-//! signed note, Ed25519) that covers them. The tree is RFC 6962 with BLAKE3, as checked by
+//! [`LogEntry`](credence_verifier::log::LogEntry) in a [`LogStore`]: in the service's database
+//! (SQLite in WAL mode with `synchronous=FULL`, or PostgreSQL shared by replicas), one
+//! transaction per batch of appends holding the entries and the checkpoint (a C2SP signed note,
+//! Ed25519) that covers them. The tree is RFC 6962 with BLAKE3, as checked by
 //! `credence_verifier::log`; the key pair lives in the data directory as `log.key` (0600) and
 //! `log.pub`. [`LogSink`] is the service's [`AuditSink`](crate::log::hook::AuditSink) over it.
 //!
 //! Invariant: an index is returned only once its entry and a signed checkpoint covering it are
 //! durable, and every checkpoint the store ever signs is consistent with all earlier ones.
 
+mod db;
 mod files;
 pub mod hook;
+mod pg;
 mod sink;
 mod store;
 mod tree;
 
 pub use files::{LOG_KEY_FILE, LOG_PUB_FILE, load_or_create_signer, write_atomic};
+pub(crate) use pg::WRITER_LOCK as PG_WRITER_LOCK;
 pub use sink::{LogSink, LogThen, entries_of, key_entry, key_marker};
 pub use store::{
     Change, ChangeError, CommitError, FsckReport, LEGACY_LOG_DB_FILE, LOG_DB_FILE, LogStore,
-    export_db,
+    export_db, export_postgres,
 };
 pub use tree::RangeError;
 
@@ -34,6 +38,9 @@ pub enum StoreError {
     /// The database failed.
     #[error("log database: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    /// The PostgreSQL database failed.
+    #[error("log database: {0}")]
+    Postgres(#[from] postgres::Error),
     /// A file operation failed.
     #[error("{}: {source}", path.display())]
     Io {

@@ -1,5 +1,7 @@
-//! The durable log store: SQLite (WAL, `synchronous=FULL`), in the service's own database
-//! (`credence.db`), so that a state change and its log entries commit in one transaction.
+//! The durable log store, in the service's own database so that a state change and its log
+//! entries commit in one transaction: SQLite (`credence.db`, WAL, `synchronous=FULL`), or
+//! PostgreSQL shared by every replica (rows read and written by [`super::db`] and
+//! [`super::pg`]; the tree, the signer and the batching are here, the same for both).
 //!
 //! Tables (prefixed, beside the service's own):
 //!
@@ -20,6 +22,11 @@
 //!   open a database whose stored key is not the configured one.
 //! - All access goes through one `Mutex`, so `&LogStore` can be shared across threads (the gRPC
 //!   service calls it from `spawn_blocking`).
+//! - Replicas sharing a PostgreSQL log each keep the tree in memory. An append takes the
+//!   database's writer lock, adopts the entries other replicas appended (each re-hashed, their
+//!   checkpoint's signature and root checked), then appends after them; a read first adopts
+//!   what was appended since. So any replica serves every entry, checkpoint and proof, and no
+//!   two replicas ever sign inconsistent checkpoints.
 //! - Appends are batched ([`LogStore::commit`]): changes that arrive while a batch commits wait
 //!   for the lock and then commit together, as the next batch, under one signed checkpoint and
 //!   one fsync; each caller is answered once that checkpoint is durable. Each change runs in its
@@ -42,7 +49,10 @@ use credence_verifier::log::{
 use rusqlite::{Connection, OpenFlags, OptionalExtension as _, TransactionBehavior, params};
 
 use super::StoreError;
+use super::db::sqlite::{SCHEMA, SqliteLogDb};
+use super::db::{LogDb, LogTx, StoredEntry};
 use super::files::{load_or_create_signer, write_atomic};
+use super::pg::PgLogDb;
 use super::tree::Tree;
 
 /// File name of the log database in the data directory: the service's own database, so a
@@ -53,22 +63,6 @@ pub const LOG_DB_FILE: &str = crate::store::sqlite::DB_FILE;
 /// ([`LogStore::open_data_dir`]) and renamed to `log.db.merged`.
 pub const LEGACY_LOG_DB_FILE: &str = "log.db";
 
-const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS log_meta (
-    key TEXT PRIMARY KEY,
-    value TEXT NOT NULL
-) STRICT;
-CREATE TABLE IF NOT EXISTS log_entries (
-    idx INTEGER PRIMARY KEY CHECK (idx >= 0),
-    bytes BLOB NOT NULL,
-    leaf_hash BLOB NOT NULL CHECK (length(leaf_hash) = 32)
-) STRICT;
-CREATE TABLE IF NOT EXISTS log_checkpoints (
-    size INTEGER PRIMARY KEY CHECK (size >= 0),
-    note TEXT NOT NULL
-) STRICT;
-";
-
 /// The append-only, signed compliance log.
 pub struct LogStore {
     verifier: LogVerifier,
@@ -78,16 +72,37 @@ pub struct LogStore {
 }
 
 /// A state change committed with the log entries it returns (see [`LogStore::commit`]). It
-/// runs inside the batch's transaction (in a savepoint of its own) on the log's connection.
-pub type Change = Box<dyn FnOnce(&Connection) -> Result<Vec<LogEntry>, ChangeError> + Send>;
+/// runs inside the batch's transaction (in a savepoint of its own), on the log's connection:
+/// a change is written for the backend of the log it is given to.
+pub enum Change {
+    /// A change of a log in SQLite.
+    Sqlite(SqliteChange),
+    /// A change of a log in PostgreSQL.
+    Postgres(PgChange),
+}
+
+/// A [`Change`] of a log in SQLite: writes on the log's connection, returns its entries.
+pub type SqliteChange = Box<dyn FnOnce(&Connection) -> Result<Vec<LogEntry>, ChangeError> + Send>;
+
+/// A [`Change`] of a log in PostgreSQL: writes in the batch's transaction, returns its entries.
+pub type PgChange = Box<
+    dyn for<'a> FnOnce(&mut postgres::Transaction<'a>) -> Result<Vec<LogEntry>, ChangeError> + Send,
+>;
+
+/// The body of one write of the log ([`Inner::write`]): given the transaction, the tree and the
+/// signer, it writes and returns the note of the checkpoint it signed, if any.
+type WriteBody<'f> =
+    dyn FnMut(&mut dyn LogTx, &mut Tree, &LogSigner) -> Result<Option<String>, StoreError> + 'f;
 
 /// Why a [`Change`] wrote nothing: it rolls back alone, the rest of its batch commits.
 #[derive(Debug)]
 pub enum ChangeError {
     /// The change decided not to write (its caller learns why through its own channel).
     Declined,
-    /// A database error.
+    /// A SQLite error.
     Sqlite(rusqlite::Error),
+    /// A PostgreSQL error.
+    Postgres(postgres::Error),
     /// Another error, as text.
     Other(String),
 }
@@ -95,6 +110,12 @@ pub enum ChangeError {
 impl From<rusqlite::Error> for ChangeError {
     fn from(e: rusqlite::Error) -> Self {
         ChangeError::Sqlite(e)
+    }
+}
+
+impl From<postgres::Error> for ChangeError {
+    fn from(e: postgres::Error) -> Self {
+        ChangeError::Postgres(e)
     }
 }
 
@@ -126,9 +147,10 @@ impl std::fmt::Debug for LogStore {
 }
 
 struct Inner {
-    conn: Connection,
+    db: Box<dyn LogDb>,
     tree: Tree,
     signer: LogSigner,
+    verifier: LogVerifier,
     /// The latest signed checkpoint note; its size is `tree.size()`.
     latest: String,
 }
@@ -142,13 +164,117 @@ pub struct FsckReport {
     pub checkpoints: u64,
 }
 
-fn to_i64(value: u64) -> Result<i64, StoreError> {
-    i64::try_from(value).map_err(|_| StoreError::Corrupt(format!("{value} does not fit SQLite")))
+/// Whether an append under a marker happened.
+enum Marked {
+    /// Appended now, at these indices.
+    Appended(Range<u64>),
+    /// An entry was appended under the marker before, at this index.
+    Before(u64),
+}
+
+/// Pushes a stored entry on `tree` after checking its index and that its bytes hash to its
+/// stored leaf hash: an entry edited in the database (its hash left alone) is noticed by the
+/// server, not only by an offline audit.
+fn push_checked(tree: &mut Tree, e: &StoredEntry) -> Result<(), StoreError> {
+    if e.idx != tree.size() {
+        return Err(StoreError::Corrupt(format!(
+            "entry index {} where {} was expected",
+            e.idx,
+            tree.size()
+        )));
+    }
+    let hash: Hash = e
+        .leaf_hash
+        .as_slice()
+        .try_into()
+        .map_err(|_| StoreError::Corrupt(format!("leaf hash of entry {}", e.idx)))?;
+    if leaf_hash(&e.bytes) != hash {
+        return Err(StoreError::Corrupt(format!(
+            "entry {}'s bytes do not hash to its stored leaf hash (edited?)",
+            e.idx
+        )));
+    }
+    tree.push(hash);
+    Ok(())
+}
+
+/// Checks that `note` is signed by the log key, for `size` entries, over the tree's root.
+fn check_checkpoint(
+    verifier: &LogVerifier,
+    tree: &Tree,
+    size: u64,
+    note: &str,
+) -> Result<(), StoreError> {
+    let checkpoint = verifier.verify_checkpoint(note)?;
+    if checkpoint.size != size || checkpoint.size != tree.size() {
+        return Err(StoreError::Corrupt(format!(
+            "latest checkpoint is for {} entries, the log has {}",
+            checkpoint.size,
+            tree.size()
+        )));
+    }
+    if checkpoint.root != tree.root_at(checkpoint.size)? {
+        return Err(StoreError::Corrupt(
+            "entries do not hash to the latest checkpoint's root".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Adopts entries another replica appended (up to its checkpoint `(size, note)`): each is
+/// checked as at open, and the checkpoint's signature and root. On error the tree is as before.
+fn adopt(
+    tree: &mut Tree,
+    latest: &mut String,
+    verifier: &LogVerifier,
+    (size, note): (u64, String),
+    new: &[StoredEntry],
+) -> Result<(), StoreError> {
+    let start = tree.size();
+    if size < start {
+        return Err(StoreError::Corrupt(format!(
+            "the shared log holds {size} entries, fewer than the {start} this server saw"
+        )));
+    }
+    let result = new
+        .iter()
+        .try_for_each(|e| push_checked(tree, e))
+        .and_then(|()| check_checkpoint(verifier, tree, size, &note));
+    match result {
+        Ok(()) => {
+            *latest = note;
+            Ok(())
+        }
+        Err(e) => {
+            tree.truncate(start);
+            Err(e)
+        }
+    }
+}
+
+/// Inside a write, before appending: catches up with the appends of other replicas (a shared
+/// log), then refuses to go on unless the next index is the tree's size (another writer on an
+/// unshared log would make the tree lie about the log).
+fn sync_in(
+    tx: &mut dyn LogTx,
+    shared: bool,
+    tree: &mut Tree,
+    latest: &mut String,
+    verifier: &LogVerifier,
+) -> Result<(), StoreError> {
+    if shared
+        && let Some((size, note)) = tx.latest_checkpoint()?
+        && size != tree.size()
+    {
+        let new = tx.entries(tree.size(), Some(size))?;
+        adopt(tree, latest, verifier, (size, note), &new)?;
+    }
+    check_not_diverged(tx, tree.size())
 }
 
 impl LogStore {
     /// Opens (or creates) the log in `data_dir`: key files as in
-    /// [`load_or_create_signer`](super::load_or_create_signer), database `log.db`.
+    /// [`load_or_create_signer`](super::load_or_create_signer), tables in `credence.db`.
     pub fn open_data_dir(data_dir: &Path, origin: Option<&str>) -> Result<LogStore, StoreError> {
         let signer = load_or_create_signer(data_dir, origin)?;
         let path = data_dir.join(LOG_DB_FILE);
@@ -167,10 +293,7 @@ impl LogStore {
     }
 
     /// Opens the log in an existing connection (e.g. the service's database).
-    pub fn from_connection(
-        mut conn: Connection,
-        signer: LogSigner,
-    ) -> Result<LogStore, StoreError> {
+    pub fn from_connection(conn: Connection, signer: LogSigner) -> Result<LogStore, StoreError> {
         let mode: String =
             conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))?;
         // An in-memory database (tests) reports "memory"; a file must really be in WAL mode.
@@ -183,113 +306,67 @@ impl LogStore {
         // survives power loss, not just a process kill.
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        LogStore::from_db(Box::new(SqliteLogDb { conn }), signer)
+    }
 
+    /// Opens the log shared by every replica in a PostgreSQL database, on a connection of its
+    /// own (whose `search_path` names the schema). The tables must exist: the store's
+    /// migrations make them ([`crate::store::PgStore::open`]).
+    pub fn open_postgres(
+        client: postgres::Client,
+        signer: LogSigner,
+    ) -> Result<LogStore, StoreError> {
+        LogStore::from_db(Box::new(PgLogDb { client }), signer)
+    }
+
+    fn from_db(mut db: Box<dyn LogDb>, signer: LogSigner) -> Result<LogStore, StoreError> {
         let verifier = signer.verifier();
         let key_text = verifier.to_string();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        tx.execute_batch(SCHEMA)?;
-        let stored: Option<String> = tx
-            .query_row(
-                "SELECT value FROM log_meta WHERE key = 'log_key'",
-                [],
-                |r| r.get(0),
-            )
-            .optional()?;
-        match stored {
-            Some(stored) if stored != key_text => {
-                return Err(StoreError::KeyMismatch {
-                    stored,
-                    configured: key_text,
-                });
-            }
-            Some(_) => {}
-            None => {
-                tx.execute(
-                    "INSERT INTO log_meta (key, value) VALUES ('log_key', ?1)",
-                    params![key_text],
-                )?;
-            }
+        let stored = db.bind_key(&key_text)?;
+        if stored != key_text {
+            return Err(StoreError::KeyMismatch {
+                stored,
+                configured: key_text,
+            });
         }
-
-        // Every entry's bytes are hashed again, not only its stored leaf hash read: an entry
-        // edited in the database (its hash left alone) is noticed here, by the server, and not
-        // only by an offline audit. One pass over the entries, at start only.
+        // A shared log may grow while it is read: read up to its latest checkpoint, whose
+        // entries are committed with it. An unshared log must hold exactly its checkpoint's
+        // entries.
+        let latest = db.latest_checkpoint()?;
+        let upto = if db.shared() {
+            Some(latest.as_ref().map_or(0, |(size, _)| *size))
+        } else {
+            None
+        };
         let mut tree = Tree::default();
-        {
-            let mut stmt =
-                tx.prepare("SELECT idx, leaf_hash, bytes FROM log_entries ORDER BY idx")?;
-            let mut rows = stmt.query([])?;
-            while let Some(row) = rows.next()? {
-                let idx: i64 = row.get(0)?;
-                let hash: Vec<u8> = row.get(1)?;
-                if u64::try_from(idx).ok() != Some(tree.size()) {
-                    return Err(StoreError::Corrupt(format!(
-                        "entry index {idx} where {} was expected",
-                        tree.size()
-                    )));
-                }
-                let hash: Hash = hash
-                    .try_into()
-                    .map_err(|_| StoreError::Corrupt(format!("leaf hash of entry {idx}")))?;
-                let bytes = row.get_ref(2)?.as_blob().map_err(|_| {
-                    StoreError::Corrupt(format!("entry {idx} is not stored as bytes"))
-                })?;
-                if leaf_hash(bytes) != hash {
-                    return Err(StoreError::Corrupt(format!(
-                        "entry {idx}'s bytes do not hash to its stored leaf hash (edited?)"
-                    )));
-                }
-                tree.push(hash);
-            }
+        for e in db.entries(0, upto)? {
+            push_checked(&mut tree, &e)?;
         }
-        let latest: Option<(i64, String)> = tx
-            .query_row(
-                "SELECT size, note FROM log_checkpoints ORDER BY size DESC LIMIT 1",
-                [],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()?;
         let latest = match latest {
             Some((size, note)) => {
-                let checkpoint = verifier.verify_checkpoint(&note)?;
-                if u64::try_from(size).ok() != Some(checkpoint.size)
-                    || checkpoint.size != tree.size()
-                {
-                    return Err(StoreError::Corrupt(format!(
-                        "latest checkpoint is for {} entries, the log has {}",
-                        checkpoint.size,
-                        tree.size()
-                    )));
-                }
-                if checkpoint.root != tree.root_at(checkpoint.size)? {
-                    return Err(StoreError::Corrupt(
-                        "entries do not hash to the latest checkpoint's root".into(),
-                    ));
-                }
+                check_checkpoint(&verifier, &tree, size, &note)?;
                 note
             }
             None if tree.size() == 0 => {
-                // A fresh log signs its empty tree so `checkpoint()` always has an answer.
+                // A fresh log signs its empty tree so `checkpoint()` always has an answer
+                // (replicas opening at once sign the same note: Ed25519 is deterministic).
                 let note = signer.sign(&Checkpoint {
                     origin: signer.name().to_owned(),
                     size: 0,
                     root: tree.root_at(0)?,
                 })?;
-                tx.execute(
-                    "INSERT INTO log_checkpoints (size, note) VALUES (0, ?1)",
-                    params![note],
-                )?;
+                db.write(&mut |tx| tx.insert_checkpoint(0, &note))?;
                 note
             }
             None => return Err(StoreError::Corrupt("entries without a checkpoint".into())),
         };
-        tx.commit()?;
         Ok(LogStore {
-            verifier,
+            verifier: verifier.clone(),
             inner: Mutex::new(Inner {
-                conn,
+                db,
                 tree,
                 signer,
+                verifier,
                 latest,
             }),
             pending: Mutex::new(Vec::new()),
@@ -340,6 +417,13 @@ impl LogStore {
         self.inner.lock().map_err(|_| StoreError::Poisoned)
     }
 
+    /// The log, caught up with the appends of other replicas (a shared log), for a read.
+    fn read(&self) -> Result<MutexGuard<'_, Inner>, StoreError> {
+        let mut inner = self.lock()?;
+        inner.refresh()?;
+        Ok(inner)
+    }
+
     /// The log's verifier key (what `log.pub` holds).
     pub fn verifier(&self) -> &LogVerifier {
         &self.verifier
@@ -347,7 +431,7 @@ impl LogStore {
 
     /// Number of entries.
     pub fn size(&self) -> Result<u64, StoreError> {
-        Ok(self.lock()?.tree.size())
+        Ok(self.read()?.tree.size())
     }
 
     /// Appends one entry; returns its index once it and a checkpoint covering it are durable.
@@ -362,17 +446,15 @@ impl LogStore {
             .iter()
             .map(LogEntry::to_bytes)
             .collect::<Result<Vec<_>, _>>()?;
-        let mut inner = self.lock()?;
-        let start = inner.tree.size();
         if encoded.is_empty() {
-            // Nothing to make durable; the latest checkpoint already covers `start`.
-            return Ok(start..start);
+            // Nothing to make durable; the latest checkpoint already covers the log.
+            let size = self.size()?;
+            return Ok(size..size);
         }
-        let result = inner.append_locked(&encoded);
-        if result.is_err() {
-            inner.tree.truncate(start);
+        match self.lock()?.append_marked(&encoded, None)? {
+            Marked::Appended(range) => Ok(range),
+            Marked::Before(_) => Err(StoreError::Corrupt("an unmarked append was marked".into())),
         }
-        result
     }
 
     /// Appends `entry` unless an entry was appended under `marker` before (in this log's whole
@@ -382,24 +464,20 @@ impl LogStore {
         let bytes = entry.to_bytes()?;
         let key = format!("once:{marker}");
         let mut inner = self.lock()?;
-        if inner.marked_index(&key)?.is_some() {
+        if inner.db.marked_index(&key)?.is_some() {
             return Ok(None);
         }
-        let start = inner.tree.size();
-        match inner.append_locked_marked(std::slice::from_ref(&bytes), Some(&key)) {
-            Ok(range) => Ok(Some(range.start)),
-            Err(e) => {
-                inner.tree.truncate(start);
-                Err(e)
-            }
+        match inner.append_marked(std::slice::from_ref(&bytes), Some(&key))? {
+            Marked::Appended(range) => Ok(Some(range.start)),
+            Marked::Before(_) => Ok(None),
         }
     }
 
     /// As [`LogStore::append_and_prove`], unless an entry was appended under `marker` before:
     /// then that entry's inclusion in the latest checkpoint (with its bytes, which may differ
     /// from `entry`'s). A job logs its claim under its id this way, so however many attempts
-    /// it takes (a crash, a cancellation and resubmission), the log holds one claim entry for
-    /// it and every attempt ends with that one.
+    /// it takes (a crash, a cancellation and resubmission, a takeover by another replica), the
+    /// log holds one claim entry for it and every attempt ends with that one.
     pub fn append_once_and_prove(
         &self,
         marker: &str,
@@ -407,8 +485,8 @@ impl LogStore {
     ) -> Result<LogInclusion, StoreError> {
         let bytes = entry.to_bytes()?;
         let key = format!("once:{marker}");
-        let mut inner = self.lock()?;
-        if let Some(index) = inner.marked_index(&key)? {
+        let mut inner = self.read()?;
+        if let Some(index) = inner.db.marked_index(&key)? {
             return inner.inclusion(index);
         }
         inner.append_proving(&bytes, Some(&key))
@@ -423,45 +501,37 @@ impl LogStore {
 
     /// The latest signed checkpoint note.
     pub fn checkpoint(&self) -> Result<String, StoreError> {
-        Ok(self.lock()?.latest.clone())
+        Ok(self.read()?.latest.clone())
     }
 
     /// The signed checkpoint note for `size` entries, if the log signed one at that size.
     pub fn checkpoint_at(&self, size: u64) -> Result<Option<String>, StoreError> {
-        let inner = self.lock()?;
-        Ok(inner
-            .conn
-            .query_row(
-                "SELECT note FROM log_checkpoints WHERE size = ?1",
-                params![to_i64(size)?],
-                |r| r.get(0),
-            )
-            .optional()?)
+        self.lock()?.db.checkpoint_at(size)
     }
 
     /// The inclusion proof of entry `index` in the tree of `size` entries.
     pub fn inclusion_proof(&self, index: u64, size: u64) -> Result<Vec<Hash>, StoreError> {
-        Ok(self.lock()?.tree.inclusion_proof(index, size)?)
+        Ok(self.read()?.tree.inclusion_proof(index, size)?)
     }
 
     /// The inclusion of entry `index` in the latest checkpoint, with the entry's bytes.
     pub fn inclusion(&self, index: u64) -> Result<LogInclusion, StoreError> {
-        self.lock()?.inclusion(index)
+        self.read()?.inclusion(index)
     }
 
     /// The consistency proof from the tree of `old` entries to the tree of `new` entries.
     pub fn consistency_proof(&self, old: u64, new: u64) -> Result<Vec<Hash>, StoreError> {
-        Ok(self.lock()?.tree.consistency_proof(old, new)?)
+        Ok(self.read()?.tree.consistency_proof(old, new)?)
     }
 
     /// The root of the first `size` entries.
     pub fn root_at(&self, size: u64) -> Result<Hash, StoreError> {
-        Ok(self.lock()?.tree.root_at(size)?)
+        Ok(self.read()?.tree.root_at(size)?)
     }
 
     /// The logged bytes of entries `range` (must lie within the log).
     pub fn entries(&self, range: Range<u64>) -> Result<Vec<Vec<u8>>, StoreError> {
-        let inner = self.lock()?;
+        let mut inner = self.read()?;
         let size = inner.tree.size();
         if range.start > range.end || range.end > size {
             return Err(super::RangeError::OutOfRange {
@@ -472,13 +542,12 @@ impl LogStore {
             }
             .into());
         }
-        let mut stmt = inner.conn.prepare_cached(
-            "SELECT bytes FROM log_entries WHERE idx >= ?1 AND idx < ?2 ORDER BY idx",
-        )?;
-        let rows = stmt.query_map(params![to_i64(range.start)?, to_i64(range.end)?], |r| {
-            r.get::<_, Vec<u8>>(0)
-        })?;
-        let out = rows.collect::<Result<Vec<_>, _>>()?;
+        let out: Vec<Vec<u8>> = inner
+            .db
+            .entries(range.start, Some(range.end))?
+            .into_iter()
+            .map(|e| e.bytes)
+            .collect();
         if out.len() as u64 != range.end - range.start {
             return Err(StoreError::Corrupt(
                 "entries missing from the database".into(),
@@ -490,48 +559,37 @@ impl LogStore {
     /// Full check: every entry's bytes hash to its stored leaf hash and to the tree, and every
     /// stored checkpoint is signed by the log key and matches the tree at its size.
     pub fn fsck(&self) -> Result<FsckReport, StoreError> {
-        let inner = self.lock()?;
+        let mut inner = self.read()?;
+        let size = inner.tree.size();
+        let upto = inner.db.shared().then_some(size);
         let mut fresh = Tree::default();
-        {
-            let mut stmt = inner
-                .conn
-                .prepare("SELECT idx, bytes, leaf_hash FROM log_entries ORDER BY idx")?;
-            let mut rows = stmt.query([])?;
-            while let Some(row) = rows.next()? {
-                let idx: i64 = row.get(0)?;
-                let bytes: Vec<u8> = row.get(1)?;
-                let stored: Vec<u8> = row.get(2)?;
-                let hash = leaf_hash(&bytes);
-                if stored != hash || u64::try_from(idx).ok() != Some(fresh.size()) {
-                    return Err(StoreError::Corrupt(format!(
-                        "entry {idx} does not hash to its leaf"
-                    )));
-                }
-                fresh.push(hash);
-            }
+        for e in inner.db.entries(0, upto)? {
+            push_checked(&mut fresh, &e).map_err(|_| {
+                StoreError::Corrupt(format!("entry {} does not hash to its leaf", e.idx))
+            })?;
         }
-        if fresh.size() != inner.tree.size()
-            || fresh.root_at(fresh.size())? != inner.tree.root_at(inner.tree.size())?
-        {
+        if fresh.size() != size || fresh.root_at(fresh.size())? != inner.tree.root_at(size)? {
             return Err(StoreError::Corrupt(
                 "stored entries differ from the served tree".into(),
             ));
         }
         let mut checkpoints = 0;
-        let mut stmt = inner
-            .conn
-            .prepare("SELECT size, note FROM log_checkpoints ORDER BY size")?;
-        let mut rows = stmt.query([])?;
-        while let Some(row) = rows.next()? {
-            let size: i64 = row.get(0)?;
-            let note: String = row.get(1)?;
+        for (stored_size, note) in inner.db.checkpoints()? {
             let checkpoint = self.verifier.verify_checkpoint(&note)?;
-            if u64::try_from(size).ok() != Some(checkpoint.size)
-                || checkpoint.size > fresh.size()
-                || fresh.root_at(checkpoint.size)? != checkpoint.root
+            if checkpoint.size != stored_size {
+                return Err(StoreError::Corrupt(format!(
+                    "checkpoint at size {stored_size} does not match the entries"
+                )));
+            }
+            // A replica may have appended since this one caught up: its checkpoints are
+            // checked by the next fsck.
+            if stored_size > size && inner.db.shared() {
+                continue;
+            }
+            if checkpoint.size > fresh.size() || fresh.root_at(checkpoint.size)? != checkpoint.root
             {
                 return Err(StoreError::Corrupt(format!(
-                    "checkpoint at size {size} does not match the entries"
+                    "checkpoint at size {stored_size} does not match the entries"
                 )));
             }
             checkpoints += 1;
@@ -545,88 +603,104 @@ impl LogStore {
     /// Writes the export file (see [`LogExport`]) for the current log, atomically.
     ///
     /// Appends wait while the log is read; for a large live log prefer [`export_db`], which
-    /// reads a snapshot through its own connection.
+    /// reads through its own connection.
     pub fn export(&self, out: &Path) -> Result<u64, StoreError> {
-        let inner = self.lock()?;
-        let export = read_export(&inner.conn)?;
+        let mut inner = self.lock()?;
+        let export = read_export(inner.db.as_mut())?;
         drop(inner);
         write_export(&export, out)
     }
 }
 
 impl Inner {
+    /// Catches up with the appends of other replicas (a shared log; nothing otherwise).
+    fn refresh(&mut self) -> Result<(), StoreError> {
+        if !self.db.shared() {
+            return Ok(());
+        }
+        let Some((size, note)) = self.db.latest_checkpoint()? else {
+            return Ok(());
+        };
+        if size == self.tree.size() {
+            return Ok(());
+        }
+        let new = self.db.entries(self.tree.size(), Some(size))?;
+        adopt(
+            &mut self.tree,
+            &mut self.latest,
+            &self.verifier,
+            (size, note),
+            &new,
+        )
+    }
+
+    /// Runs `f` in one write transaction, caught up and checked first (see [`sync_in`]). On
+    /// failure the tree and the latest checkpoint are as before.
+    fn write(&mut self, f: &mut WriteBody<'_>) -> Result<(), StoreError> {
+        let (start, before) = (self.tree.size(), self.latest.clone());
+        let Inner {
+            db,
+            tree,
+            signer,
+            verifier,
+            latest,
+        } = self;
+        let shared = db.shared();
+        let mut signed = None;
+        let result = db.write(&mut |tx| {
+            sync_in(tx, shared, tree, latest, verifier)?;
+            signed = f(tx, tree, signer)?;
+            Ok(())
+        });
+        match result {
+            Ok(()) => {
+                if let Some(note) = signed {
+                    self.latest = note;
+                }
+                Ok(())
+            }
+            Err(e) => {
+                self.tree.truncate(start);
+                self.latest = before;
+                Err(e)
+            }
+        }
+    }
+
     /// Runs every change of `batch` in one transaction, each in its own savepoint, then signs
     /// one checkpoint over all their entries and commits; every change's outcome is set.
     fn commit_batch(&mut self, batch: Vec<Pending>) {
-        let start = self.tree.size();
         let (changes, slots): (Vec<Change>, Vec<_>) =
             batch.into_iter().map(|p| (p.change, p.outcome)).unzip();
         let n = changes.len();
-        let outcomes = self.run_batch(changes).unwrap_or_else(|e| {
-            self.tree.truncate(start);
-            vec![Err(CommitError::Failed(e.to_string())); n]
+        let mut changes = Some(changes);
+        let mut outcomes = Vec::with_capacity(n);
+        let result = self.write(&mut |tx, tree, signer| {
+            let start = tree.size();
+            for change in changes.take().unwrap_or_default() {
+                let before = tree.size();
+                let result = apply_change(tx, tree, change);
+                if result.is_err() {
+                    tree.truncate(before);
+                }
+                outcomes.push(result.map(|()| before..tree.size()));
+            }
+            let size = tree.size();
+            if size == start {
+                return Ok(None);
+            }
+            sign_into(tx, tree, signer).map(Some)
         });
+        if let Err(e) = result {
+            outcomes = vec![Err(CommitError::Failed(e.to_string())); n];
+        }
         for (slot, outcome) in slots.into_iter().zip(outcomes) {
             *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(outcome);
         }
     }
 
-    /// The outcome of each change, if the batch committed.
-    fn run_batch(&mut self, changes: Vec<Change>) -> Result<Vec<Outcome>, StoreError> {
-        let start = self.tree.size();
-        let Inner {
-            conn, tree, signer, ..
-        } = self;
-        let mut tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        check_not_diverged(&tx, start)?;
-        let mut outcomes = Vec::with_capacity(changes.len());
-        for change in changes {
-            let before = tree.size();
-            let result = apply_change(&mut tx, tree, change);
-            if result.is_err() {
-                tree.truncate(before);
-            }
-            outcomes.push(result.map(|()| before..tree.size()));
-        }
-        let size = tree.size();
-        if size == start {
-            tx.commit()?;
-            return Ok(outcomes);
-        }
-        let note = signer.sign(&Checkpoint {
-            origin: signer.name().to_owned(),
-            size,
-            root: tree.root_at(size)?,
-        })?;
-        tx.execute(
-            "INSERT OR REPLACE INTO log_checkpoints (size, note) VALUES (?1, ?2)",
-            params![to_i64(size)?, note],
-        )?;
-        tx.commit()?;
-        self.latest = note;
-        Ok(outcomes)
-    }
-
-    /// The index of the entry appended under `key` (`once:<marker>`), if any.
-    fn marked_index(&self, key: &str) -> Result<Option<u64>, StoreError> {
-        let seen: Option<String> = self
-            .conn
-            .query_row(
-                "SELECT value FROM log_meta WHERE key = ?1",
-                params![key],
-                |r| r.get(0),
-            )
-            .optional()?;
-        seen.map(|v| {
-            v.parse().map_err(|_| {
-                StoreError::Corrupt(format!("log_meta {key} is not an entry index: {v:?}"))
-            })
-        })
-        .transpose()
-    }
-
     /// The inclusion of entry `index` in the latest checkpoint, with the entry's bytes.
-    fn inclusion(&self, index: u64) -> Result<LogInclusion, StoreError> {
+    fn inclusion(&mut self, index: u64) -> Result<LogInclusion, StoreError> {
         let size = self.tree.size();
         let proof = self.tree.inclusion_proof(index, size)?;
         let bytes = self.entry_bytes(index)?;
@@ -634,95 +708,85 @@ impl Inner {
     }
 
     /// Appends one encoded entry (under `marker`, if any) and proves its inclusion in the
-    /// checkpoint that covers it; on failure the in-memory tree is as before.
+    /// checkpoint that covers it, or proves the entry appended under `marker` before.
     fn append_proving(
         &mut self,
         bytes: &[u8],
         marker: Option<&str>,
     ) -> Result<LogInclusion, StoreError> {
-        let start = self.tree.size();
-        let range = match self.append_locked_marked(&[bytes.to_vec()], marker) {
-            Ok(range) => range,
-            Err(e) => {
-                self.tree.truncate(start);
-                return Err(e);
+        match self.append_marked(&[bytes.to_vec()], marker)? {
+            Marked::Appended(range) => {
+                let size = range.end;
+                let proof = self.tree.inclusion_proof(range.start, size)?;
+                Ok(
+                    LogInclusion::new(range.start, size, &proof, self.latest.clone())
+                        .with_entry(bytes),
+                )
             }
-        };
-        let size = range.end;
-        let proof = self.tree.inclusion_proof(range.start, size)?;
-        Ok(LogInclusion::new(range.start, size, &proof, self.latest.clone()).with_entry(bytes))
+            Marked::Before(index) => self.inclusion(index),
+        }
     }
 
-    /// Inserts encoded entries and their checkpoint in one durable transaction. On error the
-    /// caller truncates the tree back; the transaction rolls back on drop.
-    fn append_locked(&mut self, encoded: &[Vec<u8>]) -> Result<Range<u64>, StoreError> {
-        self.append_locked_marked(encoded, None)
-    }
-
-    /// [`append_locked`](Self::append_locked), also recording `marker` in `log_meta` in the
-    /// same transaction.
-    fn append_locked_marked(
+    /// Inserts encoded entries and their checkpoint in one durable transaction, recording
+    /// `marker` with them, unless an entry was appended under `marker` before (checked under
+    /// the writer lock, so two replicas never both append it).
+    fn append_marked(
         &mut self,
         encoded: &[Vec<u8>],
         marker: Option<&str>,
-    ) -> Result<Range<u64>, StoreError> {
-        let start = self.tree.size();
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        check_not_diverged(&tx, start)?;
-        {
-            let mut insert = tx.prepare_cached(
-                "INSERT INTO log_entries (idx, bytes, leaf_hash) VALUES (?1, ?2, ?3)",
-            )?;
+    ) -> Result<Marked, StoreError> {
+        let mut outcome = None;
+        self.write(&mut |tx, tree, signer| {
+            if let Some(key) = marker
+                && let Some(index) = tx.marked_index(key)?
+            {
+                outcome = Some(Marked::Before(index));
+                return Ok(None);
+            }
+            let start = tree.size();
             for bytes in encoded {
                 let hash = leaf_hash(bytes);
-                insert.execute(params![to_i64(self.tree.size())?, bytes, hash.as_slice()])?;
-                self.tree.push(hash);
+                tx.insert_entry(tree.size(), bytes, &hash)?;
+                tree.push(hash);
             }
-        }
-        let size = self.tree.size();
-        let note = self.signer.sign(&Checkpoint {
-            origin: self.signer.name().to_owned(),
-            size,
-            root: self.tree.root_at(size)?,
+            if let Some(key) = marker {
+                tx.insert_marker(key, start)?;
+            }
+            outcome = Some(Marked::Appended(start..tree.size()));
+            sign_into(tx, tree, signer).map(Some)
         })?;
-        tx.execute(
-            "INSERT OR REPLACE INTO log_checkpoints (size, note) VALUES (?1, ?2)",
-            params![to_i64(size)?, note],
-        )?;
-        if let Some(marker) = marker {
-            tx.execute(
-                "INSERT INTO log_meta (key, value) VALUES (?1, ?2)",
-                params![marker, start.to_string()],
-            )?;
-        }
-        tx.commit()?;
-        self.latest = note;
-        Ok(start..size)
+        outcome.ok_or_else(|| StoreError::Corrupt("an append without an outcome".into()))
     }
 
-    fn entry_bytes(&self, index: u64) -> Result<Vec<u8>, StoreError> {
-        Ok(self.conn.query_row(
-            "SELECT bytes FROM log_entries WHERE idx = ?1",
-            params![to_i64(index)?],
-            |r| r.get(0),
-        )?)
+    fn entry_bytes(&mut self, index: u64) -> Result<Vec<u8>, StoreError> {
+        self.db
+            .entries(index, Some(index + 1))?
+            .pop()
+            .map(|e| e.bytes)
+            .ok_or_else(|| StoreError::Corrupt(format!("entry {index} is missing")))
     }
+}
+
+/// Signs the checkpoint of the whole tree and writes it in `tx`; returns the note.
+fn sign_into(tx: &mut dyn LogTx, tree: &Tree, signer: &LogSigner) -> Result<String, StoreError> {
+    let size = tree.size();
+    let note = signer.sign(&Checkpoint {
+        origin: signer.name().to_owned(),
+        size,
+        root: tree.root_at(size)?,
+    })?;
+    tx.insert_checkpoint(size, &note)?;
+    Ok(note)
 }
 
 /// Refuses to append when the database's next index is not `expected`, the tree's size:
 /// another writer on the same database would make the tree lie about the log.
-fn check_not_diverged(conn: &Connection, expected: u64) -> Result<(), StoreError> {
-    let next: i64 = conn.query_row(
-        "SELECT COALESCE(MAX(idx) + 1, 0) FROM log_entries",
-        [],
-        |r| r.get(0),
-    )?;
-    if u64::try_from(next).ok() != Some(expected) {
+fn check_not_diverged(tx: &mut dyn LogTx, expected: u64) -> Result<(), StoreError> {
+    let next = tx.next_index()?;
+    if next != expected {
         return Err(StoreError::Diverged {
             expected,
-            found: next,
+            found: i64::try_from(next).unwrap_or(i64::MAX),
         });
     }
     Ok(())
@@ -730,38 +794,29 @@ fn check_not_diverged(conn: &Connection, expected: u64) -> Result<(), StoreError
 
 /// Runs one change in a savepoint of `tx` and inserts its entries (pushing them on `tree`);
 /// on error the savepoint is rolled back and the caller truncates the tree.
-fn apply_change(
-    tx: &mut rusqlite::Transaction<'_>,
-    tree: &mut Tree,
-    change: Change,
-) -> Result<(), CommitError> {
+fn apply_change(tx: &mut dyn LogTx, tree: &mut Tree, change: Change) -> Result<(), CommitError> {
     let failed = |e: &dyn std::fmt::Display| CommitError::Failed(e.to_string());
-    let sp = tx.savepoint().map_err(|e| failed(&e))?;
-    let entries = match change(&sp) {
-        Ok(entries) => entries,
-        Err(ChangeError::Declined) => return Err(CommitError::Declined),
-        Err(ChangeError::Sqlite(e)) => return Err(failed(&e)),
-        Err(ChangeError::Other(e)) => return Err(CommitError::Failed(e)),
-    };
-    let encoded = entries
-        .iter()
-        .map(LogEntry::to_bytes)
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| failed(&e))?;
-    {
-        let mut insert = sp
-            .prepare_cached("INSERT INTO log_entries (idx, bytes, leaf_hash) VALUES (?1, ?2, ?3)")
-            .map_err(|e| failed(&e))?;
-        for bytes in &encoded {
-            let hash = leaf_hash(bytes);
-            let idx = to_i64(tree.size()).map_err(|e| failed(&e))?;
-            insert
-                .execute(params![idx, bytes, hash.as_slice()])
+    tx.savepoint().map_err(|e| failed(&e))?;
+    let run = || -> Result<(), CommitError> {
+        let entries = match tx.run_change(change) {
+            Ok(entries) => entries,
+            Err(ChangeError::Declined) => return Err(CommitError::Declined),
+            Err(ChangeError::Sqlite(e)) => return Err(failed(&e)),
+            Err(ChangeError::Postgres(e)) => return Err(failed(&e)),
+            Err(ChangeError::Other(e)) => return Err(CommitError::Failed(e)),
+        };
+        for entry in &entries {
+            let bytes = entry.to_bytes().map_err(|e| failed(&e))?;
+            let hash = leaf_hash(&bytes);
+            tx.insert_entry(tree.size(), &bytes, &hash)
                 .map_err(|e| failed(&e))?;
             tree.push(hash);
         }
-    }
-    sp.commit().map_err(|e| failed(&e))
+        Ok(())
+    };
+    let result = run();
+    tx.end_savepoint(result.is_ok()).map_err(|e| failed(&e))?;
+    result
 }
 
 /// Moves a log kept in its own `log.db` (servers before the log moved into `credence.db`) into
@@ -846,36 +901,27 @@ fn merge_legacy_log(data_dir: &Path, db: &Path) -> Result<(), StoreError> {
         })
 }
 
-/// Reads a consistent snapshot of the whole log as an export.
-fn read_export(conn: &Connection) -> Result<LogExport, StoreError> {
-    // One read transaction: entries and checkpoints from the same moment.
-    let tx = conn.unchecked_transaction()?;
-    let log_key: String = tx.query_row(
-        "SELECT value FROM log_meta WHERE key = 'log_key'",
-        [],
-        |r| r.get(0),
-    )?;
-    let checkpoints = {
-        let mut stmt = tx.prepare("SELECT note FROM log_checkpoints ORDER BY size")?;
-        stmt.query_map([], |r| r.get::<_, String>(0))?
-            .collect::<Result<Vec<_>, _>>()?
-    };
-    let checkpoint = checkpoints
+/// Reads the whole log as an export: its checkpoints first, then the entries below the latest
+/// one's size (committed with it), so the export is consistent while others append.
+fn read_export(db: &mut dyn LogDb) -> Result<LogExport, StoreError> {
+    let log_key = db
+        .log_key()?
+        .ok_or_else(|| StoreError::Corrupt("the log has no key".into()))?;
+    let checkpoints = db.checkpoints()?;
+    let (size, checkpoint) = checkpoints
         .last()
         .cloned()
         .ok_or_else(|| StoreError::Corrupt("no checkpoint".into()))?;
-    let entries = {
-        let mut stmt = tx.prepare("SELECT bytes FROM log_entries ORDER BY idx")?;
-        stmt.query_map([], |r| r.get::<_, Vec<u8>>(0))?
-            .map(|b| b.map(|b| B64.encode(b)))
-            .collect::<Result<Vec<_>, _>>()?
-    };
-    tx.finish()?;
+    let entries = db
+        .entries(0, Some(size))?
+        .into_iter()
+        .map(|e| B64.encode(e.bytes))
+        .collect();
     Ok(LogExport {
         format: EXPORT_FORMAT.to_owned(),
         log_key,
         checkpoint,
-        checkpoints,
+        checkpoints: checkpoints.into_iter().map(|(_, note)| note).collect(),
         entries,
     })
 }
@@ -890,6 +936,14 @@ fn write_export(export: &LogExport, out: &Path) -> Result<u64, StoreError> {
 /// safe while the service runs). Returns the number of entries exported.
 pub fn export_db(db_path: &Path, out: &Path) -> Result<u64, StoreError> {
     let conn = Connection::open_with_flags(db_path, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
-    let export = read_export(&conn)?;
+    let export = read_export(&mut SqliteLogDb { conn })?;
+    write_export(&export, out)
+}
+
+/// Writes the export file of the log in a PostgreSQL database (the replicas' shared log),
+/// through `client` (whose `search_path` names the schema), without its signing key. Safe while
+/// replicas append. Returns the number of entries exported.
+pub fn export_postgres(client: postgres::Client, out: &Path) -> Result<u64, StoreError> {
+    let export = read_export(&mut PgLogDb { client })?;
     write_export(&export, out)
 }

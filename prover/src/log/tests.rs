@@ -276,10 +276,10 @@ fn concurrent_appends_get_contiguous_unique_indices() {
 
 /// A change that writes `value` into the test's own state table and logs `entry(value)`.
 fn state_change(value: u64) -> Change {
-    Box::new(move |conn| {
+    Change::Sqlite(Box::new(move |conn| {
         conn.execute("INSERT INTO state (v) VALUES (?1)", [value as i64])?;
         Ok(vec![entry(value)])
-    })
+    }))
 }
 
 fn state_rows(store_path: &std::path::Path) -> Vec<u64> {
@@ -306,11 +306,14 @@ fn changes_arriving_during_a_commit_share_the_next_batch_and_its_checkpoint() {
     let first = {
         let store = store.clone();
         std::thread::spawn(move || {
-            store.commit(Box::new(move |conn| {
+            store.commit(Change::Sqlite(Box::new(move |conn| {
                 started.send(()).unwrap();
                 hold.recv().unwrap();
-                state_change(0)(conn)
-            }))
+                let Change::Sqlite(change) = state_change(0) else {
+                    unreachable!()
+                };
+                change(conn)
+            })))
         })
     };
     running.recv().unwrap();
@@ -358,19 +361,19 @@ fn a_change_that_fails_or_declines_rolls_back_alone() {
         Err(CommitError::Failed(_))
     ));
     assert!(matches!(
-        store.commit(Box::new(|conn| {
+        store.commit(Change::Sqlite(Box::new(|conn| {
             conn.execute("INSERT INTO state (v) VALUES (7)", [])?;
             Err(ChangeError::Declined)
-        })),
+        }))),
         Err(CommitError::Declined)
     ));
     assert!(matches!(
-        store.commit(Box::new(|conn| {
+        store.commit(Change::Sqlite(Box::new(|conn| {
             conn.execute("INSERT INTO state (v) VALUES (8)", [])?;
             let mut bad = entry(8);
             bad.tenant = "free text\nis refused".into();
             Ok(vec![bad])
-        })),
+        }))),
         Err(CommitError::Failed(_))
     ));
     assert_eq!(store.commit(state_change(2)).unwrap(), 1..2);

@@ -58,7 +58,7 @@ use crate::service::datanet::DatanetService;
 use crate::service::prover::ProverService;
 use crate::service::state::{State, TreeCache};
 use crate::service::verifier::VerifierService;
-use crate::store::{SqliteStore, StorageError, Store, now};
+use crate::store::{PgStore, SqliteStore, StorageError, Store, now};
 
 /// Why the server could not start or stopped with an error.
 #[derive(Debug, thiserror::Error)]
@@ -159,6 +159,10 @@ pub fn idempotency_key(data_dir: &Path) -> Result<[u8; 32], ServerError> {
     }
 }
 
+/// Connections of a replica to PostgreSQL (besides the log's own): enough for every blocking
+/// call at once on a small machine; the database's `max_connections` bounds the replicas.
+const PG_CONNECTIONS: u32 = 16;
+
 /// A server ready to serve: storage open, keys loaded. Clones share everything, so a caller
 /// can keep one (for [`App::pause_proving`], [`App::state`]) while another serves.
 #[derive(Clone, Debug)]
@@ -192,23 +196,50 @@ impl App {
         }
         crate::store::private_dir(&config.data_dir)
             .map_err(|e| ServerError::Io(format!("{}: {e}", config.data_dir.display())))?;
-        let sqlite = SqliteStore::open(&config.data_dir)?;
+        let idempotency_key = idempotency_key(&config.data_dir)?;
         // The compliance log is always on, in the same database: a registration or snapshot
         // commits with its entry (batched, under a signed checkpoint); every other event is
         // appended (durably, under a signed checkpoint) before the embedder's own hook sees it.
-        let log = Arc::new(LogStore::open_data_dir(
-            &config.data_dir,
-            config.log.origin.as_deref(),
-        )?);
-        let store: Arc<dyn Store> = Arc::new(sqlite.with_log(log.clone()));
-        let interrupted = store.interrupt_running_jobs(now())?;
-        if interrupted > 0 {
-            tracing::warn!(
-                interrupted,
-                "jobs from an earlier run were marked interrupted"
-            );
-        }
-        let idempotency_key = idempotency_key(&config.data_dir)?;
+        let (store, log): (Arc<dyn Store>, Arc<LogStore>) = match &config.database {
+            None => {
+                let sqlite = SqliteStore::open(&config.data_dir)?;
+                let log = Arc::new(LogStore::open_data_dir(
+                    &config.data_dir,
+                    config.log.origin.as_deref(),
+                )?);
+                let store = Arc::new(sqlite.with_log(log.clone()));
+                // One server owns this database: its running jobs died with the last run.
+                let interrupted = store.interrupt_running_jobs(now())?;
+                if interrupted > 0 {
+                    tracing::warn!(
+                        interrupted,
+                        "jobs from an earlier run were marked interrupted"
+                    );
+                }
+                (store, log)
+            }
+            Some(url) => {
+                let pg = PgStore::open(&url.0, PG_CONNECTIONS)?;
+                // Replicas must agree on the idempotency key (or one request would become a
+                // job per replica) and on the log key (checked by the log itself).
+                pg.bind_meta(
+                    "idempotency_key_check",
+                    &blake3::keyed_hash(&idempotency_key, b"credence idempotency key check")
+                        .to_hex(),
+                    "idempotency.key differs from the other replicas' (copy it from the first)",
+                )?;
+                let signer = crate::log::load_or_create_signer(
+                    &config.data_dir,
+                    config.log.origin.as_deref(),
+                )?;
+                let log = Arc::new(LogStore::open_postgres(
+                    PgStore::log_connection(&url.0)?,
+                    signer,
+                )?);
+                tracing::info!(database = ?url, "state and compliance log in PostgreSQL");
+                (Arc::new(pg.with_log(log.clone())), log)
+            }
+        };
         let audit: Arc<dyn AuditSink> =
             Arc::new(LogThen::new(LogSink::new(log.clone()), hooks.audit));
         let mut loaded = BTreeMap::new();
@@ -272,6 +303,8 @@ impl App {
                 queue: config.limits.queue,
                 tenant_jobs: config.limits.tenant_jobs,
                 concurrency: config.prover.concurrency,
+                lease_secs: config.prover.lease_secs,
+                added_latency: std::time::Duration::from_millis(config.prover.added_latency_ms),
             },
             shutdown,
             draining.clone(),
@@ -442,6 +475,8 @@ impl App {
                 idle_timeout: secs(limits.idle_timeout_secs),
             },
         );
+        // Job leases are renewed (and expired ones swept) until the server stops.
+        tokio::spawn(state.jobs.clone().keep_leases(stop_rx.clone()));
         let mut server = tokio::spawn(router.serve_with_incoming_shutdown(incoming, async move {
             let _ = stop_rx.wait_for(|s| *s).await;
         }));
@@ -500,8 +535,8 @@ impl App {
                 Ok(())
             }
         };
-        let store = state.store.clone();
-        match tokio::task::spawn_blocking(move || store.interrupt_running_jobs(now())).await {
+        let (store, replica) = (state.store.clone(), state.jobs.replica().to_owned());
+        match tokio::task::spawn_blocking(move || store.interrupt_jobs_of(&replica, now())).await {
             Ok(Ok(0)) => {}
             Ok(Ok(n)) => tracing::warn!(interrupted = n, "jobs marked interrupted, resubmit"),
             Ok(Err(e)) => tracing::error!(error = %e, "could not mark jobs interrupted"),

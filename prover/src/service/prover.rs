@@ -24,7 +24,7 @@ use crate::error::ServiceError;
 use crate::jobs::{self, JobSpec};
 use crate::service::convert;
 use crate::service::state::{State, snapshot_path};
-use crate::store::{JobRecord, JobState, now};
+use crate::store::{Admitted, JobRecord, JobState, now};
 
 /// How often WatchJob reads the store for a job no task of this process runs.
 const WATCH_POLL: std::time::Duration = std::time::Duration::from_millis(250);
@@ -335,13 +335,9 @@ impl ProverService {
             .jobs
             .admission()
             .reserve(&caller.tenant)
-            .map_err(|refusal| {
-                ServiceError::ResourceExhausted(match refusal {
-                    jobs::Refusal::QueueFull => "the job queue is full; retry later".into(),
-                    jobs::Refusal::TenantQuota => {
-                        "this tenant has its quota of queued and running jobs; retry later".into()
-                    }
-                })
+            .map_err(|refusal| match refusal {
+                jobs::Refusal::QueueFull => queue_full(),
+                jobs::Refusal::TenantQuota => tenant_quota(),
             })?;
 
         // The witness check, before any job exists: a false claim leaves nothing behind. The
@@ -362,6 +358,8 @@ impl ProverService {
             attempt: 1,
             created_at: t,
             updated_at: t,
+            lease_owner: Some(self.state.jobs.replica().to_owned()),
+            lease_until: self.state.jobs.lease().until,
         };
         let spec = JobSpec {
             record: fresh,
@@ -381,12 +379,17 @@ impl ProverService {
     }
 
     /// Whether a stored job must be (re)started by its resubmission: it failed, was cancelled,
-    /// or is running with no task here (its task never started or its server stopped).
+    /// or is running with no task here and no live lease of another replica (its task never
+    /// started, or its server stopped). A job another replica runs is left to it: only that
+    /// replica holds its secret.
     fn needs_start(&self, job: &JobRecord) -> bool {
         match job.state {
             JobState::Done => false,
             JobState::Failed | JobState::Cancelled => true,
-            _ => !self.state.jobs.is_running_here(&job.id),
+            _ => {
+                !self.state.jobs.is_running_here(&job.id)
+                    && crate::store::restartable(job, job.attempt, &self.state.jobs.lease())
+            }
         }
     }
 
@@ -400,24 +403,34 @@ impl ProverService {
     ) -> Result<JobRecord, ServiceError> {
         let store = self.state.store.clone();
         let fresh = spec.record.clone();
-        let existing = blocking(move || Ok(store.insert_job(&fresh)?)).await?;
-        let record = if existing.id == spec.record.id {
-            existing
-        } else if !self.needs_start(&existing) {
-            return Ok(existing);
-        } else {
-            let store = self.state.store.clone();
-            let circuit_id = spec.record.circuit_id.clone();
-            let restarted = blocking(move || {
-                let restarted =
-                    store.restart_job(&existing.id, existing.attempt, &circuit_id, now())?;
-                // `None`: another resubmission restarted it first; that one runs it.
-                Ok(restarted.ok_or(existing))
-            })
-            .await?;
-            match restarted {
-                Ok(r) => r,
-                Err(existing) => return Ok(existing),
+        let quota = self.state.jobs.quota();
+        let admitted = blocking(move || Ok(store.insert_job(&fresh, &quota)?)).await?;
+        let record = match admitted {
+            Admitted::Inserted(record) => record,
+            Admitted::QueueFull => return Err(queue_full()),
+            Admitted::TenantQuota => return Err(tenant_quota()),
+            Admitted::Existing(existing) if !self.needs_start(&existing) => return Ok(existing),
+            Admitted::Existing(existing) => {
+                let store = self.state.store.clone();
+                let circuit_id = spec.record.circuit_id.clone();
+                let jobs = self.state.jobs.clone();
+                let restarted = blocking(move || {
+                    let restarted = store.restart_job(
+                        &existing.id,
+                        existing.attempt,
+                        &circuit_id,
+                        &jobs.lease(),
+                        &jobs.quota(),
+                    )?;
+                    // `None`: another resubmission restarted it first (that one runs it), or
+                    // another replica holds it, or the queue has no room for it again.
+                    Ok(restarted.ok_or(existing))
+                })
+                .await?;
+                match restarted {
+                    Ok(r) => r,
+                    Err(existing) => return Ok(existing),
+                }
             }
         };
         tracing::info!(job = %record.id, attempt = record.attempt, circuit = %record.circuit_id, "job queued");
@@ -493,6 +506,18 @@ impl ProverService {
             }
         }
     }
+}
+
+/// The queue (all tenants, over every replica) is full.
+fn queue_full() -> ServiceError {
+    ServiceError::ResourceExhausted("the job queue is full; retry later".into())
+}
+
+/// The tenant has its quota of live jobs (over every replica).
+fn tenant_quota() -> ServiceError {
+    ServiceError::ResourceExhausted(
+        "this tenant has its quota of queued and running jobs; retry later".into(),
+    )
 }
 
 type JobStream = Pin<Box<dyn Stream<Item = Result<pb::Job, Status>> + Send>>;

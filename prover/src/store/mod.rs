@@ -1,9 +1,11 @@
 //! Durable state of the service behind one narrow interface: [`Store`].
 //!
 //! Tables (see [`sqlite`] for the schema): contributions, snapshots (with their per-leaf
-//! weights, so paths can be served), jobs and bundles. The default backend is SQLite in the data
-//! directory ([`sqlite::SqliteStore`]), the only backend today; another database would implement
-//! the same trait, keeping the invariants below.
+//! weights, so paths can be served), jobs and bundles. Two backends keep the same invariants and
+//! pass one test suite (`store/tests.rs`): SQLite in the data directory
+//! ([`sqlite::SqliteStore`], the embedded default, one server), and PostgreSQL
+//! ([`postgres::PgStore`]) shared by any number of replicas, which then keep no state of their
+//! own.
 //!
 //! Invariants every backend keeps:
 //! - every write is one transaction, durable when the call returns (SQLite: WAL with
@@ -13,14 +15,22 @@
 //! - no secret is ever stored: a job row holds a keyed fingerprint of its request, never the
 //!   request;
 //! - job state only moves forward: a terminal job (done, failed, cancelled) changes state only
-//!   through [`Store::restart_job`], and a bundle is written in the same transaction as `done`.
+//!   through [`Store::restart_job`], and a bundle is written in the same transaction as `done`;
+//! - a running job is leased to the replica whose task runs it (the only one holding its
+//!   secret); no other replica restarts it before the lease has expired ([`restartable`]);
+//! - the live jobs never exceed the queue and per-tenant limits ([`JobQuota`]), counted in the
+//!   database, so the limits hold across replicas.
 //!
 //! The trait is synchronous: the service calls it from `tokio::task::spawn_blocking`.
 
+pub mod postgres;
 pub mod sqlite;
+#[cfg(test)]
+mod tests;
 
 use ark_bn254::Fr;
 
+pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 
 /// Creates a data directory the owner's alone (0700): the databases in it say whose each leaf
@@ -321,6 +331,81 @@ pub struct JobRecord {
     pub created_at: u64,
     /// Unix seconds.
     pub updated_at: u64,
+    /// The replica whose task runs the job (the secret is in its memory alone).
+    pub lease_owner: Option<String>,
+    /// Unix seconds until which the job is that replica's; its task renews the lease while it
+    /// runs. Past it, the job is marked interrupted ([`Store::interrupt_expired_jobs`]) and a
+    /// resubmission on any replica starts it again.
+    pub lease_until: u64,
+}
+
+/// The replica taking a job and until when ([`Store::restart_job`]).
+#[derive(Clone, Copy, Debug)]
+pub struct Lease<'a> {
+    /// The replica.
+    pub owner: &'a str,
+    /// Unix seconds now.
+    pub now: u64,
+    /// Unix seconds until which the job is its.
+    pub until: u64,
+}
+
+/// The limits on live (queued or running) jobs, counted in the store so that they hold across
+/// replicas.
+#[derive(Clone, Copy, Debug)]
+pub struct JobQuota {
+    /// Live jobs over all tenants.
+    pub queue: usize,
+    /// Live jobs of one tenant.
+    pub per_tenant: usize,
+}
+
+/// What [`Store::insert_job`] did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Admitted {
+    /// The job is stored now.
+    Inserted(JobRecord),
+    /// A job with the same fingerprint was stored before: this one.
+    Existing(JobRecord),
+    /// The queue (all tenants) is full; nothing was stored.
+    QueueFull,
+    /// The tenant has its quota of live jobs; nothing was stored.
+    TenantQuota,
+}
+
+/// Whether `job`, seen as stored, may be restarted as the attempt after `attempt` by the
+/// replica of `lease`: it is not done, nobody restarted it since (`attempt`), and no other
+/// replica holds a live lease on it (that replica's task runs it and has its secret).
+pub fn restartable(job: &JobRecord, attempt: u32, lease: &Lease<'_>) -> bool {
+    job.attempt == attempt
+        && job.state != JobState::Done
+        && (job.state.is_terminal()
+            || job.lease_owner.as_deref().is_none_or(|o| o == lease.owner)
+            || job.lease_until < lease.now)
+}
+
+/// The log entries of a registration batch's new leaves.
+pub(crate) fn registration_entries(
+    outcomes: &[Registered],
+    pairs: &[(Fr, Fr)],
+    tenant: &str,
+    now: u64,
+) -> Vec<credence_verifier::log::LogEntry> {
+    let mut entries = Vec::new();
+    for (r, (id, cm)) in outcomes.iter().zip(pairs) {
+        if let Registered::Created(leaf_index) = *r {
+            entries.extend(crate::log::entries_of(
+                &crate::log::hook::AuditEvent::Registration {
+                    tenant,
+                    leaf_index,
+                    contributor_id: id,
+                    commitment: cm,
+                },
+                now,
+            ));
+        }
+    }
+    entries
 }
 
 /// The service's durable state. Every method is one transaction.
@@ -393,8 +478,9 @@ pub trait Store: Send + Sync + 'static {
     /// A snapshot's weighted leaves, by leaf index.
     fn snapshot_leaves(&self, epoch: u64) -> Result<Vec<SnapshotLeaf>, StorageError>;
 
-    /// Inserts `job`, or returns the job that already has its fingerprint.
-    fn insert_job(&self, job: &JobRecord) -> Result<JobRecord, StorageError>;
+    /// Inserts `job` if `quota` has room for it, or returns the job that already has its
+    /// fingerprint (whatever the quota).
+    fn insert_job(&self, job: &JobRecord, quota: &JobQuota) -> Result<Admitted, StorageError>;
 
     /// A job by id.
     fn job(&self, id: &str) -> Result<Option<JobRecord>, StorageError>;
@@ -425,23 +511,43 @@ pub trait Store: Send + Sync + 'static {
         now: u64,
     ) -> Result<Option<JobRecord>, StorageError>;
 
-    /// Puts a job that is not done back in the queue as its next attempt, if its attempt is
-    /// still `attempt` (so that of two resubmissions racing, one restarts it). The caller
-    /// restarts a running job only when no task runs it (see `jobs`).
+    /// Puts a job that is not done back in the queue as its next attempt, leased to `lease`,
+    /// if it is [`restartable`] (so that of two resubmissions racing, one restarts it, and a
+    /// job another replica runs is left to it) and, when it had ended, `quota` has room for
+    /// it. The caller restarts a running job only when no task of its own runs it (see `jobs`).
     fn restart_job(
         &self,
         id: &str,
         attempt: u32,
         circuit_id: &str,
-        now: u64,
+        lease: &Lease<'_>,
+        quota: &JobQuota,
     ) -> Result<Option<JobRecord>, StorageError>;
 
     /// The bundle of a done job.
     fn bundle(&self, job_id: &str) -> Result<Option<String>, StorageError>;
 
-    /// Marks every running job failed with [`INTERRUPTED`] (at start-up: their secrets are
-    /// gone). Returns how many.
+    /// At start-up: marks every running job failed with [`INTERRUPTED`] when this server is
+    /// the store's only one (SQLite: their secrets are gone); a store shared by replicas marks
+    /// none (their leases tell, [`Store::interrupt_expired_jobs`]). Returns how many.
     fn interrupt_running_jobs(&self, now: u64) -> Result<usize, StorageError>;
+
+    /// Marks the running jobs leased to `owner` failed with [`INTERRUPTED`] (a replica's own
+    /// jobs when its drain ends). Returns how many.
+    fn interrupt_jobs_of(&self, owner: &str, now: u64) -> Result<usize, StorageError>;
+
+    /// Extends to `until` the leases `owner` holds on these jobs `(id, attempt)`, while they
+    /// run.
+    fn renew_leases(
+        &self,
+        owner: &str,
+        jobs: &[(String, u32)],
+        until: u64,
+    ) -> Result<(), StorageError>;
+
+    /// Marks every running job whose lease ended before `now` failed with [`INTERRUPTED`]:
+    /// its replica stopped (its secret is gone with it). Returns how many.
+    fn interrupt_expired_jobs(&self, now: u64) -> Result<usize, StorageError>;
 }
 
 /// Unix seconds now.

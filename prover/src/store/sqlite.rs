@@ -34,13 +34,14 @@ use credence_verifier::log::LogEntry;
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use crate::log::hook::AuditEvent;
-use crate::log::{ChangeError, CommitError, LogStore};
+use crate::log::{Change, ChangeError, CommitError, LogStore};
 
 use credence_circuits::merkle_sum::SumNode;
 
 use super::{
-    ContributionRecord, INTERRUPTED, JobRecord, JobState, Published, QuotaLimit, Registered,
-    RegistrationQuota, SnapshotLeaf, SnapshotRecord, StorageError, Store, StoredNode,
+    Admitted, ContributionRecord, INTERRUPTED, JobQuota, JobRecord, JobState, Lease, Published,
+    QuotaLimit, Registered, RegistrationQuota, SnapshotLeaf, SnapshotRecord, StorageError, Store,
+    StoredNode,
 };
 
 /// File name of the database in the data directory.
@@ -125,6 +126,10 @@ const MIGRATIONS: &[&str] = &[
          PRIMARY KEY (epoch, level, idx)
      ) WITHOUT ROWID;
      ALTER TABLE snapshots ADD COLUMN nodes_stored INTEGER NOT NULL DEFAULT 0;",
+    // 6: job leases (the replica running a job, and until when), as the PostgreSQL backend
+    // keeps them; earlier jobs have none.
+    "ALTER TABLE jobs ADD COLUMN lease_owner TEXT;
+     ALTER TABLE jobs ADD COLUMN lease_until INTEGER NOT NULL DEFAULT 0;",
 ];
 
 /// Brings `conn` to the newest schema, refusing one newer than this code knows.
@@ -266,6 +271,8 @@ fn job_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(JobRecordRow, ())> {
             created_at: r.get(7)?,
             updated_at: r.get(8)?,
             attempt: r.get(9)?,
+            lease_owner: r.get(10)?,
+            lease_until: r.get(11)?,
         },
         (),
     ))
@@ -282,6 +289,8 @@ struct JobRecordRow {
     created_at: i64,
     updated_at: i64,
     attempt: u32,
+    lease_owner: Option<String>,
+    lease_until: i64,
 }
 
 impl JobRecordRow {
@@ -305,12 +314,14 @@ impl JobRecordRow {
             created_at: to_u64(self.created_at),
             updated_at: to_u64(self.updated_at),
             attempt: self.attempt,
+            lease_owner: self.lease_owner,
+            lease_until: to_u64(self.lease_until),
         })
     }
 }
 
-const JOB_COLUMNS: &str =
-    "id, fingerprint, state, failure, circuit_id, epoch, tenant, created_at, updated_at, attempt";
+const JOB_COLUMNS: &str = "id, fingerprint, state, failure, circuit_id, epoch, tenant, created_at, \
+                           updated_at, attempt, lease_owner, lease_until";
 
 fn get_job(conn: &Connection, id: &str) -> Result<Option<JobRecord>, StorageError> {
     let row = conn
@@ -566,7 +577,7 @@ impl SqliteStore {
         };
         let slot = Arc::new(Mutex::new(None));
         let filled = slot.clone();
-        let committed = log.commit(Box::new(move |conn| {
+        let committed = log.commit(Change::Sqlite(Box::new(move |conn| {
             let result = change(conn);
             let entries = match &result {
                 Ok((_, Some(entries))) => Ok(entries.clone()),
@@ -574,7 +585,7 @@ impl SqliteStore {
             };
             *filled.lock().unwrap_or_else(|p| p.into_inner()) = Some(result.map(|(out, _)| out));
             entries
-        }));
+        })));
         let outcome = slot.lock().unwrap_or_else(|p| p.into_inner()).take();
         match (committed, outcome) {
             (Ok(_) | Err(CommitError::Declined), Some(outcome)) => outcome,
@@ -609,20 +620,7 @@ impl Store for SqliteStore {
             if matches!(out.last(), Some(Registered::Full | Registered::Quota(_))) {
                 return Ok((out, None));
             }
-            let mut entries = Vec::new();
-            for (r, (id, cm)) in out.iter().zip(&originals) {
-                if let Registered::Created(leaf_index) = *r {
-                    entries.extend(crate::log::entries_of(
-                        &AuditEvent::Registration {
-                            tenant: &quota.tenant,
-                            leaf_index,
-                            contributor_id: id,
-                            commitment: cm,
-                        },
-                        now,
-                    ));
-                }
-            }
+            let entries = super::registration_entries(&out, &originals, &quota.tenant, now);
             Ok((out, Some(entries)))
         })
     }
@@ -748,7 +746,7 @@ impl Store for SqliteStore {
         Ok(Some(out))
     }
 
-    fn insert_job(&self, job: &JobRecord) -> Result<JobRecord, StorageError> {
+    fn insert_job(&self, job: &JobRecord, quota: &JobQuota) -> Result<Admitted, StorageError> {
         self.write(|tx| {
             let existing = tx
                 .query_row(
@@ -758,12 +756,15 @@ impl Store for SqliteStore {
                 )
                 .optional()?;
             if let Some((row, ())) = existing {
-                return row.decode();
+                return Ok(Admitted::Existing(row.decode()?));
+            }
+            if let Some(refused) = admit(tx, &job.tenant, quota)? {
+                return Ok(refused);
             }
             tx.execute(
                 &format!(
                     "INSERT INTO jobs ({JOB_COLUMNS})
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
                 ),
                 params![
                     job.id,
@@ -775,10 +776,12 @@ impl Store for SqliteStore {
                     job.tenant,
                     to_i64(job.created_at),
                     to_i64(job.updated_at),
-                    job.attempt
+                    job.attempt,
+                    job.lease_owner,
+                    to_i64(job.lease_until)
                 ],
             )?;
-            Ok(job.clone())
+            Ok(Admitted::Inserted(job.clone()))
         })
     }
 
@@ -856,18 +859,32 @@ impl Store for SqliteStore {
         id: &str,
         attempt: u32,
         circuit_id: &str,
-        now: u64,
+        lease: &Lease<'_>,
+        quota: &JobQuota,
     ) -> Result<Option<JobRecord>, StorageError> {
         self.write(|tx| {
-            let n = tx.execute(
-                "UPDATE jobs SET state = 'queued', failure = NULL, circuit_id = ?2, updated_at = ?3,
-                                 attempt = attempt + 1
-                 WHERE id = ?1 AND state != 'done' AND attempt = ?4",
-                params![id, circuit_id, to_i64(now), attempt],
-            )?;
-            if n == 0 {
+            let Some(current) = get_job(tx, id)? else {
+                return Ok(None);
+            };
+            if !super::restartable(&current, attempt, lease) {
                 return Ok(None);
             }
+            // A job that ended is live again: it takes a place in the queue.
+            if current.state.is_terminal() && admit(tx, &current.tenant, quota)?.is_some() {
+                return Ok(None);
+            }
+            tx.execute(
+                "UPDATE jobs SET state = 'queued', failure = NULL, circuit_id = ?2, updated_at = ?3,
+                                 attempt = attempt + 1, lease_owner = ?4, lease_until = ?5
+                 WHERE id = ?1",
+                params![
+                    id,
+                    circuit_id,
+                    to_i64(lease.now),
+                    lease.owner,
+                    to_i64(lease.until)
+                ],
+            )?;
             get_job(tx, id)
         })
     }
@@ -894,316 +911,79 @@ impl Store for SqliteStore {
             )?)
         })
     }
+
+    fn renew_leases(
+        &self,
+        owner: &str,
+        jobs: &[(String, u32)],
+        until: u64,
+    ) -> Result<(), StorageError> {
+        if jobs.is_empty() {
+            return Ok(());
+        }
+        self.write(|tx| {
+            let mut stmt = tx.prepare_cached(&format!(
+                "UPDATE jobs SET lease_until = ?1
+                 WHERE id = ?2 AND attempt = ?3 AND lease_owner = ?4 AND state IN {RUNNING_STATES}"
+            ))?;
+            for (id, attempt) in jobs {
+                stmt.execute(params![to_i64(until), id, attempt, owner])?;
+            }
+            Ok(())
+        })
+    }
+
+    fn interrupt_jobs_of(&self, owner: &str, now: u64) -> Result<usize, StorageError> {
+        self.write(|tx| {
+            Ok(tx.execute(
+                &format!(
+                    "UPDATE jobs SET state = 'failed', failure = ?1, updated_at = ?2
+                     WHERE state IN {RUNNING_STATES} AND lease_owner = ?3"
+                ),
+                params![INTERRUPTED, to_i64(now), owner],
+            )?)
+        })
+    }
+
+    fn interrupt_expired_jobs(&self, now: u64) -> Result<usize, StorageError> {
+        self.write(|tx| {
+            Ok(tx.execute(
+                &format!(
+                    "UPDATE jobs SET state = 'failed', failure = ?1, updated_at = ?2
+                     WHERE state IN {RUNNING_STATES} AND lease_until < ?2"
+                ),
+                params![INTERRUPTED, to_i64(now)],
+            )?)
+        })
+    }
+}
+
+/// The refusal that `quota` gives a new live job of `tenant`, if any (live jobs are counted in
+/// the database: a handful, found by the index on their state).
+fn admit(
+    conn: &Connection,
+    tenant: &str,
+    quota: &JobQuota,
+) -> Result<Option<Admitted>, StorageError> {
+    let (all, mine): (i64, i64) = conn.query_row(
+        &format!(
+            "SELECT COUNT(*), COALESCE(SUM(tenant = ?1), 0) FROM jobs WHERE state IN {RUNNING_STATES}"
+        ),
+        [tenant],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    Ok(if all as u64 >= quota.queue as u64 {
+        Some(Admitted::QueueFull)
+    } else if mine as u64 >= quota.per_tenant as u64 {
+        Some(Admitted::TenantQuota)
+    } else {
+        None
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn job(id: &str, fp: u8) -> JobRecord {
-        JobRecord {
-            id: id.into(),
-            fingerprint: [fp; 32],
-            state: JobState::Queued,
-            failure: None,
-            circuit_id: "claim-v1-n1-d4".into(),
-            epoch: u64::MAX,
-            tenant: "t".into(),
-            created_at: 1,
-            updated_at: 1,
-            attempt: 1,
-        }
-    }
-
-    const NO_QUOTA: RegistrationQuota<'static> = RegistrationQuota {
-        tenant: "t",
-        per_contributor: u64::MAX,
-        per_tenant: u64::MAX,
-    };
-
-    #[test]
-    fn contributions_are_keyed_by_the_pair() {
-        let dir = tempfile::tempdir().unwrap();
-        let s = SqliteStore::open(dir.path()).unwrap();
-        let (a, b, cm) = (Fr::from(1u64), Fr::from(2u64), Fr::from(3u64));
-        let q = &NO_QUOTA;
-        assert_eq!(s.register(&a, &cm, 2, q).unwrap(), Registered::Created(0));
-        assert_eq!(s.register(&b, &cm, 2, q).unwrap(), Registered::Created(1));
-        assert_eq!(s.register(&a, &cm, 2, q).unwrap(), Registered::Existing(0));
-        assert_eq!(s.register(&a, &b, 2, q).unwrap(), Registered::Full);
-        let got = s.contributions(&[1, 5]).unwrap();
-        assert_eq!(got.len(), 1);
-        assert_eq!(got[0].contributor_id, b);
-    }
-
-    #[test]
-    fn registrations_stay_within_the_contributor_and_tenant_quotas() {
-        let dir = tempfile::tempdir().unwrap();
-        let s = SqliteStore::open(dir.path()).unwrap();
-        let q = |tenant| RegistrationQuota {
-            tenant,
-            per_contributor: 2,
-            per_tenant: 3,
-        };
-        let (a, b) = (Fr::from(1u64), Fr::from(2u64));
-        let cm = |i: u64| Fr::from(100 + i);
-        assert_eq!(
-            s.register(&a, &cm(0), 16, &q("x")).unwrap(),
-            Registered::Created(0)
-        );
-        assert_eq!(
-            s.register(&a, &cm(1), 16, &q("x")).unwrap(),
-            Registered::Created(1)
-        );
-        assert_eq!(
-            s.register(&a, &cm(2), 16, &q("x")).unwrap(),
-            Registered::Quota(QuotaLimit::Contributor(2))
-        );
-        // An existing pair is answered whatever the quota.
-        assert_eq!(
-            s.register(&a, &cm(1), 16, &q("x")).unwrap(),
-            Registered::Existing(1)
-        );
-        assert_eq!(
-            s.register(&b, &cm(3), 16, &q("x")).unwrap(),
-            Registered::Created(2)
-        );
-        assert_eq!(
-            s.register(&b, &cm(4), 16, &q("x")).unwrap(),
-            Registered::Quota(QuotaLimit::Tenant(3))
-        );
-        // Another tenant has its own quota; the refused registrations took no leaf.
-        assert_eq!(
-            s.register(&b, &cm(4), 16, &q("y")).unwrap(),
-            Registered::Created(3)
-        );
-    }
-
-    #[test]
-    fn snapshots_are_immutable_and_u64_round_trips() {
-        let dir = tempfile::tempdir().unwrap();
-        let s = SqliteStore::open(dir.path()).unwrap();
-        let snap = SnapshotRecord {
-            epoch: u64::MAX,
-            depth: 4,
-            root: Fr::from(9u64),
-            total_weight: u64::MAX,
-            revenue: 7,
-            leaf_count: 1,
-        };
-        let leaves = vec![SnapshotLeaf {
-            leaf_index: 0,
-            contributor_id: Fr::from(1u64),
-            commitment: Fr::from(2u64),
-            weight: u64::MAX,
-        }];
-        assert_eq!(
-            s.publish_snapshot("t", &snap, &leaves, &[]).unwrap(),
-            Published::Created
-        );
-        assert_eq!(
-            s.publish_snapshot("t", &snap, &leaves, &[]).unwrap(),
-            Published::Identical
-        );
-        let other = SnapshotRecord {
-            revenue: 8,
-            ..snap.clone()
-        };
-        assert_eq!(
-            s.publish_snapshot("t", &other, &leaves, &[]).unwrap(),
-            Published::Conflict
-        );
-        assert_eq!(s.snapshot(None).unwrap().unwrap(), snap);
-        assert_eq!(s.snapshot_leaves(u64::MAX).unwrap(), leaves);
-    }
-
-    #[test]
-    fn jobs_are_idempotent_move_forward_and_survive_reopen() {
-        let dir = tempfile::tempdir().unwrap();
-        {
-            let s = SqliteStore::open(dir.path()).unwrap();
-            assert_eq!(s.insert_job(&job("a", 1)).unwrap().id, "a");
-            assert_eq!(s.insert_job(&job("b", 1)).unwrap().id, "a");
-            s.insert_job(&job("c", 2)).unwrap();
-            s.finish_job("c", 1, "{}", 2).unwrap().unwrap();
-            // A terminal job does not move.
-            assert!(
-                s.advance_job("c", Some(1), JobState::Proving, None, 3)
-                    .unwrap()
-                    .is_none()
-            );
-            assert!(s.finish_job("c", 1, "{}", 3).unwrap().is_none());
-            s.advance_job("a", Some(1), JobState::Proving, None, 2)
-                .unwrap()
-                .unwrap();
-        }
-        let s = SqliteStore::open(dir.path()).unwrap();
-        assert_eq!(s.interrupt_running_jobs(5).unwrap(), 1);
-        let a = s.job("a").unwrap().unwrap();
-        assert_eq!(
-            (a.state, a.failure.as_deref()),
-            (JobState::Failed, Some(INTERRUPTED))
-        );
-        assert_eq!(s.bundle("c").unwrap().as_deref(), Some("{}"));
-        let restarted = s.restart_job("a", 1, "claim-v1-n2-d4", 6).unwrap().unwrap();
-        assert_eq!((restarted.state, restarted.attempt), (JobState::Queued, 2));
-        // A done job never restarts; a stale attempt does not restart a job twice.
-        assert!(s.restart_job("c", 1, "x", 6).unwrap().is_none());
-        assert!(s.restart_job("a", 1, "x", 6).unwrap().is_none());
-        assert_eq!(s.job_by_fingerprint(&[1; 32]).unwrap().unwrap().attempt, 2);
-    }
-
-    #[test]
-    fn every_write_of_a_job_task_is_fenced_by_its_attempt() {
-        let dir = tempfile::tempdir().unwrap();
-        let s = SqliteStore::open(dir.path()).unwrap();
-        s.insert_job(&job("a", 1)).unwrap();
-        // Cancelled, then resubmitted: attempt 2 runs; attempt 1's task lives on.
-        s.advance_job("a", None, JobState::Cancelled, Some("cancelled"), 2)
-            .unwrap()
-            .unwrap();
-        s.restart_job("a", 1, "claim-v1-n1-d4", 3).unwrap().unwrap();
-        assert!(
-            s.advance_job("a", Some(1), JobState::Proving, None, 4)
-                .unwrap()
-                .is_none()
-        );
-        assert!(
-            s.advance_job("a", Some(1), JobState::Failed, Some("x"), 4)
-                .unwrap()
-                .is_none()
-        );
-        assert!(s.finish_job("a", 1, "{\"old\":1}", 4).unwrap().is_none());
-        assert!(s.bundle("a").unwrap().is_none());
-        // Attempt 2 writes.
-        s.advance_job("a", Some(2), JobState::Proving, None, 5)
-            .unwrap()
-            .unwrap();
-        let done = s.finish_job("a", 2, "{}", 6).unwrap().unwrap();
-        assert_eq!((done.state, done.attempt), (JobState::Done, 2));
-        assert_eq!(s.bundle("a").unwrap().as_deref(), Some("{}"));
-    }
-
-    #[test]
-    fn a_batch_registers_all_its_pairs_or_none() {
-        let dir = tempfile::tempdir().unwrap();
-        let s = SqliteStore::open(dir.path()).unwrap();
-        let q = RegistrationQuota {
-            tenant: "x",
-            per_contributor: 3,
-            per_tenant: u64::MAX,
-        };
-        let (a, b) = (Fr::from(1u64), Fr::from(2u64));
-        let cm = |i: u64| Fr::from(100 + i);
-        assert_eq!(
-            s.register_batch(&[(a, cm(0)), (b, cm(0)), (a, cm(0))], 16, &q)
-                .unwrap(),
-            vec![
-                Registered::Created(0),
-                Registered::Created(1),
-                Registered::Existing(0)
-            ]
-        );
-        // The fourth of a's contributions is over its quota: the batch stops there and the
-        // two before it are not written either.
-        let over = [(a, cm(1)), (b, cm(1)), (a, cm(2)), (a, cm(3))];
-        assert_eq!(
-            s.register_batch(&over, 16, &q).unwrap(),
-            vec![
-                Registered::Created(2),
-                Registered::Created(3),
-                Registered::Created(4),
-                Registered::Quota(QuotaLimit::Contributor(3))
-            ]
-        );
-        assert_eq!(s.contributions(&[2, 3, 4]).unwrap(), vec![]);
-        // Without the refused pair the same batch takes the same leaves, and a full tree
-        // refuses the pair that does not fit.
-        assert_eq!(
-            s.register_batch(&over[..3], 16, &q).unwrap(),
-            vec![
-                Registered::Created(2),
-                Registered::Created(3),
-                Registered::Created(4)
-            ]
-        );
-        assert_eq!(
-            s.register_batch(&[(Fr::from(3u64), cm(7)), (Fr::from(3u64), cm(8))], 6, &q)
-                .unwrap(),
-            vec![Registered::Created(5), Registered::Full]
-        );
-        assert_eq!(s.contributions(&[5]).unwrap(), vec![]);
-    }
-
-    #[test]
-    fn with_a_log_each_new_leaf_and_snapshot_commits_with_its_entry() {
-        let dir = tempfile::tempdir().unwrap();
-        let signer = credence_verifier::log::LogSigner::from_seed("t/log", &[3; 32]).unwrap();
-        let s = SqliteStore::open(dir.path()).unwrap();
-        let log = Arc::new(LogStore::open(&dir.path().join(DB_FILE), signer).unwrap());
-        let s = s.with_log(log.clone());
-        let (a, cm) = (Fr::from(1u64), Fr::from(9u64));
-        let q = RegistrationQuota {
-            tenant: "hospital-a",
-            per_contributor: 1,
-            per_tenant: u64::MAX,
-        };
-        assert_eq!(s.register(&a, &cm, 16, &q).unwrap(), Registered::Created(0));
-        // Existing and refused registrations log nothing.
-        assert_eq!(
-            s.register(&a, &cm, 16, &q).unwrap(),
-            Registered::Existing(0)
-        );
-        assert_eq!(
-            s.register(&a, &Fr::from(10u64), 16, &q).unwrap(),
-            Registered::Quota(QuotaLimit::Contributor(1))
-        );
-        assert_eq!(log.size().unwrap(), 1);
-        let snap = SnapshotRecord {
-            epoch: 7,
-            depth: 4,
-            root: Fr::from(5u64),
-            total_weight: 3,
-            revenue: 10,
-            leaf_count: 1,
-        };
-        let leaves = [SnapshotLeaf {
-            leaf_index: 0,
-            contributor_id: a,
-            commitment: cm,
-            weight: 3,
-        }];
-        assert_eq!(
-            s.publish_snapshot("operator", &snap, &leaves, &[]).unwrap(),
-            Published::Created
-        );
-        assert_eq!(
-            s.publish_snapshot("operator", &snap, &leaves, &[]).unwrap(),
-            Published::Identical
-        );
-        let entries = log.entries(0..log.size().unwrap()).unwrap();
-        let events: Vec<_> = entries
-            .iter()
-            .map(|b| LogEntry::from_bytes(b).unwrap())
-            .collect();
-        assert!(
-            matches!(
-                events[..],
-                [
-                    LogEntry {
-                        event: credence_verifier::log::LogEvent::Registration { leaf_index: 0, .. },
-                        ..
-                    },
-                    LogEntry {
-                        event: credence_verifier::log::LogEvent::Snapshot { epoch: 7, .. },
-                        ..
-                    }
-                ]
-            ),
-            "{events:?}"
-        );
-        assert_eq!(events[0].tenant, "hospital-a");
-    }
 
     #[test]
     fn schema_versions_migrate_and_newer_ones_are_refused() {
