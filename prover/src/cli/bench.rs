@@ -54,6 +54,25 @@ pub struct BenchArgs {
     /// With `--datanet`: registrations per call (1: Register; up to 4096: RegisterBatch).
     #[arg(long, default_value_t = 256, requires = "datanet")]
     pub batch: usize,
+    /// Measure claim jobs per minute on 1, 2, ... up to this many replicas sharing the
+    /// PostgreSQL `--database` (replicas that wait `--latency-ms` instead of proving long, so
+    /// the queue is measured, not the CPU).
+    #[arg(long, value_name = "R")]
+    pub replicas: Option<usize>,
+    /// With `--replicas`: claim jobs per run.
+    #[arg(long, default_value_t = 24, requires = "replicas")]
+    pub jobs: usize,
+    /// With `--replicas`: how long each replica's proving stage lasts.
+    #[arg(long, default_value_t = 1000, requires = "replicas")]
+    pub latency_ms: u64,
+    /// With `--replicas`: proofs each replica runs at once.
+    #[arg(long, default_value_t = 2, requires = "replicas")]
+    pub concurrency: usize,
+    /// The PostgreSQL database of `--datanet` (instead of SQLite) and `--replicas`: a schema
+    /// of its own is made in it for each run and dropped afterwards. Also read from
+    /// `CREDENCE_DATABASE`.
+    #[arg(long, value_name = "URL")]
+    pub database: Option<String>,
     /// Seconds the gRPC verification measurement runs.
     #[arg(long, default_value_t = 5.0)]
     pub grpc_seconds: f64,
@@ -68,12 +87,31 @@ fn parse_qap(s: &str) -> Result<Qap, String> {
 }
 
 pub(crate) async fn command(a: BenchArgs) -> Result<()> {
+    let database = super::serve::database_url(a.database.clone());
+    if let Some(replicas) = a.replicas {
+        let report = super::replica_bench::run(super::replica_bench::ReplicaOptions {
+            replicas,
+            jobs: a.jobs,
+            latency_ms: a.latency_ms,
+            concurrency: a.concurrency,
+            database: database.context("--replicas needs --database (or CREDENCE_DATABASE)")?,
+            scratch: std::env::temp_dir(),
+        })
+        .await?;
+        if a.json {
+            println!("{}", serde_json::to_string(&report)?);
+        } else {
+            print!("{}", super::replica_bench::table(&report));
+        }
+        return Ok(());
+    }
     if let Some(contributions) = a.datanet {
         let report = super::datanet_bench::run(super::datanet_bench::DatanetOptions {
             contributions,
             clients: a.clients.unwrap_or(16),
             batch: a.batch,
             scratch: std::env::temp_dir(),
+            database,
         })
         .await?;
         if a.json {

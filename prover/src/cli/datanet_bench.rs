@@ -36,6 +36,9 @@ pub struct DatanetOptions {
     pub batch: usize,
     /// Where the server's data directory and configuration go.
     pub scratch: std::path::PathBuf,
+    /// A PostgreSQL database to measure instead of SQLite (a schema of its own is made in it
+    /// for the run, and dropped afterwards).
+    pub database: Option<String>,
 }
 
 /// One block of registrations.
@@ -113,6 +116,20 @@ pub async fn run(o: DatanetOptions) -> Result<DatanetReport> {
     config.limits.request_timeout_secs = 900;
     config.limits.registrations_per_contributor = u64::MAX;
     config.limits.registrations_per_tenant = u64::MAX;
+    // The postgres client blocks: off the async threads.
+    let schema = match o.database.clone() {
+        Some(url) => Some(
+            tokio::task::spawn_blocking(move || {
+                crate::store::postgres::ScratchSchema::create(&url, "credence_bench")
+            })
+            .await?
+            .context("a schema for the run")?,
+        ),
+        None => None,
+    };
+    config.database = schema
+        .as_ref()
+        .map(|s| crate::config::DatabaseUrl(s.url().to_owned()));
     let config_path = scratch.join("bench.toml");
     super::files::write_private(&config_path, toml::to_string(&config)?.as_bytes())?;
     let spec = ServerSpec {
@@ -234,11 +251,27 @@ pub async fn run(o: DatanetOptions) -> Result<DatanetReport> {
         .terminate(std::time::Duration::from_secs(60))
         .await
         .context("stopping the server")?;
-    let log_checkpoints = count_checkpoints(&config.data_dir)?;
+    let log_checkpoints = match schema {
+        Some(schema) => {
+            tokio::task::spawn_blocking(move || -> Result<u64> {
+                let n: i64 = crate::store::PgStore::log_connection(schema.url())?
+                    .query_one("SELECT COUNT(*) FROM log_checkpoints", &[])?
+                    .get(0);
+                Ok(n as u64)
+            })
+            .await??
+        }
+        None => count_checkpoints(&config.data_dir)?,
+    };
     let _ = std::fs::remove_dir_all(&scratch);
     let rate = |b: Option<&BlockReport>| b.map_or(f64::NAN, |b| b.per_second);
     Ok(DatanetReport {
-        backend: "sqlite".into(),
+        backend: if o.database.is_some() {
+            "postgresql"
+        } else {
+            "sqlite"
+        }
+        .into(),
         clients: o.clients,
         batch: o.batch,
         last_over_first: rate(blocks.last()) / rate(blocks.first()),

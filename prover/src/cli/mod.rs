@@ -42,6 +42,7 @@ pub mod load_test;
 pub mod log;
 pub mod progress;
 pub mod register;
+pub mod replica_bench;
 pub mod serve;
 pub mod setup;
 pub mod snapshot;

@@ -63,6 +63,18 @@ pub(crate) trait LogTx {
     fn marked_index(&mut self, key: &str) -> Result<Option<u64>, StoreError>;
     /// Inserts one entry.
     fn insert_entry(&mut self, idx: u64, bytes: &[u8], hash: &Hash) -> Result<(), StoreError>;
+    /// Inserts entries at `start`, `start + 1`, ... (one statement where the database allows:
+    /// a batch of a thousand registrations is a thousand entries).
+    fn insert_entries(
+        &mut self,
+        start: u64,
+        entries: &[(Vec<u8>, Hash)],
+    ) -> Result<(), StoreError> {
+        for (i, (bytes, hash)) in entries.iter().enumerate() {
+            self.insert_entry(start + i as u64, bytes, hash)?;
+        }
+        Ok(())
+    }
     /// Inserts (or replaces) the checkpoint at `size`.
     fn insert_checkpoint(&mut self, size: u64, note: &str) -> Result<(), StoreError>;
     /// Records `idx` under a marker key.

@@ -167,6 +167,24 @@ impl LogTx for PgTx<'_> {
         Ok(())
     }
 
+    fn insert_entries(
+        &mut self,
+        start: u64,
+        entries: &[(Vec<u8>, Hash)],
+    ) -> Result<(), StoreError> {
+        let idx = (0..entries.len() as u64)
+            .map(|i| to_i64(start + i))
+            .collect::<Result<Vec<i64>, _>>()?;
+        let bytes: Vec<&[u8]> = entries.iter().map(|(b, _)| b.as_slice()).collect();
+        let hashes: Vec<&[u8]> = entries.iter().map(|(_, h)| h.as_slice()).collect();
+        self.tx.execute(
+            "INSERT INTO log_entries (idx, bytes, leaf_hash)
+             SELECT * FROM UNNEST($1::bigint[], $2::bytea[], $3::bytea[])",
+            &[&idx, &bytes, &hashes],
+        )?;
+        Ok(())
+    }
+
     fn insert_checkpoint(&mut self, size: u64, note: &str) -> Result<(), StoreError> {
         self.tx.execute(
             "INSERT INTO log_checkpoints (size, note) VALUES ($1, $2)

@@ -744,9 +744,12 @@ impl Inner {
                 return Ok(None);
             }
             let start = tree.size();
-            for bytes in encoded {
-                let hash = leaf_hash(bytes);
-                tx.insert_entry(tree.size(), bytes, &hash)?;
+            let hashed: Vec<(Vec<u8>, Hash)> = encoded
+                .iter()
+                .map(|bytes| (bytes.clone(), leaf_hash(bytes)))
+                .collect();
+            tx.insert_entries(start, &hashed)?;
+            for (_, hash) in hashed {
                 tree.push(hash);
             }
             if let Some(key) = marker {
@@ -805,11 +808,18 @@ fn apply_change(tx: &mut dyn LogTx, tree: &mut Tree, change: Change) -> Result<(
             Err(ChangeError::Postgres(e)) => return Err(failed(&e)),
             Err(ChangeError::Other(e)) => return Err(CommitError::Failed(e)),
         };
-        for entry in &entries {
-            let bytes = entry.to_bytes().map_err(|e| failed(&e))?;
-            let hash = leaf_hash(&bytes);
-            tx.insert_entry(tree.size(), &bytes, &hash)
-                .map_err(|e| failed(&e))?;
+        let encoded = entries
+            .iter()
+            .map(|entry| {
+                let bytes = entry.to_bytes()?;
+                let hash = leaf_hash(&bytes);
+                Ok((bytes, hash))
+            })
+            .collect::<Result<Vec<_>, credence_verifier::log::EntryError>>()
+            .map_err(|e| failed(&e))?;
+        tx.insert_entries(tree.size(), &encoded)
+            .map_err(|e| failed(&e))?;
+        for (_, hash) in encoded {
             tree.push(hash);
         }
         Ok(())

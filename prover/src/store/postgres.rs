@@ -514,10 +514,13 @@ fn register_in(
     let cms: Vec<&str> = pairs.iter().map(|(_, cm)| cm.as_str()).collect();
     let mut known: HashMap<(String, String), u64> = HashMap::new();
     for r in tx.query(
-        "SELECT c.contributor_id, c.commitment, c.leaf_index
-         FROM contributions c
-         JOIN UNNEST($1::text[], $2::text[]) AS p (id, cm)
-           ON c.contributor_id = p.id AND c.commitment = p.cm",
+        // One index lookup per pair, whatever the planner thinks of the table's size (a join
+        // it planned as a scan of every contribution made registrations slow down as the
+        // datanet grew): LIMIT keeps the lateral subquery from being flattened into a join.
+        "SELECT p.id, p.cm, c.leaf_index
+         FROM UNNEST($1::text[], $2::text[]) AS p (id, cm)
+         JOIN LATERAL (SELECT leaf_index FROM contributions
+                       WHERE contributor_id = p.id AND commitment = p.cm LIMIT 1) c ON TRUE",
         &[&ids, &cms],
     )? {
         known.insert((r.try_get(0)?, r.try_get(1)?), to_u64(r.try_get(2)?));
@@ -725,9 +728,11 @@ impl Store for PgStore {
     fn contributions(&self, leaf_indices: &[u64]) -> Result<Vec<ContributionRecord>, StorageError> {
         let idx: Vec<i64> = leaf_indices.iter().map(|&i| to_i64(i)).collect();
         let rows = self.conn()?.query(
-            "SELECT c.leaf_index, c.contributor_id, c.commitment
+            "SELECT w.i, c.contributor_id, c.commitment
              FROM UNNEST($1::bigint[]) WITH ORDINALITY AS w (i, o)
-             JOIN contributions c ON c.leaf_index = w.i ORDER BY w.o",
+             JOIN LATERAL (SELECT contributor_id, commitment FROM contributions
+                           WHERE leaf_index = w.i LIMIT 1) c ON TRUE
+             ORDER BY w.o",
             &[&idx],
         )?;
         rows.iter()
@@ -1132,8 +1137,12 @@ impl ScratchSchema {
 
 impl Drop for ScratchSchema {
     fn drop(&mut self) {
-        if let Err(e) = drop_schema(&self.base, &self.name) {
-            eprintln!("could not drop schema {}: {e}", self.name);
+        // On a thread of its own: the postgres client blocks, and this may be dropped on an
+        // async thread (an early return of a benchmark).
+        let (base, name) = (self.base.clone(), self.name.clone());
+        let dropped = std::thread::spawn(move || drop_schema(&base, &name)).join();
+        if !matches!(dropped, Ok(Ok(()))) {
+            eprintln!("could not drop schema {}", self.name);
         }
     }
 }
