@@ -533,9 +533,11 @@ fn register_in(
         .chain(["tenant"])
         .collect();
     for r in tx.query(
-        "SELECT r.scope, r.key, r.n FROM registration_counts r
-         JOIN (SELECT DISTINCT * FROM UNNEST($1::text[], $2::text[])) AS k (scope, key)
-           ON r.scope = k.scope AND r.key = k.key",
+        // As above: one index lookup per distinct key.
+        "SELECT k.scope, k.key, r.n
+         FROM (SELECT DISTINCT * FROM UNNEST($1::text[], $2::text[])) AS k (scope, key)
+         JOIN LATERAL (SELECT n FROM registration_counts
+                       WHERE scope = k.scope AND key = k.key LIMIT 1) r ON TRUE",
         &[&scopes, &keys],
     )? {
         held.insert((r.try_get(0)?, r.try_get(1)?), to_u64(r.try_get(2)?));
@@ -727,14 +729,21 @@ impl Store for PgStore {
 
     fn contributions(&self, leaf_indices: &[u64]) -> Result<Vec<ContributionRecord>, StorageError> {
         let idx: Vec<i64> = leaf_indices.iter().map(|&i| to_i64(i)).collect();
-        let rows = self.conn()?.query(
+        // A few leaves: one index lookup each. A snapshot's worth: one join, which the planner
+        // may run as a scan (the right plan when most of the table is asked for).
+        let sql = if idx.len() <= 4096 {
             "SELECT w.i, c.contributor_id, c.commitment
              FROM UNNEST($1::bigint[]) WITH ORDINALITY AS w (i, o)
              JOIN LATERAL (SELECT contributor_id, commitment FROM contributions
                            WHERE leaf_index = w.i LIMIT 1) c ON TRUE
-             ORDER BY w.o",
-            &[&idx],
-        )?;
+             ORDER BY w.o"
+        } else {
+            "SELECT w.i, c.contributor_id, c.commitment
+             FROM UNNEST($1::bigint[]) WITH ORDINALITY AS w (i, o)
+             JOIN contributions c ON c.leaf_index = w.i
+             ORDER BY w.o"
+        };
+        let rows = self.conn()?.query(sql, &[&idx])?;
         rows.iter()
             .map(|r| {
                 let id: String = r.try_get(1)?;

@@ -712,3 +712,24 @@ fn two_replicas_registering_at_once_leave_no_gap_no_duplicate_and_one_log() {
     }
     assert_eq!(log_a.fsck().unwrap().entries, n);
 }
+
+#[test]
+fn a_replica_with_another_setting_than_the_first_is_refused() {
+    let Some(schema) = ScratchSchema::for_test("store_test") else {
+        return;
+    };
+    let first = PgStore::open(schema.url(), 1).unwrap();
+    first
+        .bind_meta("idempotency_key_check", "aaaa", "differs")
+        .unwrap();
+    let second = PgStore::open(schema.url(), 1).unwrap();
+    // The same setting again is fine; another is refused with the message given.
+    second
+        .bind_meta("idempotency_key_check", "aaaa", "differs")
+        .unwrap();
+    let err = second
+        .bind_meta("idempotency_key_check", "bbbb", "idempotency.key differs")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("idempotency.key differs"), "{err}");
+}
