@@ -20,8 +20,12 @@
 //! - a bundle is stored only for a proof that verified under the shape's trusted key, and only
 //!   after the audit sink recorded it;
 //! - a job interrupted by a shutdown writes nothing more: the server marks it failed
-//!   "interrupted, resubmit" when the drain deadline passes (or the next start does, after a
-//!   crash: [`Store::interrupt_running_jobs`]); a resubmission starts it again;
+//!   "interrupted, resubmit" when the drain deadline passes (or, after a crash, the next start
+//!   on SQLite, [`Store::interrupt_running_jobs`], or on PostgreSQL any replica once the job's
+//!   lease has expired, [`Store::interrupt_expired_jobs`]); a resubmission starts it again;
+//! - a job is leased to this process while its task runs ([`Jobs::keep_leases`] renews it), and
+//!   no other replica restarts it before the lease has expired: only this process holds its
+//!   secret;
 //! - every job task holds a [`QueueSlot`] from [`Admission`] for its whole life, so the jobs
 //!   queued or running never exceed the configured queue and per-tenant quota, and a job that
 //!   was admitted is never dropped for lack of room;
