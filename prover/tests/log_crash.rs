@@ -6,6 +6,9 @@
 //! database are exactly the logged registrations: a leaf and its entry commit together.
 //! Eight writers keep the log's batches full, so the kills land in batched appends.
 //!
+//! Twice: with the state and log in SQLite (`credence.db`), and in PostgreSQL (a schema of its
+//! own; the PostgreSQL half skips when no server answers, except under `CI`).
+//!
 //! (This lives in the prover crate because only here does Cargo hand a test the `credence`
 //! binary, `CARGO_BIN_EXE_credence`.)
 
@@ -18,7 +21,9 @@ use std::time::{Duration, Instant};
 
 use ark_bn254::Fr;
 use credence_proto::v1 as pb;
-use credence_server::log::{LOG_DB_FILE, LogStore, export_db};
+use credence_server::log::{LOG_DB_FILE, LogStore, export_db, export_postgres};
+use credence_server::store::PgStore;
+use credence_server::store::postgres::ScratchSchema;
 use credence_verifier::encoding::fr_to_decimal;
 use credence_verifier::log::remote::audit_server;
 use credence_verifier::log::{LogEvent, LogExport, LogVerifier};
@@ -38,12 +43,18 @@ impl Server {
     /// Starts `credence serve` on a fresh loopback port and waits until it accepts calls.
     /// Depth 12: the datanet's depth follows the shape, and the writers register a few hundred
     /// leaves (a depth-4 tree holds 16).
-    async fn start(dir: &Path) -> Server {
+    async fn start(dir: &Path, database: Option<&str>) -> Server {
         let port = free_port();
-        let child = Command::new(BIN)
+        let mut command = Command::new(BIN);
+        command
             .args(["serve", "--data-dir"])
             .arg(dir)
             .args(["--listen", &format!("127.0.0.1:{port}"), "--shape", "1,12"])
+            .env_remove("CREDENCE_DATABASE");
+        if let Some(url) = database {
+            command.args(["--database", url]);
+        }
+        let child = command
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -129,10 +140,88 @@ async fn hammer(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killing_the_server_mid_append_leaves_an_auditable_log() {
+    kill_mid_append(None).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killing_a_server_on_postgres_mid_append_leaves_an_auditable_log() {
+    // The postgres client blocks: off the async threads.
+    let schema = tokio::task::spawn_blocking(|| ScratchSchema::for_test("log_crash"))
+        .await
+        .unwrap();
+    if let Some(schema) = schema {
+        kill_mid_append(Some(schema.url())).await;
+    }
+}
+
+/// The log as the killed server left it, checked entry by entry and checkpoint by checkpoint.
+async fn fsck(dir: &Path, database: Option<&str>) -> u64 {
+    let (dir, database) = (dir.to_owned(), database.map(str::to_owned));
+    tokio::task::spawn_blocking(move || {
+        let store = match database {
+            None => LogStore::open_data_dir(&dir, None).unwrap(),
+            Some(url) => LogStore::open_postgres(
+                PgStore::log_connection(&url).unwrap(),
+                credence_server::log::load_or_create_signer(&dir, None).unwrap(),
+            )
+            .unwrap(),
+        };
+        store.fsck().unwrap().entries
+    })
+    .await
+    .unwrap()
+}
+
+/// The leaves the database holds.
+async fn registered(dir: &Path, database: Option<&str>) -> BTreeSet<u64> {
+    let (dir, database) = (dir.to_owned(), database.map(str::to_owned));
+    tokio::task::spawn_blocking(move || match database {
+        None => {
+            let conn = rusqlite::Connection::open_with_flags(
+                dir.join(LOG_DB_FILE),
+                rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+            )
+            .unwrap();
+            let mut stmt = conn
+                .prepare("SELECT leaf_index FROM contributions")
+                .unwrap();
+            stmt.query_map([], |r| r.get::<_, i64>(0))
+                .unwrap()
+                .map(|i| i.unwrap() as u64)
+                .collect()
+        }
+        Some(url) => PgStore::log_connection(&url)
+            .unwrap()
+            .query("SELECT leaf_index FROM contributions", &[])
+            .unwrap()
+            .iter()
+            .map(|r| r.get::<_, i64>(0) as u64)
+            .collect(),
+    })
+    .await
+    .unwrap()
+}
+
+/// The whole log as an export file.
+async fn export(dir: &Path, database: Option<&str>) -> LogExport {
+    let (dir, database) = (dir.to_owned(), database.map(str::to_owned));
+    tokio::task::spawn_blocking(move || {
+        let out = dir.join("export.json");
+        match database {
+            None => export_db(&dir.join(LOG_DB_FILE), &out).unwrap(),
+            Some(url) => export_postgres(PgStore::log_connection(&url).unwrap(), &out).unwrap(),
+        };
+        LogExport::from_json(&std::fs::read(&out).unwrap()).unwrap()
+    })
+    .await
+    .unwrap()
+}
+
+async fn kill_mid_append(database: Option<&str>) {
     let dir = tempfile::tempdir().unwrap();
     let acked = Arc::new(Mutex::new(BTreeSet::new()));
     for round in 0..3u64 {
-        let server = Server::start(dir.path()).await;
+        let server = Server::start(dir.path(), database).await;
         let stop = Arc::new(AtomicBool::new(false));
         let before = acked.lock().await.len();
         let writers = tokio::spawn(hammer(
@@ -155,14 +244,12 @@ async fn killing_the_server_mid_append_leaves_an_auditable_log() {
 
         // The log on disk, as the killed process left it: no torn entry, every checkpoint good
         // (opened under its own name: the server gave the new log one of its own).
-        let store = LogStore::open_data_dir(dir.path(), None).unwrap();
-        let fsck = store.fsck().unwrap();
-        assert!(fsck.entries >= acked.lock().await.len() as u64);
-        drop(store);
+        let entries = fsck(dir.path(), database).await;
+        assert!(entries >= acked.lock().await.len() as u64);
     }
 
     // A restarted server serves a log that audits, over gRPC and as an export.
-    let server = Server::start(dir.path()).await;
+    let server = Server::start(dir.path(), database).await;
     let verifier =
         LogVerifier::parse(&std::fs::read_to_string(dir.path().join("log.pub")).unwrap()).unwrap();
     let url = server.url.clone();
@@ -197,28 +284,13 @@ async fn killing_the_server_mid_append_leaves_an_auditable_log() {
 
     // State and log commit together: the contributions the database holds are exactly the
     // logged ones (a kill between two separate commits would leave a leaf that no entry logs).
-    let registered: BTreeSet<u64> = {
-        let conn = rusqlite::Connection::open_with_flags(
-            dir.path().join(LOG_DB_FILE),
-            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
-        )
-        .unwrap();
-        let mut stmt = conn
-            .prepare("SELECT leaf_index FROM contributions")
-            .unwrap();
-        stmt.query_map([], |r| r.get::<_, i64>(0))
-            .unwrap()
-            .map(|i| i.unwrap() as u64)
-            .collect()
-    };
+    let registered = registered(dir.path(), database).await;
     assert_eq!(
         registered, logged,
         "registered leaves and logged registrations differ"
     );
 
-    let out = dir.path().join("export.json");
-    export_db(&dir.path().join(LOG_DB_FILE), &out).unwrap();
-    let export = LogExport::from_json(&std::fs::read(&out).unwrap()).unwrap();
+    let export = export(dir.path(), database).await;
     let report = export.audit(&verifier, None, |_, _, _| Ok(())).unwrap();
     assert!(report.is_ok(), "{:?}", report.problem);
     // Every entry is a registration, or one of the keys the server introduced once.
