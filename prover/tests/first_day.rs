@@ -3,33 +3,10 @@
 
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
 
 mod common;
-use common::free_port;
-
-const BIN: &str = env!("CARGO_BIN_EXE_credence");
-
-fn credence<S: AsRef<std::ffi::OsStr> + std::fmt::Debug>(dir: &Path, args: &[S]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .current_dir(dir)
-        .env_remove("CREDENCE_TOKEN")
-        .env("RUST_LOG", "warn")
-        .output()
-        .expect("credence runs")
-}
-
-fn ok<S: AsRef<std::ffi::OsStr> + std::fmt::Debug>(dir: &Path, args: &[S]) -> String {
-    let o = credence(dir, args);
-    assert!(
-        o.status.success(),
-        "credence {args:?}: {}\n{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8(o.stdout).unwrap()
-}
+use common::{BIN, credence, free_port, ok};
 
 /// The command fails with exit 2, and its error output, for the checks.
 fn fails<S: AsRef<std::ffi::OsStr> + std::fmt::Debug>(dir: &Path, args: &[S]) -> String {

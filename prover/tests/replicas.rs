@@ -15,7 +15,7 @@
 
 use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use credence_proto::v1 as pb;
@@ -23,9 +23,7 @@ use credence_server::store::postgres::ScratchSchema;
 use credence_verifier::log::{LogEntry, LogEvent, LogExport};
 
 mod common;
-use common::free_port;
-
-const BIN: &str = env!("CARGO_BIN_EXE_credence");
+use common::{BIN, free_port, ok};
 
 /// A job is its replica's for this long without a renewal.
 const LEASE_SECS: u64 = 2;
@@ -89,27 +87,6 @@ impl Drop for Replica {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-fn credence(dir: &Path, args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .current_dir(dir)
-        .env_remove("CREDENCE_TOKEN")
-        .env_remove("CREDENCE_DATABASE")
-        .output()
-        .expect("credence runs")
-}
-
-fn ok(dir: &Path, args: &[&str]) -> String {
-    let o = credence(dir, args);
-    assert!(
-        o.status.success(),
-        "credence {args:?}: {}\n{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8(o.stdout).unwrap()
 }
 
 /// `credence claim` of the leaves in `range` on `server`, as a child process.

@@ -384,28 +384,139 @@ pub fn restartable(job: &JobRecord, attempt: u32, lease: &Lease<'_>) -> bool {
             || job.lease_until < lease.now)
 }
 
-/// The log entries of a registration batch's new leaves.
-pub(crate) fn registration_entries(
-    outcomes: &[Registered],
-    pairs: &[(Fr, Fr)],
-    tenant: &str,
-    now: u64,
-) -> Vec<credence_verifier::log::LogEntry> {
-    let mut entries = Vec::new();
-    for (r, (id, cm)) in outcomes.iter().zip(pairs) {
-        if let Registered::Created(leaf_index) = *r {
-            entries.extend(crate::log::entries_of(
-                &crate::log::hook::AuditEvent::Registration {
-                    tenant,
-                    leaf_index,
-                    contributor_id: id,
-                    commitment: cm,
-                },
-                now,
-            ));
+/// A registration batch as the change that commits it owns it: the pairs, their stored
+/// spelling (canonical decimal) and the quota.
+pub(crate) struct RegistrationBatch {
+    pairs: Vec<(Fr, Fr)>,
+    /// `(contributor_id, commitment)` as stored.
+    pub(crate) stored: Vec<(String, String)>,
+    /// The registering tenant.
+    pub(crate) tenant: String,
+    /// Contributions one contributor id may hold.
+    pub(crate) per_contributor: u64,
+    /// Contributions one tenant may hold.
+    pub(crate) per_tenant: u64,
+}
+
+impl RegistrationBatch {
+    pub(crate) fn new(pairs: &[(Fr, Fr)], quota: &RegistrationQuota<'_>) -> Self {
+        RegistrationBatch {
+            pairs: pairs.to_vec(),
+            stored: pairs
+                .iter()
+                .map(|(id, cm)| {
+                    (
+                        credence_verifier::encoding::fr_to_decimal(id),
+                        credence_verifier::encoding::fr_to_decimal(cm),
+                    )
+                })
+                .collect(),
+            tenant: quota.tenant.to_owned(),
+            per_contributor: quota.per_contributor,
+            per_tenant: quota.per_tenant,
         }
     }
-    entries
+
+    /// What the batch commits once its pairs had the outcomes `out`: nothing when one was
+    /// refused (all or nothing), else `out` with the log entries of its new leaves.
+    pub(crate) fn committed(&self, out: Vec<Registered>, now: u64) -> Logged<Vec<Registered>> {
+        if matches!(out.last(), Some(Registered::Full | Registered::Quota(_))) {
+            return (out, None);
+        }
+        let mut entries = Vec::new();
+        for (r, (id, cm)) in out.iter().zip(&self.pairs) {
+            if let Registered::Created(leaf_index) = *r {
+                entries.extend(crate::log::entries_of(
+                    &crate::log::hook::AuditEvent::Registration {
+                        tenant: &self.tenant,
+                        leaf_index,
+                        contributor_id: id,
+                        commitment: cm,
+                    },
+                    now,
+                ));
+            }
+        }
+        (out, Some(entries))
+    }
+}
+
+/// What a change returns: its outcome, and the log entries to commit with it (`None`: write
+/// nothing, roll the change back).
+pub(crate) type Logged<T> = (T, Option<Vec<credence_verifier::log::LogEntry>>);
+
+/// What publishing `snapshot` commits: the log entry of a new snapshot, nothing otherwise.
+pub(crate) fn snapshot_committed(
+    published: Published,
+    tenant: &str,
+    snapshot: &SnapshotRecord,
+) -> Logged<Published> {
+    let entries = (published == Published::Created).then(|| {
+        crate::log::entries_of(
+            &crate::log::hook::AuditEvent::Snapshot { tenant, snapshot },
+            now(),
+        )
+    });
+    (published, entries)
+}
+
+/// Hands a change's result to [`commit_logged`], which returns it to the caller.
+pub(crate) type Report<T> = Box<
+    dyn FnOnce(
+            Result<Logged<T>, StorageError>,
+        ) -> Result<Vec<credence_verifier::log::LogEntry>, crate::log::ChangeError>
+        + Send,
+>;
+
+/// Commits a change through the log's batched commit and returns the change's own outcome.
+/// `change` builds the backend's [`crate::log::Change`] around a closure that must pass its
+/// result to the [`Report`] it is given: a change that returns no entries, or fails, is rolled
+/// back alone (the rest of its batch commits).
+pub(crate) fn commit_logged<T: Send + 'static>(
+    log: &crate::log::LogStore,
+    change: impl FnOnce(Report<T>) -> crate::log::Change,
+) -> Result<T, StorageError> {
+    use crate::log::{ChangeError, CommitError};
+    let slot = std::sync::Arc::new(std::sync::Mutex::new(None));
+    let filled = slot.clone();
+    let report: Report<T> = Box::new(move |result| {
+        let entries = match &result {
+            Ok((_, Some(entries))) => Ok(entries.clone()),
+            Ok((_, None)) | Err(_) => Err(ChangeError::Declined),
+        };
+        *filled.lock().unwrap_or_else(|p| p.into_inner()) = Some(result.map(|(out, _)| out));
+        entries
+    });
+    let committed = log.commit(change(report));
+    let outcome = slot.lock().unwrap_or_else(|p| p.into_inner()).take();
+    match (committed, outcome) {
+        (Ok(_) | Err(CommitError::Declined), Some(outcome)) => outcome,
+        (Err(CommitError::Failed(e)), _) => Err(StorageError::Database(e)),
+        (_, None) => Err(StorageError::Database(
+            "the log's batch ended without running the change".into(),
+        )),
+    }
+}
+
+/// A `u64` in a signed 64-bit column, by bit cast ([`from_column`] undoes it), so values above
+/// `i64::MAX` read back exactly (nothing compares them in SQL).
+pub(crate) fn to_column(v: u64) -> i64 {
+    v as i64
+}
+
+/// Undoes [`to_column`].
+pub(crate) fn from_column(v: i64) -> u64 {
+    v as u64
+}
+
+/// A stored field element (canonical decimal text) of `table`.
+pub(crate) fn stored_fr(table: &'static str, s: &str) -> Result<Fr, StorageError> {
+    credence_verifier::encoding::fr_from_decimal("stored value", s).map_err(|e| {
+        StorageError::Corrupt {
+            table,
+            reason: e.to_string(),
+        }
+    })
 }
 
 /// The service's durable state. Every method is one transaction.

@@ -29,19 +29,18 @@ use std::sync::Arc;
 
 use ark_bn254::Fr;
 use credence_circuits::merkle_sum::SumNode;
-use credence_verifier::encoding::{fr_from_decimal, fr_to_decimal};
-use credence_verifier::log::LogEntry;
+use credence_verifier::encoding::fr_to_decimal;
 use postgres::{GenericClient, NoTls, Row};
 use r2d2_postgres::PostgresConnectionManager;
 use r2d2_postgres::r2d2;
 
-use crate::log::hook::AuditEvent;
-use crate::log::{Change, ChangeError, CommitError, LogStore};
+use crate::log::{Change, LogStore};
 
 use super::{
-    Admitted, ContributionRecord, INTERRUPTED, JobQuota, JobRecord, JobState, Lease, Published,
-    QuotaLimit, Registered, RegistrationQuota, SnapshotLeaf, SnapshotRecord, StorageError, Store,
-    StoredNode,
+    Admitted, ContributionRecord, INTERRUPTED, JobQuota, JobRecord, JobState, Lease, Logged,
+    Published, QuotaLimit, Registered, RegistrationBatch, RegistrationQuota, SnapshotLeaf,
+    SnapshotRecord, StorageError, Store, StoredNode, from_column as to_u64, stored_fr as fr,
+    to_column as to_i64,
 };
 
 /// The schema's versions: `MIGRATIONS[i]` takes a database from version `i` to `i + 1`.
@@ -168,21 +167,6 @@ impl From<r2d2::Error> for StorageError {
     fn from(e: r2d2::Error) -> Self {
         StorageError::Database(format!("connection pool: {e}"))
     }
-}
-
-fn to_i64(v: u64) -> i64 {
-    v as i64 // bit cast, undone by `to_u64`
-}
-
-fn to_u64(v: i64) -> u64 {
-    v as u64
-}
-
-fn fr(table: &'static str, s: &str) -> Result<Fr, StorageError> {
-    fr_from_decimal("stored value", s).map_err(|e| StorageError::Corrupt {
-        table,
-        reason: e.to_string(),
-    })
 }
 
 /// A PostgreSQL URL with its password left out, for messages and logs.
@@ -357,9 +341,7 @@ impl PgStore {
     /// entries (`None`) writes nothing.
     fn logged<T: Send + 'static>(
         &self,
-        change: impl for<'a> FnOnce(
-            &mut postgres::Transaction<'a>,
-        ) -> Result<(T, Option<Vec<LogEntry>>), StorageError>
+        change: impl for<'a> FnOnce(&mut postgres::Transaction<'a>) -> Result<Logged<T>, StorageError>
         + Send
         + 'static,
     ) -> Result<T, StorageError> {
@@ -373,25 +355,9 @@ impl PgStore {
             }
             return Ok(out);
         };
-        let slot = Arc::new(std::sync::Mutex::new(None));
-        let filled = slot.clone();
-        let committed = log.commit(Change::Postgres(Box::new(move |tx| {
-            let result = change(tx);
-            let entries = match &result {
-                Ok((_, Some(entries))) => Ok(entries.clone()),
-                Ok((_, None)) | Err(_) => Err(ChangeError::Declined),
-            };
-            *filled.lock().unwrap_or_else(|p| p.into_inner()) = Some(result.map(|(out, _)| out));
-            entries
-        })));
-        let outcome = slot.lock().unwrap_or_else(|p| p.into_inner()).take();
-        match (committed, outcome) {
-            (Ok(_) | Err(CommitError::Declined), Some(outcome)) => outcome,
-            (Err(CommitError::Failed(e)), _) => Err(StorageError::Database(e)),
-            (_, None) => Err(StorageError::Database(
-                "the log's batch ended without running the change".into(),
-            )),
-        }
+        super::commit_logged(log, |report| {
+            Change::Postgres(Box::new(move |tx| report(change(tx))))
+        })
     }
 }
 
@@ -491,14 +457,6 @@ fn query_leaves(
         .collect()
 }
 
-/// A [`RegistrationQuota`] that a batched change can own.
-#[derive(Clone, Debug)]
-struct OwnedQuota {
-    tenant: String,
-    per_contributor: u64,
-    per_tenant: u64,
-}
-
 /// Registers `pairs` in `tx`, as the SQLite backend does pair by pair, in a constant number of
 /// statements per batch: the existing pairs and the quota counters are read at once, the
 /// outcomes decided here, and the new rows and counters written at once. Stops at the first
@@ -507,7 +465,7 @@ fn register_in(
     tx: &mut postgres::Transaction<'_>,
     pairs: &[(String, String)],
     capacity: u64,
-    quota: &OwnedQuota,
+    quota: &RegistrationBatch,
     now: u64,
 ) -> Result<Vec<Registered>, StorageError> {
     let ids: Vec<&str> = pairs.iter().map(|(id, _)| id.as_str()).collect();
@@ -706,24 +664,11 @@ impl Store for PgStore {
         capacity: u64,
         quota: &RegistrationQuota<'_>,
     ) -> Result<Vec<Registered>, StorageError> {
-        let originals = pairs.to_vec();
-        let pairs: Vec<(String, String)> = pairs
-            .iter()
-            .map(|(id, cm)| (fr_to_decimal(id), fr_to_decimal(cm)))
-            .collect();
-        let quota = OwnedQuota {
-            tenant: quota.tenant.to_owned(),
-            per_contributor: quota.per_contributor,
-            per_tenant: quota.per_tenant,
-        };
+        let batch = RegistrationBatch::new(pairs, quota);
         self.logged(move |tx| {
             let now = super::now();
-            let out = register_in(tx, &pairs, capacity, &quota, now)?;
-            if matches!(out.last(), Some(Registered::Full | Registered::Quota(_))) {
-                return Ok((out, None));
-            }
-            let entries = super::registration_entries(&out, &originals, &quota.tenant, now);
-            Ok((out, Some(entries)))
+            let out = register_in(tx, &batch.stored, capacity, &batch, now)?;
+            Ok(batch.committed(out, now))
         })
     }
 
@@ -772,16 +717,7 @@ impl Store for PgStore {
         );
         self.logged(move |tx| {
             let published = publish_in(tx, &s, &leaves, &nodes)?;
-            let entries = (published == Published::Created).then(|| {
-                crate::log::entries_of(
-                    &AuditEvent::Snapshot {
-                        tenant: &tenant,
-                        snapshot: &s,
-                    },
-                    super::now(),
-                )
-            });
-            Ok((published, entries))
+            Ok(super::snapshot_committed(published, &tenant, &s))
         })
     }
 

@@ -29,19 +29,18 @@ use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use ark_bn254::Fr;
-use credence_verifier::encoding::{fr_from_decimal, fr_to_decimal};
-use credence_verifier::log::LogEntry;
+use credence_verifier::encoding::fr_to_decimal;
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
-use crate::log::hook::AuditEvent;
-use crate::log::{Change, ChangeError, CommitError, LogStore};
+use crate::log::{Change, LogStore};
 
 use credence_circuits::merkle_sum::SumNode;
 
 use super::{
-    Admitted, ContributionRecord, INTERRUPTED, JobQuota, JobRecord, JobState, Lease, Published,
-    QuotaLimit, Registered, RegistrationQuota, SnapshotLeaf, SnapshotRecord, StorageError, Store,
-    StoredNode,
+    Admitted, ContributionRecord, INTERRUPTED, JobQuota, JobRecord, JobState, Lease, Logged,
+    Published, QuotaLimit, Registered, RegistrationBatch, RegistrationQuota, SnapshotLeaf,
+    SnapshotRecord, StorageError, Store, StoredNode, from_column as to_u64, stored_fr as fr,
+    to_column as to_i64,
 };
 
 /// File name of the database in the data directory.
@@ -166,21 +165,6 @@ impl std::fmt::Debug for SqliteStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SqliteStore").finish_non_exhaustive()
     }
-}
-
-fn to_i64(v: u64) -> i64 {
-    v as i64 // bit cast, undone by `to_u64`
-}
-
-fn to_u64(v: i64) -> u64 {
-    v as u64
-}
-
-fn fr(table: &'static str, s: &str) -> Result<Fr, StorageError> {
-    fr_from_decimal("stored value", s).map_err(|e| StorageError::Corrupt {
-        table,
-        reason: e.to_string(),
-    })
 }
 
 impl SqliteStore {
@@ -422,7 +406,7 @@ fn register_in(
     conn: &Connection,
     pairs: &[(String, String)],
     capacity: u64,
-    quota: &OwnedQuota,
+    quota: &RegistrationBatch,
     now: u64,
 ) -> Result<Vec<Registered>, StorageError> {
     let mut find = conn.prepare_cached(
@@ -482,14 +466,6 @@ fn register_in(
         next += 1;
     }
     Ok(out)
-}
-
-/// A [`RegistrationQuota`] that a batched change can own.
-#[derive(Clone, Debug)]
-struct OwnedQuota {
-    tenant: String,
-    per_contributor: u64,
-    per_tenant: u64,
 }
 
 /// Writes `snapshot` and its leaves on `conn` (inside a transaction), unless its epoch is
@@ -562,9 +538,7 @@ impl SqliteStore {
     /// nothing: it is rolled back.
     fn logged<T: Send + 'static>(
         &self,
-        change: impl FnOnce(&Connection) -> Result<(T, Option<Vec<LogEntry>>), StorageError>
-        + Send
-        + 'static,
+        change: impl FnOnce(&Connection) -> Result<Logged<T>, StorageError> + Send + 'static,
     ) -> Result<T, StorageError> {
         let Some(log) = &self.log else {
             let mut conn = self.conn();
@@ -575,25 +549,9 @@ impl SqliteStore {
             }
             return Ok(out);
         };
-        let slot = Arc::new(Mutex::new(None));
-        let filled = slot.clone();
-        let committed = log.commit(Change::Sqlite(Box::new(move |conn| {
-            let result = change(conn);
-            let entries = match &result {
-                Ok((_, Some(entries))) => Ok(entries.clone()),
-                Ok((_, None)) | Err(_) => Err(ChangeError::Declined),
-            };
-            *filled.lock().unwrap_or_else(|p| p.into_inner()) = Some(result.map(|(out, _)| out));
-            entries
-        })));
-        let outcome = slot.lock().unwrap_or_else(|p| p.into_inner()).take();
-        match (committed, outcome) {
-            (Ok(_) | Err(CommitError::Declined), Some(outcome)) => outcome,
-            (Err(CommitError::Failed(e)), _) => Err(StorageError::Database(e)),
-            (_, None) => Err(StorageError::Database(
-                "the log's batch ended without running the change".into(),
-            )),
-        }
+        super::commit_logged(log, |report| {
+            Change::Sqlite(Box::new(move |conn| report(change(conn))))
+        })
     }
 }
 
@@ -604,24 +562,11 @@ impl Store for SqliteStore {
         capacity: u64,
         quota: &RegistrationQuota<'_>,
     ) -> Result<Vec<Registered>, StorageError> {
-        let originals = pairs.to_vec();
-        let pairs: Vec<(String, String)> = pairs
-            .iter()
-            .map(|(id, cm)| (fr_to_decimal(id), fr_to_decimal(cm)))
-            .collect();
-        let quota = OwnedQuota {
-            tenant: quota.tenant.to_owned(),
-            per_contributor: quota.per_contributor,
-            per_tenant: quota.per_tenant,
-        };
+        let batch = RegistrationBatch::new(pairs, quota);
         self.logged(move |conn| {
             let now = super::now();
-            let out = register_in(conn, &pairs, capacity, &quota, now)?;
-            if matches!(out.last(), Some(Registered::Full | Registered::Quota(_))) {
-                return Ok((out, None));
-            }
-            let entries = super::registration_entries(&out, &originals, &quota.tenant, now);
-            Ok((out, Some(entries)))
+            let out = register_in(conn, &batch.stored, capacity, &batch, now)?;
+            Ok(batch.committed(out, now))
         })
     }
 
@@ -661,16 +606,7 @@ impl Store for SqliteStore {
         );
         self.logged(move |conn| {
             let published = publish_in(conn, &s, &leaves, &nodes)?;
-            let entries = (published == Published::Created).then(|| {
-                crate::log::entries_of(
-                    &AuditEvent::Snapshot {
-                        tenant: &tenant,
-                        snapshot: &s,
-                    },
-                    super::now(),
-                )
-            });
-            Ok((published, entries))
+            Ok(super::snapshot_committed(published, &tenant, &s))
         })
     }
 

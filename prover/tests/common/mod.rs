@@ -8,3 +8,39 @@ pub fn free_port() -> u16 {
         .expect("a free port")
         .port()
 }
+
+/// The `credence` binary under test.
+#[allow(dead_code)] // not every test binary runs commands
+pub const BIN: &str = env!("CARGO_BIN_EXE_credence");
+
+/// Runs `credence ARGS` in `dir`, with no token or database from the environment.
+#[allow(dead_code)]
+pub fn credence<S: AsRef<std::ffi::OsStr> + std::fmt::Debug>(
+    dir: &std::path::Path,
+    args: &[S],
+) -> std::process::Output {
+    std::process::Command::new(BIN)
+        .args(args)
+        .current_dir(dir)
+        .env_remove("CREDENCE_TOKEN")
+        .env_remove("CREDENCE_DATABASE")
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("credence runs")
+}
+
+/// [`credence`], which must succeed; its standard output.
+#[allow(dead_code)]
+pub fn ok<S: AsRef<std::ffi::OsStr> + std::fmt::Debug>(
+    dir: &std::path::Path,
+    args: &[S],
+) -> String {
+    let o = credence(dir, args);
+    assert!(
+        o.status.success(),
+        "credence {args:?}: {}\n{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8(o.stdout).unwrap()
+}
