@@ -205,8 +205,20 @@ pub fn redacted(url: &str) -> String {
 /// Parses a PostgreSQL URL (or key-value string), naming what is wrong without echoing it
 /// (it may hold a password).
 pub fn parse_url(url: &str) -> Result<postgres::Config, StorageError> {
-    url.parse::<postgres::Config>()
-        .map_err(|e| StorageError::Database(format!("the database URL does not parse: {e}")))
+    let config = url
+        .parse::<postgres::Config>()
+        .map_err(|e| StorageError::Database(format!("the database URL does not parse: {e}")))?;
+    // No TLS client is built in yet (connections are plain): say so rather than fail later
+    // with a handshake error that reads like an unreachable server.
+    if config.get_ssl_mode() == postgres::config::SslMode::Require {
+        return Err(StorageError::Database(
+            "sslmode=require: this server does not speak TLS to PostgreSQL yet; keep the \
+             database on a private network or reach it through a local TLS tunnel, and drop \
+             sslmode=require"
+                .into(),
+        ));
+    }
+    Ok(config)
 }
 
 /// Creates a new, empty schema named `name` in the database at `url` and returns the URL of

@@ -600,6 +600,20 @@ fn a_postgres_schema_newer_than_the_server_is_refused() {
 }
 
 #[test]
+fn a_postgres_url_asking_for_tls_is_refused_with_the_reason() {
+    let err = PgStore::open("postgres://u:hunter2@127.0.0.1/x?sslmode=require", 1)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("sslmode=require") && err.contains("TLS"),
+        "{err}"
+    );
+    assert!(!err.contains("hunter2"), "{err}");
+    let check = crate::config::DatabaseUrl("postgres://127.0.0.1/x?sslmode=require".into()).check();
+    assert!(check.is_err());
+}
+
+#[test]
 fn a_postgres_url_that_does_not_answer_is_named_without_its_password() {
     let err = PgStore::open("postgres://u:hunter2@127.0.0.1:1/x", 1)
         .unwrap_err()
