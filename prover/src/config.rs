@@ -897,6 +897,11 @@ listen = "{listen}"
 # The databases, the compliance log's key and the idempotency key live here.
 data_dir = {data_dir}
 {keys_dir}
+# Where the state and the compliance log live: unset, SQLite in data_dir (one server). A
+# PostgreSQL URL puts them there, shared by any number of replicas (each with copies of the
+# first one's log.key, log.pub and idempotency.key); CREDENCE_DATABASE keeps a password out of
+# this file.
+# database = "postgres://credence@db.internal/credence"
 # Circuits offered, "N,D": N contributions per claim, tree depth D. A server that proves makes
 # single-party keys for a shape it has none for (see `credence setup`); one that only verifies
 # refuses to start without them.
@@ -912,6 +917,7 @@ depth = {depth}               # depth of the snapshots this server publishes (a 
 
 [prover]
 concurrency = 1          # proofs running at once (each uses every core)
+lease_secs = 30          # a job is this server's while it renews the lease; then any replica may restart it
 
 [limits]
 max_message_bytes = 4194304   # largest request each service decodes (bigger: OUT_OF_RANGE)
