@@ -198,6 +198,33 @@ fn push_checked(tree: &mut Tree, e: &StoredEntry) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Entries read per query when the whole log is read (at open, by fsck): the log's entries are
+/// never all in memory at once (a million of them are about 300 MB).
+const READ_CHUNK: u64 = 65_536;
+
+/// Calls `f` on every stored entry by index, from 0 up to `upto` (to the end for `None`),
+/// `chunk` entries per query.
+pub(super) fn for_each_entry(
+    db: &mut dyn LogDb,
+    upto: Option<u64>,
+    chunk: u64,
+    mut f: impl FnMut(&StoredEntry) -> Result<(), StoreError>,
+) -> Result<(), StoreError> {
+    let mut from = 0;
+    loop {
+        let to = upto.map_or(from + chunk, |u| u.min(from + chunk));
+        if from >= to {
+            return Ok(());
+        }
+        let chunk = db.entries(from, Some(to))?;
+        if chunk.is_empty() && upto.is_none() {
+            return Ok(());
+        }
+        chunk.iter().try_for_each(&mut f)?;
+        from = to;
+    }
+}
+
 /// Checks that `note` is signed by the log key, for `size` entries, over the tree's root.
 fn check_checkpoint(
     verifier: &LogVerifier,
@@ -339,9 +366,9 @@ impl LogStore {
             None
         };
         let mut tree = Tree::default();
-        for e in db.entries(0, upto)? {
-            push_checked(&mut tree, &e)?;
-        }
+        for_each_entry(db.as_mut(), upto, READ_CHUNK, |e| {
+            push_checked(&mut tree, e)
+        })?;
         let latest = match latest {
             Some((size, note)) => {
                 check_checkpoint(&verifier, &tree, size, &note)?;
@@ -563,11 +590,11 @@ impl LogStore {
         let size = inner.tree.size();
         let upto = inner.db.shared().then_some(size);
         let mut fresh = Tree::default();
-        for e in inner.db.entries(0, upto)? {
-            push_checked(&mut fresh, &e).map_err(|_| {
+        for_each_entry(inner.db.as_mut(), upto, READ_CHUNK, |e| {
+            push_checked(&mut fresh, e).map_err(|_| {
                 StoreError::Corrupt(format!("entry {} does not hash to its leaf", e.idx))
-            })?;
-        }
+            })
+        })?;
         if fresh.size() != size || fresh.root_at(fresh.size())? != inner.tree.root_at(size)? {
             return Err(StoreError::Corrupt(
                 "stored entries differ from the served tree".into(),

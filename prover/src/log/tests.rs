@@ -619,3 +619,31 @@ fn appends_survive_kill_9() {
         assert!(audit(&verifier, input, &entries, |_, _, _| Ok(())).is_ok());
     }
 }
+
+#[test]
+fn the_whole_log_is_read_a_chunk_at_a_time_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join(LOG_DB_FILE);
+    let store = LogStore::open(&db, signer(1)).unwrap();
+    store
+        .append_batch(&(0..10).map(entry).collect::<Vec<_>>())
+        .unwrap();
+    drop(store);
+    let mut sqlite = super::db::sqlite::SqliteLogDb {
+        conn: rusqlite::Connection::open(&db).unwrap(),
+    };
+    for (upto, chunk, want) in [
+        (None, 3, 10),
+        (None, 10, 10),
+        (None, 64, 10),
+        (Some(7), 3, 7),
+    ] {
+        let mut seen = Vec::new();
+        super::store::for_each_entry(&mut sqlite, upto, chunk, |e| {
+            seen.push(e.idx);
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(seen, (0..want).collect::<Vec<_>>(), "{upto:?} by {chunk}");
+    }
+}
