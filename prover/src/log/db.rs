@@ -23,8 +23,18 @@ pub(crate) struct StoredEntry {
     pub leaf_hash: Vec<u8>,
 }
 
+/// What both a connection and a write transaction read of the log's rows.
+pub(crate) trait LogRead {
+    /// Entries with an index in `from..to` (`to` unbounded when `None`), by index.
+    fn entries(&mut self, from: u64, to: Option<u64>) -> Result<Vec<StoredEntry>, StoreError>;
+    /// The latest checkpoint `(size, note)`.
+    fn latest_checkpoint(&mut self) -> Result<Option<(u64, String)>, StoreError>;
+    /// The index recorded under a marker key.
+    fn marked_index(&mut self, key: &str) -> Result<Option<u64>, StoreError>;
+}
+
 /// The log's rows, outside any write.
-pub(crate) trait LogDb: Send {
+pub(crate) trait LogDb: LogRead + Send {
     /// Other processes append to the same log (PostgreSQL replicas): their entries are caught
     /// up with. Otherwise an entry this store did not write means another writer, refused.
     fn shared(&self) -> bool;
@@ -33,16 +43,10 @@ pub(crate) trait LogDb: Send {
     fn bind_key(&mut self, key_text: &str) -> Result<String, StoreError>;
     /// The stored key text.
     fn log_key(&mut self) -> Result<Option<String>, StoreError>;
-    /// Entries with an index in `from..to` (`to` unbounded when `None`), by index.
-    fn entries(&mut self, from: u64, to: Option<u64>) -> Result<Vec<StoredEntry>, StoreError>;
-    /// The latest checkpoint `(size, note)`.
-    fn latest_checkpoint(&mut self) -> Result<Option<(u64, String)>, StoreError>;
     /// The checkpoint note signed at `size`.
     fn checkpoint_at(&mut self, size: u64) -> Result<Option<String>, StoreError>;
     /// Every checkpoint `(size, note)`, by size.
     fn checkpoints(&mut self) -> Result<Vec<(u64, String)>, StoreError>;
-    /// The index recorded under a marker key.
-    fn marked_index(&mut self, key: &str) -> Result<Option<u64>, StoreError>;
     /// Runs `f` in one write transaction holding the writer lock, and commits it if `f`
     /// returns `Ok` (rolls it back otherwise).
     fn write(
@@ -52,15 +56,9 @@ pub(crate) trait LogDb: Send {
 }
 
 /// The log's rows inside a write transaction.
-pub(crate) trait LogTx {
+pub(crate) trait LogTx: LogRead {
     /// The index the next entry takes (one past the largest stored).
     fn next_index(&mut self) -> Result<u64, StoreError>;
-    /// As [`LogDb::entries`], in this transaction.
-    fn entries(&mut self, from: u64, to: Option<u64>) -> Result<Vec<StoredEntry>, StoreError>;
-    /// As [`LogDb::latest_checkpoint`], in this transaction.
-    fn latest_checkpoint(&mut self) -> Result<Option<(u64, String)>, StoreError>;
-    /// As [`LogDb::marked_index`], in this transaction.
-    fn marked_index(&mut self, key: &str) -> Result<Option<u64>, StoreError>;
     /// Inserts one entry.
     fn insert_entry(&mut self, idx: u64, bytes: &[u8], hash: &Hash) -> Result<(), StoreError>;
     /// Inserts entries at `start`, `start + 1`, ... (one statement where the database allows:
@@ -182,6 +180,20 @@ CREATE TABLE IF NOT EXISTS log_checkpoints (
         seen.map(|v| parse_marker(key, &v)).transpose()
     }
 
+    impl LogRead for SqliteLogDb {
+        fn entries(&mut self, from: u64, to: Option<u64>) -> Result<Vec<StoredEntry>, StoreError> {
+            entries(&self.conn, from, to)
+        }
+
+        fn latest_checkpoint(&mut self) -> Result<Option<(u64, String)>, StoreError> {
+            latest_checkpoint(&self.conn)
+        }
+
+        fn marked_index(&mut self, key: &str) -> Result<Option<u64>, StoreError> {
+            marked_index(&self.conn, key)
+        }
+    }
+
     impl LogDb for SqliteLogDb {
         fn shared(&self) -> bool {
             false
@@ -216,14 +228,6 @@ CREATE TABLE IF NOT EXISTS log_checkpoints (
                 .optional()?)
         }
 
-        fn entries(&mut self, from: u64, to: Option<u64>) -> Result<Vec<StoredEntry>, StoreError> {
-            entries(&self.conn, from, to)
-        }
-
-        fn latest_checkpoint(&mut self) -> Result<Option<(u64, String)>, StoreError> {
-            latest_checkpoint(&self.conn)
-        }
-
         fn checkpoint_at(&mut self, size: u64) -> Result<Option<String>, StoreError> {
             Ok(self
                 .conn
@@ -248,10 +252,6 @@ CREATE TABLE IF NOT EXISTS log_checkpoints (
             Ok(out)
         }
 
-        fn marked_index(&mut self, key: &str) -> Result<Option<u64>, StoreError> {
-            marked_index(&self.conn, key)
-        }
-
         fn write(
             &mut self,
             f: &mut dyn FnMut(&mut dyn LogTx) -> Result<(), StoreError>,
@@ -270,16 +270,7 @@ CREATE TABLE IF NOT EXISTS log_checkpoints (
         tx: rusqlite::Transaction<'c>,
     }
 
-    impl LogTx for SqliteTx<'_> {
-        fn next_index(&mut self) -> Result<u64, StoreError> {
-            let next: i64 = self.tx.query_row(
-                "SELECT COALESCE(MAX(idx) + 1, 0) FROM log_entries",
-                [],
-                |r| r.get(0),
-            )?;
-            to_u64(next, "entry index")
-        }
-
+    impl LogRead for SqliteTx<'_> {
         fn entries(&mut self, from: u64, to: Option<u64>) -> Result<Vec<StoredEntry>, StoreError> {
             entries(&self.tx, from, to)
         }
@@ -290,6 +281,17 @@ CREATE TABLE IF NOT EXISTS log_checkpoints (
 
         fn marked_index(&mut self, key: &str) -> Result<Option<u64>, StoreError> {
             marked_index(&self.tx, key)
+        }
+    }
+
+    impl LogTx for SqliteTx<'_> {
+        fn next_index(&mut self) -> Result<u64, StoreError> {
+            let next: i64 = self.tx.query_row(
+                "SELECT COALESCE(MAX(idx) + 1, 0) FROM log_entries",
+                [],
+                |r| r.get(0),
+            )?;
+            to_u64(next, "entry index")
         }
 
         fn insert_entry(&mut self, idx: u64, bytes: &[u8], hash: &Hash) -> Result<(), StoreError> {

@@ -13,7 +13,7 @@ use credence_verifier::log::{Hash, LogEntry};
 use postgres::{Client, Transaction};
 
 use super::StoreError;
-use super::db::{LogDb, LogTx, SAVEPOINT, StoredEntry, parse_marker, to_i64, to_u64};
+use super::db::{LogDb, LogRead, LogTx, SAVEPOINT, StoredEntry, parse_marker, to_i64, to_u64};
 use super::store::{Change, ChangeError};
 
 /// Takes the log's writer lock for the rest of the transaction. Keyed by the schema, so logs
@@ -67,6 +67,20 @@ fn marked_index(
         .transpose()
 }
 
+impl LogRead for PgLogDb {
+    fn entries(&mut self, from: u64, to: Option<u64>) -> Result<Vec<StoredEntry>, StoreError> {
+        entries(&mut self.client, from, to)
+    }
+
+    fn latest_checkpoint(&mut self) -> Result<Option<(u64, String)>, StoreError> {
+        latest_checkpoint(&mut self.client)
+    }
+
+    fn marked_index(&mut self, key: &str) -> Result<Option<u64>, StoreError> {
+        marked_index(&mut self.client, key)
+    }
+}
+
 impl LogDb for PgLogDb {
     fn shared(&self) -> bool {
         true
@@ -91,14 +105,6 @@ impl LogDb for PgLogDb {
             .transpose()
     }
 
-    fn entries(&mut self, from: u64, to: Option<u64>) -> Result<Vec<StoredEntry>, StoreError> {
-        entries(&mut self.client, from, to)
-    }
-
-    fn latest_checkpoint(&mut self) -> Result<Option<(u64, String)>, StoreError> {
-        latest_checkpoint(&mut self.client)
-    }
-
     fn checkpoint_at(&mut self, size: u64) -> Result<Option<String>, StoreError> {
         self.client
             .query_opt(
@@ -115,10 +121,6 @@ impl LogDb for PgLogDb {
             .iter()
             .map(|r| Ok((to_u64(r.try_get(0)?, "checkpoint size")?, r.try_get(1)?)))
             .collect()
-    }
-
-    fn marked_index(&mut self, key: &str) -> Result<Option<u64>, StoreError> {
-        marked_index(&mut self.client, key)
     }
 
     fn write(
@@ -138,15 +140,7 @@ struct PgTx<'c> {
     tx: Transaction<'c>,
 }
 
-impl LogTx for PgTx<'_> {
-    fn next_index(&mut self) -> Result<u64, StoreError> {
-        let next: i64 = self
-            .tx
-            .query_one("SELECT COALESCE(MAX(idx) + 1, 0) FROM log_entries", &[])?
-            .try_get(0)?;
-        to_u64(next, "entry index")
-    }
-
+impl LogRead for PgTx<'_> {
     fn entries(&mut self, from: u64, to: Option<u64>) -> Result<Vec<StoredEntry>, StoreError> {
         entries(&mut self.tx, from, to)
     }
@@ -157,6 +151,16 @@ impl LogTx for PgTx<'_> {
 
     fn marked_index(&mut self, key: &str) -> Result<Option<u64>, StoreError> {
         marked_index(&mut self.tx, key)
+    }
+}
+
+impl LogTx for PgTx<'_> {
+    fn next_index(&mut self) -> Result<u64, StoreError> {
+        let next: i64 = self
+            .tx
+            .query_one("SELECT COALESCE(MAX(idx) + 1, 0) FROM log_entries", &[])?
+            .try_get(0)?;
+        to_u64(next, "entry index")
     }
 
     fn insert_entry(&mut self, idx: u64, bytes: &[u8], hash: &Hash) -> Result<(), StoreError> {

@@ -50,7 +50,7 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension as _, TransactionBehavio
 
 use super::StoreError;
 use super::db::sqlite::{SCHEMA, SqliteLogDb};
-use super::db::{LogDb, LogTx, StoredEntry};
+use super::db::{LogDb, LogRead, LogTx, StoredEntry};
 use super::files::{load_or_create_signer, write_atomic};
 use super::pg::PgLogDb;
 use super::tree::Tree;
@@ -279,6 +279,23 @@ fn adopt(
     }
 }
 
+/// Adopts the entries other replicas appended since this tree was last caught up (see
+/// [`adopt`]); nothing when the latest checkpoint is the tree's.
+fn catch_up(
+    rows: &mut dyn LogRead,
+    tree: &mut Tree,
+    latest: &mut String,
+    verifier: &LogVerifier,
+) -> Result<(), StoreError> {
+    if let Some((size, note)) = rows.latest_checkpoint()?
+        && size != tree.size()
+    {
+        let new = rows.entries(tree.size(), Some(size))?;
+        adopt(tree, latest, verifier, (size, note), &new)?;
+    }
+    Ok(())
+}
+
 /// Inside a write, before appending: catches up with the appends of other replicas (a shared
 /// log), then refuses to go on unless the next index is the tree's size (another writer on an
 /// unshared log would make the tree lie about the log).
@@ -289,12 +306,8 @@ fn sync_in(
     latest: &mut String,
     verifier: &LogVerifier,
 ) -> Result<(), StoreError> {
-    if shared
-        && let Some((size, note)) = tx.latest_checkpoint()?
-        && size != tree.size()
-    {
-        let new = tx.entries(tree.size(), Some(size))?;
-        adopt(tree, latest, verifier, (size, note), &new)?;
+    if shared {
+        catch_up(tx, tree, latest, verifier)?;
     }
     check_not_diverged(tx, tree.size())
 }
@@ -645,19 +658,11 @@ impl Inner {
         if !self.db.shared() {
             return Ok(());
         }
-        let Some((size, note)) = self.db.latest_checkpoint()? else {
-            return Ok(());
-        };
-        if size == self.tree.size() {
-            return Ok(());
-        }
-        let new = self.db.entries(self.tree.size(), Some(size))?;
-        adopt(
+        catch_up(
+            self.db.as_mut(),
             &mut self.tree,
             &mut self.latest,
             &self.verifier,
-            (size, note),
-            &new,
         )
     }
 
