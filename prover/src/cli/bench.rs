@@ -98,12 +98,7 @@ pub(crate) async fn command(a: BenchArgs) -> Result<()> {
             scratch: std::env::temp_dir(),
         })
         .await?;
-        if a.json {
-            println!("{}", serde_json::to_string(&report)?);
-        } else {
-            print!("{}", super::replica_bench::table(&report));
-        }
-        return Ok(());
+        return print_report(a.json, &report, super::replica_bench::table);
     }
     if let Some(contributions) = a.datanet {
         let report = super::datanet_bench::run(super::datanet_bench::DatanetOptions {
@@ -114,12 +109,7 @@ pub(crate) async fn command(a: BenchArgs) -> Result<()> {
             database,
         })
         .await?;
-        if a.json {
-            println!("{}", serde_json::to_string(&report)?);
-        } else {
-            print!("{}", super::datanet_bench::table(&report));
-        }
-        return Ok(());
+        return print_report(a.json, &report, super::datanet_bench::table);
     }
     let clients = a.clients.unwrap_or(8);
     let shapes = if a.shapes.is_empty() {
@@ -142,10 +132,15 @@ pub(crate) async fn command(a: BenchArgs) -> Result<()> {
         qap: a.qap,
     })
     .await?;
-    if a.json {
-        println!("{}", serde_json::to_string(&report)?);
+    print_report(a.json, &report, table)
+}
+
+/// Prints a report as one JSON line (`--json`) or as its table.
+fn print_report<R: Serialize>(json: bool, report: &R, table: impl Fn(&R) -> String) -> Result<()> {
+    if json {
+        println!("{}", serde_json::to_string(report)?);
     } else {
-        print!("{}", table(&report));
+        print!("{}", table(report));
     }
     Ok(())
 }
