@@ -3,7 +3,10 @@
 //! matrix digest and must come with new keys.
 
 use ark_ff::{BigInteger, PrimeField};
-use credence_circuits::{Fr, NUM_PUBLIC_INPUTS, PublicInput, Shape, prover::CircuitMatrices};
+use credence_circuits::{
+    Circuit, Fr, NUM_PAYEE_PUBLIC_INPUTS, NUM_PUBLIC_INPUTS, PayeePublicInput, PublicInput, Shape,
+    prover::CircuitMatrices,
+};
 
 fn digest(m: &CircuitMatrices) -> String {
     let mut h = blake3::Hasher::new();
@@ -81,4 +84,35 @@ fn per_slot_budget_at_depth_20() {
     // gated comparisons: 6,617; the budget is 7,000.
     assert_eq!(per_slot, 6617);
     assert!(per_slot <= 7000, "{per_slot} constraints per slot");
+}
+
+#[test]
+fn payee_public_input_layout() {
+    let names: Vec<_> = PayeePublicInput::ALL.iter().map(|i| i.name()).collect();
+    assert_eq!(
+        names,
+        ["contributor_id", "chain_id", "settlement", "payee", "nonce"]
+    );
+    for (k, input) in PayeePublicInput::ALL.iter().enumerate() {
+        assert_eq!(input.index(), k);
+    }
+}
+
+#[test]
+fn payee_v1() {
+    let m = CircuitMatrices::synthesize(Circuit::Payee).unwrap();
+    assert_eq!(m.num_instance_variables, 1 + NUM_PAYEE_PUBLIC_INPUTS);
+    // Constraints: the four range checks, bits + 1 each, (64 + 1) + (160 + 1) + (160 + 1) +
+    // (64 + 1) = 452; Poseidon of one input (circomlib, width 2: 8 full rounds of 2 S-boxes, 56
+    // partial rounds of 1, 3 constraints per S-box, the first S-box of the constant lane free)
+    // 213; the id equality 1: 666. Witnesses: the secret, the 448 range bits and the 213
+    // S-box outputs: 662.
+    assert_eq!(
+        (
+            m.num_constraints,
+            m.num_witness_variables,
+            digest(&m).as_str()
+        ),
+        (666, 662, "6baabece7a139843")
+    );
 }

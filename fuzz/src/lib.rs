@@ -13,7 +13,9 @@ use std::io::Cursor;
 use credence_proto::v1 as pb;
 use credence_verifier::encoding::{fr_from_decimal, fr_to_decimal, u64_from_decimal};
 use credence_verifier::log::{LogEntry, LogExport, LogSigner, LogVerifier, SignedCheckpoint};
-use credence_verifier::{CircuitId, ClaimBundle, Proof, Snapshot, TrustedKey, VerifyingKey};
+use credence_verifier::{
+    CircuitId, ClaimBundle, PayeeBundle, Proof, Snapshot, TrustedKey, VerifyingKey,
+};
 use prost::Message as _;
 
 /// A fuzz target: takes any bytes, panics only on a finding.
@@ -22,6 +24,8 @@ pub type Target = fn(&[u8]);
 /// Every target, by name (the corpus directory names).
 pub const TARGETS: &[(&str, Target)] = &[
     ("bundle", bundle),
+    ("payee", payee),
+    ("calldata", calldata),
     ("decimal", decimal),
     ("proof", proof),
     ("verifying_key", verifying_key),
@@ -47,6 +51,33 @@ pub fn bundle(data: &[u8]) {
     if let Ok(b) = ClaimBundle::from_json(text) {
         let again = ClaimBundle::from_json(&b.to_json()).expect("a decoded bundle re-decodes");
         assert_eq!(again, b);
+    }
+}
+
+/// Call data of the settlement contract's `claim` and `setPayee`, as the verifier crate reads
+/// it (`credence_verifier::solidity`): what decodes re-encodes to the same bytes.
+pub fn calldata(data: &[u8]) {
+    use credence_verifier::solidity::{ClaimCall, PayeeCall};
+    if let Ok(c) = ClaimCall::decode(data) {
+        let again = c.encode().expect("a decoded circuit id fits a word");
+        assert_eq!(again, data, "claim call data has one spelling");
+    }
+    if let Ok(c) = PayeeCall::decode(data) {
+        assert_eq!(c.encode(), data, "setPayee call data has one spelling");
+    }
+}
+
+/// A payee proof document (`payee.json`): what decodes re-encodes to an equal proof, whose
+/// encoding is the one (lowercase) spelling that decodes to it again.
+pub fn payee(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    if let Ok(p) = PayeeBundle::from_json(text) {
+        let json = p.to_json();
+        let again = PayeeBundle::from_json(&json).expect("a decoded payee proof re-decodes");
+        assert_eq!(again, p);
+        assert_eq!(again.to_json(), json);
     }
 }
 

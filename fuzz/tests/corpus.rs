@@ -55,6 +55,55 @@ fn write_seed_corpus() {
     let proof: credence_verifier::Proof = proof.into();
     let bundle = ClaimBundle::new(&key, statement.clone(), proof.clone());
     put("bundle", "valid.json", bundle.to_json().as_bytes());
+
+    // A real payee proof, and its settlement address in EIP-55's mixed case (its own RNG, so
+    // the seeds drawn after it stay what they were).
+    let mut payee_rng = rand_chacha::ChaCha20Rng::seed_from_u64(20261206);
+    let payee_prover = credence_circuits::PayeeProver::setup(&mut payee_rng).unwrap();
+    let (payee_statement, payee_proof) = payee_prover
+        .prove(
+            &credence_circuits::PayeeInput {
+                secret: Fr::from(20261206u64),
+                chain_id: 31337,
+                settlement: hex::decode("5fbdb2315678afecb367f032d93f642f64180aa3")
+                    .unwrap()
+                    .try_into()
+                    .unwrap(),
+                payee: [0x70; 20],
+                nonce: 1,
+            },
+            &mut payee_rng,
+        )
+        .unwrap();
+    let payee_key =
+        credence_verifier::PayeeKey::new(payee_prover.verifying_key().clone().into()).unwrap();
+    let payee =
+        credence_verifier::PayeeBundle::new(&payee_key, payee_statement, payee_proof.into())
+            .to_json();
+    put("payee", "valid.json", payee.as_bytes());
+    put(
+        "payee",
+        "checksummed.json",
+        payee
+            .replace(
+                "0x5fbdb2315678afecb367f032d93f642f64180aa3",
+                "0x5FbDB2315678afecb367f032d93F642f64180aa3",
+            )
+            .as_bytes(),
+    );
+    // The settlement's call data of that bundle and that payee proof.
+    let claim_call = credence_verifier::solidity::ClaimCall {
+        circuit_id: bundle.circuit_id.clone(),
+        statement: bundle.statement.clone(),
+        proof: bundle.proof.clone(),
+    };
+    put("calldata", "claim.bin", &claim_call.encode().unwrap());
+    let payee_bundle = credence_verifier::PayeeBundle::from_json(&payee).unwrap();
+    let payee_call = credence_verifier::solidity::PayeeCall {
+        statement: payee_bundle.statement,
+        proof: payee_bundle.proof,
+    };
+    put("calldata", "set-payee.bin", &payee_call.encode());
     put("proof", "valid.bin", &proof.to_bytes());
     put("verifying_key", "valid.bin", &vk.to_bytes());
     let decimals = [

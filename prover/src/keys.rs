@@ -10,6 +10,10 @@
 //!                                   "pk_encoding": "uncompressed", "qap": "libsnark" } } }
 //! ```
 //!
+//! Circuit ids are [`Circuit::circuit_id`]'s: `claim-v1-nN-dD` for each claim shape, and
+//! `payee-v1` for the payee circuit (a contributor's proof of where its payouts go), whose keys
+//! live beside the claim keys under the same rules ([`setup_payee`], [`load_payee`]).
+//!
 //! Keys imported from a phase-2 ceremony (`credence ceremony import`) have `"setup":
 //! "ceremony"`, `"qap": "circom"` (snarkjs' reduction) and a `ceremony` object: the circuit
 //! hash, the Blake2b-512 of the `.ptau` (the hash published beside it) and of the final `.zkey`
@@ -43,8 +47,12 @@ use std::sync::Arc;
 use ark_bn254::Bn254;
 use ark_groth16::ProvingKey;
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
-use credence_circuits::{ClaimProver, Shape, prover::Qap};
+use credence_circuits::{
+    Circuit, ClaimProver, PAYEE_CIRCUIT_ID, PayeeInput, PayeeProver, ProveError, Shape,
+    prover::{CircuitProver, Qap},
+};
 use credence_verifier::keys::{CircuitId, Fingerprint, TrustedKey};
+use credence_verifier::payee::{PayeeKey, verify_payee_proof};
 use serde::{Deserialize, Serialize};
 
 /// Format tag of the manifest.
@@ -310,9 +318,9 @@ fn file_blake3(path: &Path) -> Result<([u8; 32], u64), KeyError> {
     Ok((*h.finalize().as_bytes(), n))
 }
 
-/// The key files of a shape.
-pub fn key_paths(dir: &Path, shape: Shape) -> (PathBuf, PathBuf) {
-    let id = shape.circuit_id();
+/// The key files of a circuit (a claim [`Shape`] or [`Circuit::Payee`]).
+pub fn key_paths(dir: &Path, circuit: impl Into<Circuit>) -> (PathBuf, PathBuf) {
+    let id = circuit.into().circuit_id();
     (dir.join(format!("{id}.pk")), dir.join(format!("{id}.vk")))
 }
 
@@ -338,20 +346,177 @@ impl std::fmt::Debug for ShapeKeys {
     }
 }
 
-fn trusted(shape: Shape, vk_bytes: &[u8]) -> Result<TrustedKey, KeyError> {
-    let invalid = |reason: String| KeyError::Invalid {
-        circuit_id: shape.circuit_id(),
-        reason,
-    };
-    let id = CircuitId::new(&shape.circuit_id()).map_err(|e| invalid(e.to_string()))?;
-    TrustedKey::from_bytes(id, vk_bytes).map_err(|e| invalid(e.to_string()))
+/// The payee circuit's loaded keys (`payee-v1`): the prover, if loaded, the checked verifying
+/// key, and its manifest entry.
+pub struct PayeeKeys {
+    /// The prover; `None` when only the verifying key was loaded.
+    pub prover: Option<PayeeProver>,
+    /// The verifying key, checked.
+    pub vk: PayeeKey,
+    /// The key's manifest entry.
+    pub entry: ManifestEntry,
 }
 
-/// Refuses to overwrite the key of `shape` unless `replace`: one circuit id, one key.
-pub fn check_replace(manifest: &Manifest, shape: Shape, replace: bool) -> Result<(), KeyError> {
-    match manifest.keys.get(&shape.circuit_id()) {
+impl std::fmt::Debug for PayeeKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PayeeKeys")
+            .field("vk", &self.vk.fingerprint())
+            .finish_non_exhaustive()
+    }
+}
+
+/// What writing, loading and importing keys needs of a circuit's prover and verifying key, so
+/// that each is written once for both circuits.
+trait Keyed: Sized {
+    /// The verifier crate's checked form of the circuit's verifying key.
+    type Vk;
+    /// The circuit's prover around a key and its matrices (refuses another circuit's).
+    fn from_core(core: CircuitProver) -> Result<Self, ProveError>;
+    /// The key and matrices.
+    fn core(&self) -> &CircuitProver;
+    /// Decodes `.vk` bytes with full validation and the verifier crate's refusal checks.
+    fn trust(circuit: Circuit, vk_bytes: &[u8]) -> Result<Self::Vk, String>;
+    /// The checked key's fingerprint.
+    fn fingerprint(vk: &Self::Vk) -> Fingerprint;
+    /// Proves one synthetic statement and verifies it under `vk`, so that a key that converts
+    /// but cannot prove this circuit is never installed.
+    fn self_test(&self, vk: &Self::Vk) -> Result<(), String>;
+}
+
+impl Keyed for ClaimProver {
+    type Vk = TrustedKey;
+
+    fn from_core(core: CircuitProver) -> Result<Self, ProveError> {
+        ClaimProver::from_circuit_prover(core)
+    }
+
+    fn core(&self) -> &CircuitProver {
+        self.circuit_prover()
+    }
+
+    fn trust(circuit: Circuit, vk_bytes: &[u8]) -> Result<TrustedKey, String> {
+        let id = CircuitId::new(&circuit.circuit_id()).map_err(|e| e.to_string())?;
+        TrustedKey::from_bytes(id, vk_bytes).map_err(|e| e.to_string())
+    }
+
+    fn fingerprint(vk: &TrustedKey) -> Fingerprint {
+        vk.fingerprint()
+    }
+
+    fn self_test(&self, vk: &TrustedKey) -> Result<(), String> {
+        let mut rng = credence_circuits::prover::os_rng();
+        let input = credence_circuits::bench::synthetic_claim(self.shape(), &mut rng);
+        let (statement, proof) = self
+            .prove(&input, &mut rng)
+            .map_err(|e| format!("a synthetic claim does not prove under the key: {e}"))?;
+        credence_verifier::verify(vk, &statement, &proof.into())
+            .map_err(|e| format!("a proof made under the key does not verify under it: {e}"))
+    }
+}
+
+impl Keyed for PayeeProver {
+    type Vk = PayeeKey;
+
+    fn from_core(core: CircuitProver) -> Result<Self, ProveError> {
+        PayeeProver::from_circuit_prover(core)
+    }
+
+    fn core(&self) -> &CircuitProver {
+        self.circuit_prover()
+    }
+
+    fn trust(_: Circuit, vk_bytes: &[u8]) -> Result<PayeeKey, String> {
+        PayeeKey::from_bytes(vk_bytes).map_err(|e| e.to_string())
+    }
+
+    fn fingerprint(vk: &PayeeKey) -> Fingerprint {
+        vk.fingerprint()
+    }
+
+    fn self_test(&self, vk: &PayeeKey) -> Result<(), String> {
+        use ark_ff::UniformRand;
+        let mut rng = credence_circuits::prover::os_rng();
+        let input = PayeeInput {
+            secret: ark_bn254::Fr::rand(&mut rng),
+            chain_id: 1,
+            settlement: [0x5e; 20],
+            payee: [0xa1; 20],
+            nonce: 0,
+        };
+        let (statement, proof) = self.prove(&input, &mut rng).map_err(|e| {
+            format!("a synthetic payee statement does not prove under the key: {e}")
+        })?;
+        verify_payee_proof(vk, &statement, &proof.into())
+            .map_err(|e| format!("a proof made under the key does not verify under it: {e}"))
+    }
+}
+
+/// A circuit's keys as [`Keyed`] loads them.
+struct Loaded<P: Keyed> {
+    prover: Option<P>,
+    vk: P::Vk,
+    entry: ManifestEntry,
+}
+
+impl Loaded<ClaimProver> {
+    fn shape_keys(self, shape: Shape) -> ShapeKeys {
+        ShapeKeys {
+            shape,
+            prover: self.prover.map(Arc::new),
+            vk: self.vk,
+            entry: self.entry,
+        }
+    }
+}
+
+impl Loaded<PayeeProver> {
+    fn payee_keys(self) -> PayeeKeys {
+        PayeeKeys {
+            prover: self.prover,
+            vk: self.vk,
+            entry: self.entry,
+        }
+    }
+}
+
+fn invalid(circuit: Circuit) -> impl Fn(String) -> KeyError {
+    move |reason| KeyError::Invalid {
+        circuit_id: circuit.circuit_id(),
+        reason,
+    }
+}
+
+fn trusted<P: Keyed>(circuit: Circuit, vk_bytes: &[u8]) -> Result<P::Vk, KeyError> {
+    P::trust(circuit, vk_bytes).map_err(invalid(circuit))
+}
+
+fn vk_bytes_of(circuit: Circuit, core: &CircuitProver) -> Result<Vec<u8>, KeyError> {
+    let mut vk_bytes = Vec::new();
+    core.verifying_key()
+        .serialize_compressed(&mut vk_bytes)
+        .map_err(|e| invalid(circuit)(e.to_string()))?;
+    Ok(vk_bytes)
+}
+
+/// The arguments of `credence setup` that make a circuit's keys, for messages.
+fn setup_arguments(circuit: Circuit) -> String {
+    match circuit {
+        Circuit::Claim(shape) => format!("--shape {},{}", shape.n, shape.depth),
+        Circuit::Payee => format!("--circuit {PAYEE_CIRCUIT_ID}"),
+    }
+}
+
+/// Refuses to overwrite the key of a circuit (a claim [`Shape`] or [`Circuit::Payee`]) unless
+/// `replace`: one circuit id, one key.
+pub fn check_replace(
+    manifest: &Manifest,
+    circuit: impl Into<Circuit>,
+    replace: bool,
+) -> Result<(), KeyError> {
+    let id = circuit.into().circuit_id();
+    match manifest.keys.get(&id) {
         Some(old) if !replace => Err(KeyError::WouldReplace {
-            circuit_id: shape.circuit_id(),
+            circuit_id: id,
             existing: old.setup.clone(),
             fingerprint: old.vk_fingerprint.clone(),
         }),
@@ -363,37 +528,48 @@ pub fn check_replace(manifest: &Manifest, shape: Shape, replace: bool) -> Result
 /// Existing keys of that shape are replaced only with `replace`. The caller prints
 /// [`SETUP_WARNING`].
 pub fn setup(dir: &Path, shape: Shape, replace: bool) -> Result<ShapeKeys, KeyError> {
-    check_replace(&Manifest::read(dir)?, shape, replace)?;
+    Ok(setup_keys::<ClaimProver>(dir, shape.into(), replace)?.shape_keys(shape))
+}
+
+/// [`setup`] for the payee circuit (`<dir>/payee-v1.{pk,vk}`, in the same manifest, under the
+/// same rule: an existing payee key is replaced only with `replace`).
+pub fn setup_payee(dir: &Path, replace: bool) -> Result<PayeeKeys, KeyError> {
+    Ok(setup_keys::<PayeeProver>(dir, Circuit::Payee, replace)?.payee_keys())
+}
+
+fn setup_keys<P: Keyed>(
+    dir: &Path,
+    circuit: Circuit,
+    replace: bool,
+) -> Result<Loaded<P>, KeyError> {
+    check_replace(&Manifest::read(dir)?, circuit, replace)?;
     fs::create_dir_all(dir).map_err(io(dir))?;
-    let invalid = |reason: String| KeyError::Invalid {
-        circuit_id: shape.circuit_id(),
-        reason,
-    };
-    let prover = ClaimProver::setup(shape, &mut credence_circuits::prover::os_rng())
-        .map_err(|e| invalid(e.to_string()))?;
-    let mut vk_bytes = Vec::new();
-    prover
-        .verifying_key()
-        .serialize_compressed(&mut vk_bytes)
-        .map_err(|e| invalid(e.to_string()))?;
+    let core = CircuitProver::setup_for(
+        circuit,
+        Qap::Libsnark,
+        &mut credence_circuits::prover::os_rng(),
+    )
+    .map_err(|e| invalid(circuit)(e.to_string()))?;
+    let vk_bytes = vk_bytes_of(circuit, &core)?;
+    let prover = P::from_core(core).map_err(|e| invalid(circuit)(e.to_string()))?;
     write_keys(dir, prover, &vk_bytes, SETUP_SINGLE_PARTY, None)
 }
 
 /// Writes a prover's keys and then their manifest entry (last: a key without an entry is never
 /// loaded).
-fn write_keys(
+fn write_keys<P: Keyed>(
     dir: &Path,
-    prover: ClaimProver,
+    prover: P,
     vk_bytes: &[u8],
     setup: &str,
     ceremony: Option<CeremonyRecord>,
-) -> Result<ShapeKeys, KeyError> {
-    let shape = prover.shape();
-    let (pk_path, vk_path) = key_paths(dir, shape);
-    let vk = trusted(shape, vk_bytes)?;
+) -> Result<Loaded<P>, KeyError> {
+    let core = prover.core();
+    let circuit = core.circuit();
+    let (pk_path, vk_path) = key_paths(dir, circuit);
+    let vk = trusted::<P>(circuit, vk_bytes)?;
     write_atomic_with(&pk_path, |w| {
-        prover
-            .proving_key()
+        core.proving_key()
             .serialize_uncompressed(w)
             .map_err(std::io::Error::other)
     })?;
@@ -402,38 +578,78 @@ fn write_keys(
     let mut manifest = Manifest::read(dir)?;
     let entry = ManifestEntry {
         pk_blake3: hex::encode(pk_hash),
-        vk_fingerprint: vk.fingerprint().to_hex(),
+        vk_fingerprint: P::fingerprint(&vk).to_hex(),
         pk_bytes,
         setup: setup.into(),
         pk_encoding: PK_UNCOMPRESSED.into(),
-        qap: prover.qap().name().into(),
+        qap: core.qap().name().into(),
         ceremony,
     };
-    manifest.keys.insert(shape.circuit_id(), entry.clone());
+    manifest.keys.insert(circuit.circuit_id(), entry.clone());
     manifest.write(dir)?;
-    Ok(ShapeKeys {
-        shape,
-        prover: Some(Arc::new(prover)),
+    Ok(Loaded {
+        prover: Some(prover),
         vk,
         entry,
     })
 }
 
-/// Imports the final key of a ceremony for `shape`: verifies the transcript `zkey` against the
-/// shape's circuit and `ptau` (every check of `snarkjs zkey verify`), converts it, proves and
-/// verifies one synthetic claim under it, and writes the keys with their provenance. Refuses to
-/// replace a different key of the shape unless `replace`. Reports each phase (minutes each at
-/// D = 20) to `progress`.
+/// A key installed from a ceremony: its circuit, fingerprint and manifest entry.
+#[derive(Clone, Debug)]
+pub struct InstalledKey {
+    /// The circuit.
+    pub circuit: Circuit,
+    /// The verifying key's fingerprint.
+    pub fingerprint: Fingerprint,
+    /// Its manifest entry (with the ceremony's record).
+    pub entry: ManifestEntry,
+}
+
+/// Imports the final key of a ceremony for a circuit (a claim [`Shape`] or
+/// [`Circuit::Payee`]): verifies the transcript `zkey` against the circuit and `ptau` (every
+/// check of `snarkjs zkey verify`), converts it, proves and verifies one synthetic statement
+/// under it, and writes the keys with their provenance. Refuses to replace a different key of
+/// the circuit unless `replace`. Reports each phase (minutes each at D = 20) to `progress`.
 pub fn import_ceremony(
     dir: &Path,
-    shape: Shape,
+    circuit: impl Into<Circuit>,
     ptau_path: &Path,
     zkey_path: &Path,
     replace: bool,
     progress: &dyn credence_ceremony::Progress,
-) -> Result<(ShapeKeys, credence_ceremony::VerifyReport), KeyError> {
-    use credence_ceremony::{Ptau, Zkey, claim_r1cs, file_blake2b_with, proving_key, verify_with};
-    let id = shape.circuit_id();
+) -> Result<(InstalledKey, credence_ceremony::VerifyReport), KeyError> {
+    let circuit = circuit.into();
+    let installed = |fingerprint: Fingerprint, entry: ManifestEntry| InstalledKey {
+        circuit,
+        fingerprint,
+        entry,
+    };
+    Ok(match circuit {
+        Circuit::Claim(_) => {
+            let (keys, report) =
+                import_keys::<ClaimProver>(dir, circuit, ptau_path, zkey_path, replace, progress)?;
+            (installed(keys.vk.fingerprint(), keys.entry), report)
+        }
+        Circuit::Payee => {
+            let (keys, report) =
+                import_keys::<PayeeProver>(dir, circuit, ptau_path, zkey_path, replace, progress)?;
+            (installed(keys.vk.fingerprint(), keys.entry), report)
+        }
+    })
+}
+
+fn import_keys<P: Keyed>(
+    dir: &Path,
+    circuit: Circuit,
+    ptau_path: &Path,
+    zkey_path: &Path,
+    replace: bool,
+    progress: &dyn credence_ceremony::Progress,
+) -> Result<(Loaded<P>, credence_ceremony::VerifyReport), KeyError> {
+    use credence_ceremony::{
+        Ptau, Zkey, circuit_r1cs, file_blake2b_with, proving_key, verify_with,
+    };
+    let id = circuit.circuit_id();
     let ceremony = |source: credence_ceremony::Error| KeyError::Ceremony {
         circuit_id: id.clone(),
         source,
@@ -448,32 +664,26 @@ pub fn import_ceremony(
         e => ceremony(e),
     })?;
     progress.phase("synthesizing the circuit and reading the transcript", 0);
-    let r1cs = claim_r1cs(shape).map_err(ceremony)?;
+    let r1cs = circuit_r1cs(circuit).map_err(ceremony)?;
     let zkey = Zkey::open(zkey_path).map_err(ceremony)?;
     let mut ptau = Ptau::open(ptau_path).map_err(ceremony)?;
     let report = verify_with(&r1cs, &mut ptau, &zkey, progress).map_err(ceremony)?;
-    progress.phase("proving a synthetic claim under the key", 0);
+    progress.phase("proving a synthetic statement under the key", 0);
     let pk = proving_key(&zkey, &r1cs, &report.circuit_hash).map_err(ceremony)?;
     drop(zkey);
-    let invalid = |reason: String| KeyError::Invalid {
-        circuit_id: id.clone(),
-        reason,
-    };
-    let prover =
-        ClaimProver::with_qap(shape, pk, Qap::Circom).map_err(|e| invalid(e.to_string()))?;
-    let mut vk_bytes = Vec::new();
-    prover
-        .verifying_key()
-        .serialize_compressed(&mut vk_bytes)
-        .map_err(|e| invalid(e.to_string()))?;
-    // The same ceremony key again replaces nothing; any other key of the shape needs `replace`.
+    let core = CircuitProver::with_qap(circuit, pk, Qap::Circom)
+        .map_err(|e| invalid(circuit)(e.to_string()))?;
+    let vk_bytes = vk_bytes_of(circuit, &core)?;
+    let prover = P::from_core(core).map_err(|e| invalid(circuit)(e.to_string()))?;
+    // The same ceremony key again replaces nothing; any other key of the circuit needs `replace`.
     let same_key = manifest.keys.get(&id).is_some_and(|old| {
         old.vk_fingerprint == fingerprint_of(&vk_bytes).to_hex() && old.ceremony.is_some()
     });
     if !same_key {
-        check_replace(&manifest, shape, replace)?;
+        check_replace(&manifest, circuit, replace)?;
     }
-    self_test(&prover, &vk_bytes).map_err(invalid)?;
+    let vk = trusted::<P>(circuit, &vk_bytes)?;
+    prover.self_test(&vk).map_err(invalid(circuit))?;
     progress.phase("writing the keys", 0);
     fs::create_dir_all(dir).map_err(io(dir))?;
     let record = CeremonyRecord {
@@ -503,46 +713,47 @@ pub fn import_ceremony(
     Ok((keys, report))
 }
 
-/// Proves one synthetic claim under `prover` and verifies it under the key's `vk_bytes`, so a
-/// key that converts but cannot prove this circuit is never installed.
-fn self_test(prover: &ClaimProver, vk_bytes: &[u8]) -> Result<(), String> {
-    let shape = prover.shape();
-    let vk = trusted(shape, vk_bytes).map_err(|e| e.to_string())?;
-    let mut rng = credence_circuits::prover::os_rng();
-    let input = credence_circuits::bench::synthetic_claim(shape, &mut rng);
-    let (statement, proof) = prover
-        .prove(&input, &mut rng)
-        .map_err(|e| format!("a synthetic claim does not prove under the key: {e}"))?;
-    credence_verifier::verify(&vk, &statement, &proof.into())
-        .map_err(|e| format!("a proof made under the key does not verify under it: {e}"))
-}
-
-/// Whether the manifest lists `shape` (its keys can be loaded).
-pub fn has_keys(dir: &Path, shape: Shape) -> Result<bool, KeyError> {
-    Ok(Manifest::read(dir)?.keys.contains_key(&shape.circuit_id()))
+/// Whether the manifest lists the circuit (a claim [`Shape`] or [`Circuit::Payee`]): its keys
+/// can be loaded.
+pub fn has_keys(dir: &Path, circuit: impl Into<Circuit>) -> Result<bool, KeyError> {
+    Ok(Manifest::read(dir)?
+        .keys
+        .contains_key(&circuit.into().circuit_id()))
 }
 
 /// Loads the keys of `shape` after checking both files against the manifest. With
 /// `with_prover = false` only the verifying key is read.
 pub fn load(dir: &Path, shape: Shape, with_prover: bool) -> Result<ShapeKeys, KeyError> {
+    Ok(load_keys::<ClaimProver>(dir, shape.into(), with_prover)?.shape_keys(shape))
+}
+
+/// [`load`] for the payee circuit (`<dir>/payee-v1.{pk,vk}`).
+pub fn load_payee(dir: &Path, with_prover: bool) -> Result<PayeeKeys, KeyError> {
+    Ok(load_keys::<PayeeProver>(dir, Circuit::Payee, with_prover)?.payee_keys())
+}
+
+fn load_keys<P: Keyed>(
+    dir: &Path,
+    circuit: Circuit,
+    with_prover: bool,
+) -> Result<Loaded<P>, KeyError> {
     let manifest = Manifest::read(dir)?;
-    let id = shape.circuit_id();
+    let id = circuit.circuit_id();
     let entry = manifest.keys.get(&id).ok_or_else(|| KeyError::Manifest {
         path: dir.join(MANIFEST_FILE),
         reason: format!(
-            "no entry for {id}; run `credence setup --shape {},{}`",
-            shape.n, shape.depth
+            "no entry for {id}; run `credence setup {}`",
+            setup_arguments(circuit)
         ),
     })?;
-    let (pk_path, vk_path) = key_paths(dir, shape);
+    let (pk_path, vk_path) = key_paths(dir, circuit);
     let vk_bytes = fs::read(&vk_path).map_err(io(&vk_path))?;
-    let vk = trusted(shape, &vk_bytes)?;
-    if vk.fingerprint().to_hex() != entry.vk_fingerprint {
+    let vk = trusted::<P>(circuit, &vk_bytes)?;
+    if P::fingerprint(&vk).to_hex() != entry.vk_fingerprint {
         return Err(KeyError::FingerprintMismatch { path: vk_path });
     }
     if !with_prover {
-        return Ok(ShapeKeys {
-            shape,
+        return Ok(Loaded {
             prover: None,
             vk,
             entry: entry.clone(),
@@ -550,10 +761,7 @@ pub fn load(dir: &Path, shape: Shape, with_prover: bool) -> Result<ShapeKeys, Ke
     }
     // Hash first, decode second, over the same bytes in memory: the unchecked decoder only
     // ever sees bytes that match the manifest (a file that changes after a check is no risk).
-    let invalid = |reason: String| KeyError::Invalid {
-        circuit_id: id.clone(),
-        reason,
-    };
+    let invalid = invalid(circuit);
     let bytes = fs::read(&pk_path).map_err(io(&pk_path))?;
     if hex::encode(blake3::hash(&bytes).as_bytes()) != entry.pk_blake3 {
         return Err(KeyError::FingerprintMismatch { path: pk_path });
@@ -582,10 +790,10 @@ pub fn load(dir: &Path, shape: Shape, with_prover: bool) -> Result<ShapeKeys, Ke
         path: dir.join(MANIFEST_FILE),
         reason: format!("{id}: unknown qap `{}`", entry.qap),
     })?;
-    let prover = ClaimProver::with_qap(shape, pk, qap).map_err(|e| invalid(e.to_string()))?;
-    Ok(ShapeKeys {
-        shape,
-        prover: Some(Arc::new(prover)),
+    let core = CircuitProver::with_qap(circuit, pk, qap).map_err(|e| invalid(e.to_string()))?;
+    let prover = P::from_core(core).map_err(|e| invalid(e.to_string()))?;
+    Ok(Loaded {
+        prover: Some(prover),
         vk,
         entry: entry.clone(),
     })
@@ -632,6 +840,38 @@ mod tests {
                 .to_string()
                 .contains("credence setup")
         );
+    }
+
+    #[test]
+    fn payee_keys_beside_claim_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        let e = load_payee(dir.path(), false).unwrap_err().to_string();
+        assert!(e.contains("credence setup --circuit payee-v1"), "{e}");
+        let shape = Shape::new(1, 4).unwrap();
+        setup(dir.path(), shape, false).unwrap();
+        let made = setup_payee(dir.path(), false).unwrap();
+        assert!(matches!(
+            setup_payee(dir.path(), false),
+            Err(KeyError::WouldReplace { .. })
+        ));
+        let manifest = Manifest::read(dir.path()).unwrap();
+        assert_eq!(
+            manifest.keys.keys().collect::<Vec<_>>(),
+            ["claim-v1-n1-d4", "payee-v1"]
+        );
+        assert!(has_keys(dir.path(), Circuit::Payee).unwrap());
+        let loaded = load_payee(dir.path(), true).unwrap();
+        assert_eq!(loaded.vk.fingerprint(), made.vk.fingerprint());
+        let prover = loaded.prover.as_ref().unwrap();
+        prover.self_test(&loaded.vk).unwrap();
+        assert!(load(dir.path(), shape, true).is_ok());
+        // The payee files under the claim key's name are refused (pinned by the manifest and
+        // by the input count).
+        let (payee_pk, payee_vk) = key_paths(dir.path(), Circuit::Payee);
+        let (claim_pk, claim_vk) = key_paths(dir.path(), shape);
+        fs::copy(&payee_vk, &claim_vk).unwrap();
+        fs::copy(&payee_pk, &claim_pk).unwrap();
+        assert!(load(dir.path(), shape, false).is_err());
     }
 
     #[test]

@@ -1,7 +1,10 @@
 //! `credence demo` end to end, through the binary, at depth 8 (256 leaves, so the 200
 //! contributions fit and proving stays quick): every artifact is written, the settlement pays
 //! at most the revenue, and a bundle verifies with `credence-verify`'s library against the
-//! written `.vk` and snapshot alone. The single-party setup warning is said once per key, on a
+//! written `.vk` and snapshot alone. Then the demo's epoch is settled on chain, in revm: the
+//! verifier contracts `credence-verify export-solidity` writes from the demo's keys, the
+//! settlement contract, a payee per contributor set with `credence payee prove`, and the
+//! demo's bundles claimed: the contract pays exactly `settlement.json`. The single-party setup warning is said once per key, on a
 //! run that generates the keys and on one that loads them.
 
 use std::process::Command;
@@ -122,6 +125,8 @@ fn the_demo_runs_end_to_end_and_its_artifacts_check_out() {
             );
         }
     }
+    settle_on_chain(&dir);
+
     // A second run loads the cached keys: still single-party, still said once per key.
     let again = demo(&dir);
     assert!(
@@ -149,4 +154,161 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
         }
     }
     out
+}
+
+/// The demo's epoch settled on chain (see the module docs). Needs the pinned solc (`npm ci` in
+/// verifier/contracts): skipped without it, except under `CI`.
+fn settle_on_chain(dir: &std::path::Path) {
+    use credence_contracts::evm::{CHAIN_ID, account};
+    use credence_contracts::{Deployment, Solc};
+    use credence_verifier::PayeeBundle;
+
+    let solc = match Solc::installed() {
+        Ok(s) => s,
+        Err(e) => {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "CI must install solc: {e}"
+            );
+            eprintln!("skipped the on-chain settlement: {e}");
+            return;
+        }
+    };
+    let o = dir.join("out");
+    let run = |bin: &std::path::Path, args: &[&std::ffi::OsStr]| {
+        let out = Command::new(bin).args(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{} {args:?}: {}{}",
+            bin.display(),
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let credence = std::path::Path::new(env!("CARGO_BIN_EXE_credence"));
+    let verify_bin = credence.with_file_name("credence-verify");
+    let payee_dir = dir.join("payee");
+    run(
+        credence,
+        &[
+            "setup".as_ref(),
+            "--circuit".as_ref(),
+            "payee-v1".as_ref(),
+            "--data-dir".as_ref(),
+            payee_dir.as_os_str(),
+        ],
+    );
+    let contracts = dir.join("contracts");
+    let vk = |p: std::path::PathBuf| p.into_os_string();
+    run(
+        &verify_bin,
+        &[
+            "export-solidity".as_ref(),
+            "--vk".as_ref(),
+            &vk(o.join("keys/claim-v1-n16-d8.vk")),
+            "--vk".as_ref(),
+            &vk(o.join("keys/claim-v1-n64-d8.vk")),
+            "--vk".as_ref(),
+            &vk(payee_dir.join("keys/payee-v1.vk")),
+            "--out".as_ref(),
+            contracts.as_os_str(),
+        ],
+    );
+    let names = [
+        "ClaimV1N16D8Verifier",
+        "ClaimV1N64D8Verifier",
+        "PayeeV1Verifier",
+    ];
+    let sources: Vec<(String, String)> = names
+        .iter()
+        .map(|n| {
+            let file = format!("{n}.sol");
+            let text = std::fs::read_to_string(contracts.join(&file)).unwrap();
+            (file, text)
+        })
+        .collect();
+    let refs: Vec<(&str, &str)> = sources
+        .iter()
+        .map(|(f, t)| (f.as_str(), t.as_str()))
+        .collect();
+    let compiled = solc.compile(&refs).unwrap();
+    let code = |n: &str| compiled.get(n).unwrap().bytecode.clone();
+    let mut chain = Deployment::new(&code(names[2]), &[&code(names[0]), &code(names[1])]).unwrap();
+
+    let snapshot =
+        Snapshot::from_json(&std::fs::read_to_string(o.join("snapshot.json")).unwrap()).unwrap();
+    let deadline = chain.evm.timestamp() + 86_400;
+    chain
+        .publish(
+            snapshot.epoch,
+            snapshot.depth,
+            snapshot.root,
+            snapshot.total_weight,
+            snapshot.revenue,
+            deadline,
+        )
+        .unwrap();
+    let settlement_address = format!("0x{}", hex::encode(chain.settlement.0.0));
+    let mut payee_of = std::collections::BTreeMap::new();
+    for entry in std::fs::read_dir(dir.join("contributors")).unwrap() {
+        let contributor = entry.unwrap().path();
+        let name = contributor
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .to_string();
+        let payee = account(&format!("payee of {name}"));
+        let payee_json = contributor.join("payee.json");
+        run(
+            credence,
+            &[
+                "payee".as_ref(),
+                "prove".as_ref(),
+                "--secret".as_ref(),
+                contributor.join("secret.key").as_os_str(),
+                "--keys-dir".as_ref(),
+                payee_dir.join("keys").as_os_str(),
+                "--chain-id".as_ref(),
+                CHAIN_ID.to_string().as_ref(),
+                "--settlement".as_ref(),
+                settlement_address.as_ref(),
+                "--payee".as_ref(),
+                format!("0x{}", hex::encode(payee.0.0)).as_ref(),
+                "--nonce".as_ref(),
+                "0".as_ref(),
+                "--out".as_ref(),
+                payee_json.as_os_str(),
+            ],
+        );
+        let bundle =
+            PayeeBundle::from_json(&std::fs::read_to_string(&payee_json).unwrap()).unwrap();
+        chain
+            .set_payee(account(&name), &bundle.statement, &bundle.proof)
+            .unwrap();
+        payee_of.insert(
+            credence_verifier::encoding::fr_to_decimal(&bundle.statement.contributor_id),
+            payee,
+        );
+    }
+    for entry in std::fs::read_dir(o.join("bundles")).unwrap() {
+        let b = ClaimBundle::from_json(&std::fs::read_to_string(entry.unwrap().path()).unwrap())
+            .unwrap();
+        chain
+            .claim(account("relayer"), &b.circuit_id, &b.statement, &b.proof)
+            .unwrap_or_else(|r| panic!("{}: {r:?}", b.circuit_id));
+    }
+    let report: SettlementReport =
+        serde_json::from_str(&std::fs::read_to_string(o.join("settlement.json")).unwrap()).unwrap();
+    assert_eq!(report.payouts.len(), payee_of.len());
+    for line in &report.payouts {
+        let payee = payee_of[&line.contributor_id];
+        assert_eq!(
+            chain.balance(payee).to_string(),
+            line.payout,
+            "{}",
+            line.contributor_id
+        );
+    }
+    let settlement = chain.settlement;
+    assert_eq!(chain.balance(settlement).to_string(), report.undistributed);
 }

@@ -15,9 +15,14 @@
 //!   exactly the expected length, with no trailing bytes, and re-encoded to the same bytes (a
 //!   point at infinity spelled with non-zero coordinates is refused). No unchecked decoder is used.
 //! * Hex: lowercase only, even length (again one spelling per byte string).
+//! * EVM addresses (the payee statement's): `0x` then exactly 40 hex digits, of either case: the
+//!   one value with more than one spelling, because wallets print addresses in EIP-55's
+//!   checksummed mixed case. The case is ignored (the checksum is not checked; it guards typing,
+//!   and the value bound, the 20 bytes, is the same); addresses are written lowercase.
 
 use ark_ff::{BigInt, PrimeField};
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
+use credence_circuits::payee::{ADDRESS_BYTES, Address};
 
 use crate::error::{DecimalError, Malformed};
 
@@ -124,6 +129,27 @@ pub fn hex_decode(what: &'static str, s: &str) -> Result<Vec<u8>, Malformed> {
         what,
         reason: e.to_string(),
     })
+}
+
+/// Decodes an EVM address: `0x` then 40 hex digits, either case (module docs).
+pub fn address_from_hex(what: &'static str, s: &str) -> Result<Address, Malformed> {
+    let err = |reason: &str| Malformed::Address {
+        what,
+        reason: reason.to_owned(),
+    };
+    let digits = s.strip_prefix("0x").ok_or_else(|| err("no 0x prefix"))?;
+    if digits.len() != 2 * ADDRESS_BYTES {
+        return Err(err(&format!("{} hex digits", digits.len())));
+    }
+    let mut out = [0u8; ADDRESS_BYTES];
+    // `hex` accepts either case; the length was checked, so only a non-hex digit fails here.
+    hex::decode_to_slice(digits, &mut out).map_err(|e| err(&e.to_string()))?;
+    Ok(out)
+}
+
+/// The lowercase `0x`-prefixed spelling of an EVM address.
+pub fn address_to_hex(address: &Address) -> String {
+    format!("0x{}", hex::encode(address))
 }
 
 /// Decodes one arkworks object from its canonical compressed bytes, with full validation.
@@ -274,6 +300,30 @@ mod tests {
             "1_000",
         ] {
             assert!(u64_from_decimal("v", bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn addresses_ignore_case_and_write_lowercase() {
+        let lower = "0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed";
+        let checksummed = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed";
+        let a = address_from_hex("a", lower).unwrap();
+        assert_eq!(address_from_hex("a", checksummed).unwrap(), a);
+        assert_eq!(a[0], 0x5a);
+        assert_eq!(address_to_hex(&a), lower);
+        for bad in [
+            "5aaeb6053f3e94c9b9a09f33669435e7ef1beaed",
+            "0X5aaeb6053f3e94c9b9a09f33669435e7ef1beaed",
+            "0x5aaeb6053f3e94c9b9a09f33669435e7ef1beae",
+            "0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed00",
+            "0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaeg",
+            " 0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed",
+            "0x",
+        ] {
+            assert!(
+                matches!(address_from_hex("a", bad), Err(Malformed::Address { .. })),
+                "{bad:?}"
+            );
         }
     }
 

@@ -100,6 +100,14 @@ pub enum Malformed {
         /// The version this code reads.
         expected: &'static str,
     },
+    /// Text that is not an EVM address: `0x` and 40 hex digits.
+    #[error("{what}: not an address (0x and 40 hex digits): {reason}")]
+    Address {
+        /// Which field.
+        what: &'static str,
+        /// Why.
+        reason: String,
+    },
     /// A circuit id that is not 1 to 64 characters of `[A-Za-z0-9._-]`.
     #[error("circuit id `{0}` is not 1 to 64 characters of [A-Za-z0-9._-]")]
     CircuitId(String),

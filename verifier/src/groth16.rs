@@ -24,7 +24,13 @@ pub const G2_BYTES: usize = 64;
 pub const PROOF_BYTES: usize = 2 * G1_BYTES + G2_BYTES;
 /// Compressed size of a claim verifying key: alpha (G1), beta, gamma, delta (G2), then the
 /// `u64` length prefix and `NUM_PUBLIC_INPUTS + 1` G1 points of `gamma_abc_g1`.
-pub const VK_BYTES: usize = G1_BYTES + 3 * G2_BYTES + 8 + (NUM_PUBLIC_INPUTS + 1) * G1_BYTES;
+pub const VK_BYTES: usize = vk_bytes(NUM_PUBLIC_INPUTS);
+
+/// Compressed size of a verifying key for `num_inputs` public inputs (a claim key's is
+/// [`VK_BYTES`]; a payee key's is `vk_bytes(5)`).
+pub const fn vk_bytes(num_inputs: usize) -> usize {
+    G1_BYTES + 3 * G2_BYTES + 8 + (num_inputs + 1) * G1_BYTES
+}
 
 /// A Groth16 proof.
 #[derive(Clone, Debug, PartialEq, Eq, CanonicalSerialize, CanonicalDeserialize)]
@@ -75,10 +81,20 @@ impl VerifyingKey {
     /// A key with another number of inputs than the claim statement's is [`Malformed::Key`]; its
     /// other sanity checks happen in [`crate::keys::TrustedKey::new`].
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, Malformed> {
-        // The minimum length covers the fixed part and the claim's IC count; a key with more
+        Self::from_bytes_for(bytes, NUM_PUBLIC_INPUTS, "claim")
+    }
+
+    /// [`from_bytes`](Self::from_bytes) for a key of `num_inputs` public inputs, named `kind`
+    /// (`"claim"`, `"payee"`) in the refusal.
+    pub(crate) fn from_bytes_for(
+        bytes: &[u8],
+        num_inputs: usize,
+        kind: &str,
+    ) -> Result<Self, Malformed> {
+        // The minimum length covers the fixed part and the expected IC count; a key with more
         // IC points decodes and is then refused by its count, with a clearer message.
-        let vk: VerifyingKey = decode_compressed("verifying key", bytes, VK_BYTES)?;
-        vk.check_shape()?;
+        let vk: VerifyingKey = decode_compressed("verifying key", bytes, vk_bytes(num_inputs))?;
+        vk.check_shape_for(num_inputs, kind)?;
         Ok(vk)
     }
 
@@ -92,12 +108,18 @@ impl VerifyingKey {
 
     /// Refuses a key that is not a claim key or that no honest setup could have produced.
     pub(crate) fn check_shape(&self) -> Result<(), Malformed> {
-        if self.gamma_abc_g1.len() != NUM_PUBLIC_INPUTS + 1 {
+        self.check_shape_for(NUM_PUBLIC_INPUTS, "claim")
+    }
+
+    /// Refuses a key that does not have `num_inputs` public inputs (a `kind` key's count) or
+    /// that no honest setup could have produced.
+    pub(crate) fn check_shape_for(&self, num_inputs: usize, kind: &str) -> Result<(), Malformed> {
+        if self.gamma_abc_g1.len() != num_inputs + 1 {
             return Err(Malformed::Key(format!(
-                "gamma_abc_g1 has {} points, a claim key has {} ({} public inputs + 1)",
+                "gamma_abc_g1 has {} points, a {kind} key has {} ({} public inputs + 1)",
                 self.gamma_abc_g1.len(),
-                NUM_PUBLIC_INPUTS + 1,
-                NUM_PUBLIC_INPUTS
+                num_inputs + 1,
+                num_inputs
             )));
         }
         // gamma == delta lets anyone forge: the C and input terms can be traded for each other

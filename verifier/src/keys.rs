@@ -2,7 +2,9 @@
 //!
 //! Invariant: a [`TrustedKey`] exists only for a key that decoded with full validation and passed
 //! the refusal checks (claim input count, `gamma != delta`, no identity among alpha/beta/gamma/
-//! delta). A [`KeyRing`] holds the keys a verifier was *given*; a bundle's `vk_fingerprint` only
+//! delta). A payee key is a [`PayeeKey`](crate::payee::PayeeKey): a type of its own, with the
+//! same checks but its own input count, so it never enters a [`KeyRing`] and no claim is
+//! verified under it. A [`KeyRing`] holds the keys a verifier was *given*; a bundle's `vk_fingerprint` only
 //! selects among them, and the selected key must be pinned to the circuit id the bundle names.
 //! A bundle never supplies a key.
 
@@ -104,6 +106,19 @@ pub(crate) struct Prepared {
     pub beta: <Bn254 as Pairing>::G2Prepared,
 }
 
+impl Prepared {
+    /// The prepared form of a key (one pairing and three G2 preparations).
+    pub(crate) fn new(vk: &VerifyingKey) -> Self {
+        let neg = |p: G2Affine| -> G2Affine { (-p.into_group()).into() };
+        Prepared {
+            alpha_beta: Bn254::pairing(vk.alpha_g1, vk.beta_g2),
+            neg_gamma: neg(vk.gamma_g2).into(),
+            neg_delta: neg(vk.delta_g2).into(),
+            beta: vk.beta_g2.into(),
+        }
+    }
+}
+
 /// A verifying key the verifier was given, validated, pinned to one circuit id.
 #[derive(Clone, Debug)]
 pub struct TrustedKey {
@@ -120,13 +135,7 @@ impl TrustedKey {
         vk.check_shape()?;
         let bytes = vk.to_bytes();
         let fingerprint = Fingerprint::of_bytes(&bytes);
-        let neg = |p: G2Affine| -> G2Affine { (-p.into_group()).into() };
-        let prepared = Prepared {
-            alpha_beta: Bn254::pairing(vk.alpha_g1, vk.beta_g2),
-            neg_gamma: neg(vk.gamma_g2).into(),
-            neg_delta: neg(vk.delta_g2).into(),
-            beta: vk.beta_g2.into(),
-        };
+        let prepared = Prepared::new(&vk);
         Ok(TrustedKey {
             circuit_id,
             vk,

@@ -14,7 +14,10 @@
 //! * [`verify`](mod@verify): single and batch verification; a [`VerifiedClaim`] (only built there) is the
 //!   only way into
 //! * [`settlement`]: one snapshot's payout accumulator.
+//! * [`payee`]: `payee.json`, a contributor's proof of where its payouts go, its key and its
+//!   check.
 //! * [`snarkjs`]: export to / import from snarkjs' JSON files.
+//! * [`solidity`]: the Groth16 verifier contract of a key, and the EVM words of proofs and inputs.
 //! * [`log`]: the compliance log's offline checks and its signer; [`leaves`]: the operator's
 //!   leaf table of a snapshot, its Merkle-sum root and the registration check.
 //! * [`durable`]: the one crash-safe file write (temp file, fsync, rename, directory fsync).
@@ -38,8 +41,10 @@ pub mod groth16;
 pub mod keys;
 pub mod leaves;
 pub mod log;
+pub mod payee;
 pub mod settlement;
 pub mod snarkjs;
+pub mod solidity;
 pub mod verify;
 
 pub use credence_circuits::statement;
@@ -48,6 +53,7 @@ pub use bundle::{BUNDLE_FORMAT, ClaimBundle};
 pub use error::{Error, Invalid, KeyName, Malformed};
 pub use groth16::{Proof, VerifyingKey};
 pub use keys::{CircuitId, Fingerprint, KeyRing, TrustedKey};
+pub use payee::{PAYEE_PROTOCOL, PayeeBundle, PayeeKey, verify_payee};
 pub use settlement::{Refusal, Settlement, SettlementReport, Snapshot};
 pub use statement::{ClaimStatement, NUM_PUBLIC_INPUTS, PublicInput};
 pub use verify::{

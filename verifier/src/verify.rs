@@ -32,24 +32,45 @@ use ark_std::rand::{CryptoRng, RngCore};
 use crate::bundle::ClaimBundle;
 use crate::error::{Error, Invalid};
 use crate::groth16::Proof;
-use crate::keys::{CircuitId, Fingerprint, KeyRing, TrustedKey};
+use crate::keys::{CircuitId, Fingerprint, KeyRing, Prepared, TrustedKey};
 use crate::statement::{ClaimStatement, NUM_PUBLIC_INPUTS};
 
-/// `IC = gamma_abc[0] * c0 + sum_j gamma_abc[j+1] * s_j`.
-fn input_commitment(key: &TrustedKey, c0: Fr, s: &[Fr; NUM_PUBLIC_INPUTS]) -> G1Affine {
-    let ic = &key.vk().gamma_abc_g1;
-    let mut scalars = Vec::with_capacity(NUM_PUBLIC_INPUTS + 1);
+/// `IC = gamma_abc[0] * c0 + sum_j gamma_abc[j+1] * s_j`. The caller guarantees
+/// `ic.len() == s.len() + 1`.
+fn input_commitment(ic: &[G1Affine], c0: Fr, s: &[Fr]) -> G1Affine {
+    debug_assert_eq!(ic.len(), s.len() + 1);
+    let mut scalars = Vec::with_capacity(s.len() + 1);
     scalars.push(c0);
     scalars.extend_from_slice(s);
-    // `TrustedKey` guarantees `ic.len() == NUM_PUBLIC_INPUTS + 1`, so the lengths agree and
-    // `msm_unchecked` (unchecked = no length check; the points themselves were validated) is exact.
+    // The lengths agree, so `msm_unchecked` (unchecked = no length check; the points themselves
+    // were validated) is exact.
     G1Projective::msm_unchecked(ic, &scalars).into_affine()
 }
 
 /// Verifies one proof of `statement` under `key`.
 pub fn verify(key: &TrustedKey, statement: &ClaimStatement, proof: &Proof) -> Result<(), Invalid> {
-    let p = &key.prepared;
-    let ic = input_commitment(key, Fr::one(), &statement.public_inputs());
+    // `TrustedKey` guarantees `NUM_PUBLIC_INPUTS + 1` IC points.
+    check_proof(
+        &key.prepared,
+        &key.vk().gamma_abc_g1,
+        &statement.public_inputs(),
+        proof,
+    )
+}
+
+/// The single-proof check (module docs) under a key's prepared parts and IC points, for public
+/// inputs of any count: the claim's, or the payee statement's ([`crate::payee`]). A count that
+/// is not the key's is refused, never truncated.
+pub(crate) fn check_proof(
+    p: &Prepared,
+    ic: &[G1Affine],
+    inputs: &[Fr],
+    proof: &Proof,
+) -> Result<(), Invalid> {
+    if ic.len() != inputs.len() + 1 {
+        return Err(Invalid::ProofRejected);
+    }
+    let ic = input_commitment(ic, Fr::one(), inputs);
     let ml = Bn254::multi_miller_loop(
         [
             <Bn254 as Pairing>::G1Prepared::from(proof.a),
@@ -145,7 +166,8 @@ fn combined_check<R: RngCore + CryptoRng>(
         r_fr.push(rf);
     }
     let scaled_a = G1Projective::normalize_batch(&scaled_a);
-    let ic = input_commitment(key, sum_r, &s);
+    // `TrustedKey` guarantees `NUM_PUBLIC_INPUTS + 1` IC points.
+    let ic = input_commitment(&key.vk().gamma_abc_g1, sum_r, &s);
     let c_sum = G1Projective::msm_unchecked(&cs, &r_fr).into_affine();
     let alpha_term = (key.vk().alpha_g1 * (-sum_r)).into_affine();
 

@@ -407,3 +407,67 @@ fn pinned_copy(d: &Dir) -> String {
     std::fs::write(&p, common::setup(6).key.to_bytes()).unwrap();
     format!("claim-v1-n4-d8={}", p.display())
 }
+
+#[test]
+fn export_solidity_writes_the_generators_contract_and_refuses_a_bad_key() {
+    use credence_verifier::CircuitId;
+    use credence_verifier::solidity::verifier_contract;
+    let d = Dir::new("export-solidity");
+    let out = d.path("contracts");
+    let (code, text) = run(&[
+        "export-solidity",
+        "--vk",
+        &d.vk(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{text}");
+    assert!(
+        text.contains(&fixture().key.fingerprint().to_hex()),
+        "{text}"
+    );
+    let expected =
+        verifier_contract(&CircuitId::new(CIRCUIT_ID).unwrap(), fixture().key.vk()).unwrap();
+    let written = std::fs::read_to_string(out.join(expected.file_name())).unwrap();
+    assert_eq!(written, expected.source);
+    assert!(written.contains(&format!("0x{}", fixture().key.fingerprint().to_hex())));
+
+    // A file that is not a key: exit 2, nothing written.
+    let bad = d.write("bad.vk", "not a key");
+    let empty = d.path("none");
+    let (code, text) = run(&[
+        "export-solidity",
+        "--vk",
+        &bad,
+        "--out",
+        empty.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains("not a verifying key"), "{text}");
+    assert!(!empty.exists());
+}
+
+#[test]
+fn calldata_of_a_bundle_is_the_claim_call() {
+    use credence_verifier::solidity::ClaimCall;
+    let d = Dir::new("calldata");
+    let b = bundle(&statement(3));
+    let path = d.bundle("claim.bundle.json", &b);
+    let (code, text) = run(&["calldata", &path]);
+    assert_eq!(code, 0, "{text}");
+    let data = hex::decode(text.trim().strip_prefix("0x").unwrap()).unwrap();
+    let call = ClaimCall::decode(&data).unwrap();
+    assert_eq!(
+        (call.circuit_id, call.statement, call.proof),
+        (b.circuit_id.clone(), b.statement.clone(), b.proof.clone())
+    );
+    let (code, json) = run(&["calldata", &path, "--json"]);
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["function"], "claim(bytes32,uint256[9],uint256[8])");
+    assert_eq!(v["inputs"].as_array().unwrap().len(), 9);
+    assert_eq!(v["proof"].as_array().unwrap().len(), 8);
+    assert_eq!(v["calldata"].as_str().unwrap(), text.trim());
+    let bad = d.write("bad.json", "{}");
+    assert_eq!(run(&["calldata", &bad]).0, 2);
+}

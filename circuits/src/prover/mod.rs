@@ -1,18 +1,22 @@
-//! Groth16 keys and proving for claim circuits, from cached R1CS matrices.
+//! Groth16 keys and proving for Credence's circuits (the claim circuit of each shape and the
+//! payee circuit), from cached R1CS matrices.
 //!
-//! A claim circuit's shape is fixed, so its constraint matrices never change: [`ClaimProver`]
-//! synthesizes them once (setup mode), and each proof then only computes the witness (a
-//! prove-mode synthesis that builds no linear combinations and no matrices) before the
-//! Groth16 prover proper. Synthesis with matrices was a third of a plain arkworks proof.
+//! A circuit is fixed, so its constraint matrices never change: a [`CircuitProver`] (a proving
+//! key, its reduction and the matrices) synthesizes them once (setup mode), and each proof then
+//! only computes the witness (a prove-mode synthesis that builds no linear combinations and no
+//! matrices) before the Groth16 prover proper. Synthesis with matrices was a third of a plain
+//! arkworks proof. [`ClaimProver`] and [`PayeeProver`] are the two circuits' provers over it.
 //!
 //! Invariant: no proof is produced for a witness that does not satisfy the circuit. The
-//! assignment is checked natively ([`check_assignment`], named conditions) and the full
-//! witness is then checked against the cached matrices, because ark-groth16 only
+//! assignment is checked natively (the circuit's `check_assignment`, named conditions) and the
+//! full witness is then checked against the cached matrices, because ark-groth16 only
 //! debug-asserts satisfiability.
 
+use crate::circuit::Circuit;
 use crate::claim::{
     ClaimAssignment, ClaimCircuit, ClaimError, ClaimInput, Shape, check_assignment,
 };
+use crate::payee::{self, PayeeAssignment, PayeeCircuit, PayeeError, PayeeInput, PayeeStatement};
 use crate::statement::ClaimStatement;
 use ark_bn254::{Bn254, Fr};
 use ark_ff::UniformRand;
@@ -37,6 +41,9 @@ pub enum ProveError {
     /// The claim is false or malformed; the condition is named, no value is shown.
     #[error(transparent)]
     Claim(#[from] ClaimError),
+    /// The payee statement is false or malformed; the condition is named, no value is shown.
+    #[error(transparent)]
+    Payee(#[from] PayeeError),
     /// The witness does not satisfy the cached matrices (a bug: the native check passed).
     #[error("the witness does not satisfy constraint {0} of the circuit")]
     Unsatisfied(usize),
@@ -48,7 +55,7 @@ pub enum ProveError {
     Synthesis(#[from] SynthesisError),
 }
 
-/// The R1CS matrices of one circuit shape, and its dimensions.
+/// The R1CS matrices of one circuit, and its dimensions.
 #[derive(Clone, Debug)]
 pub struct CircuitMatrices {
     /// `[A, B, C]`, one row per constraint, columns = `[1, public..., witness...]`.
@@ -62,13 +69,21 @@ pub struct CircuitMatrices {
 }
 
 impl CircuitMatrices {
-    /// Synthesizes the matrices of `shape` (setup mode, linear combinations inlined exactly as
-    /// ark-groth16's key generator does).
-    pub fn synthesize(shape: Shape) -> Result<Self, SynthesisError> {
+    /// Synthesizes the matrices of a circuit (a claim [`Shape`] or [`Circuit::Payee`]).
+    pub fn synthesize(circuit: impl Into<Circuit>) -> Result<Self, SynthesisError> {
+        match circuit.into() {
+            Circuit::Claim(shape) => Self::of(ClaimCircuit::blank(shape)),
+            Circuit::Payee => Self::of(PayeeCircuit::blank()),
+        }
+    }
+
+    /// Synthesizes the matrices of any circuit, given without values (setup mode, linear
+    /// combinations inlined exactly as ark-groth16's key generator does).
+    pub fn of<C: ConstraintSynthesizer<Fr>>(blank: C) -> Result<Self, SynthesisError> {
         let cs = ConstraintSystem::new_ref();
         cs.set_optimization_goal(OptimizationGoal::Constraints);
         cs.set_mode(SynthesisMode::Setup);
-        ClaimCircuit::blank(shape).generate_constraints(cs.clone())?;
+        blank.generate_constraints(cs.clone())?;
         cs.finalize();
         let matrices = cs
             .to_matrices()?
@@ -98,13 +113,19 @@ pub fn full_assignment(
     shape: Shape,
     assignment: ClaimAssignment,
 ) -> Result<Vec<Fr>, SynthesisError> {
+    witness_of(ClaimCircuit::new(shape, assignment))
+}
+
+/// Computes the full witness `z = [1, public..., witness...]` of any circuit given with its
+/// values, without building matrices. The caller checks the assignment first.
+pub fn witness_of<C: ConstraintSynthesizer<Fr>>(circuit: C) -> Result<Vec<Fr>, SynthesisError> {
     let cs = ConstraintSystem::new_ref();
     cs.set_optimization_goal(OptimizationGoal::Constraints);
     cs.set_mode(SynthesisMode::Prove {
         construct_matrices: false,
         generate_lc_assignments: false,
     });
-    ClaimCircuit::new(shape, assignment).generate_constraints(cs.clone())?;
+    circuit.generate_constraints(cs.clone())?;
     let mut cs = cs.into_inner().ok_or(SynthesisError::MissingCS)?;
     let z = [cs.instance_assignment()?, cs.witness_assignment()?].concat();
     // The constraint system's copies are secret too; wipe them before it is dropped. (The
@@ -149,7 +170,7 @@ impl std::fmt::Debug for PreparedClaim {
     }
 }
 
-/// The full witness `z = [1, public..., witness...]` of a claim: secret, wiped on drop.
+/// The full witness `z = [1, public..., witness...]` of a circuit: secret, wiped on drop.
 pub struct Witness {
     z: Vec<Fr>,
 }
@@ -169,56 +190,56 @@ impl std::fmt::Debug for Witness {
     }
 }
 
-/// Proves claims of one shape with one proving key, the reduction the key was made for, and
-/// the shape's cached matrices.
-pub struct ClaimProver {
-    shape: Shape,
+/// A proving key, the reduction it was made for, and the cached matrices of its circuit: what
+/// proving any of the circuits takes once the full witness is known. [`ClaimProver`] and
+/// [`PayeeProver`] each wrap one and add their circuit's checks and witness.
+pub struct CircuitProver {
+    circuit: Circuit,
     pk: ProvingKey<Bn254>,
     qap: Qap,
     matrices: CircuitMatrices,
 }
 
-impl ClaimProver {
-    /// Generates fresh Groth16 keys for `shape`. The randomness is toxic waste: whoever knows it
-    /// can forge proofs, so callers outside tests must pass an OS-backed RNG.
-    pub fn setup<R: RngCore + CryptoRng>(shape: Shape, rng: &mut R) -> Result<Self, ProveError> {
-        Self::setup_for(shape, Qap::Libsnark, rng)
+/// Fresh Groth16 keys for `blank` under `qap`'s reduction.
+fn generate_key<C: ConstraintSynthesizer<Fr>, R: RngCore + CryptoRng>(
+    blank: C,
+    qap: Qap,
+    rng: &mut R,
+) -> Result<ProvingKey<Bn254>, SynthesisError> {
+    match qap {
+        Qap::Libsnark => {
+            Groth16::<Bn254, CheckedReduction>::generate_random_parameters_with_reduction(
+                blank, rng,
+            )
+        }
+        Qap::Circom => {
+            Groth16::<Bn254, CircomReduction>::generate_random_parameters_with_reduction(blank, rng)
+        }
     }
+}
 
-    /// [`setup`](Self::setup) for either reduction. A [`Qap::Circom`] key made this way has
-    /// the form of a ceremony's key (for tests of the ceremony-key path without a ceremony).
+impl CircuitProver {
+    /// Generates fresh Groth16 keys for `circuit` under `qap`'s reduction. The randomness is
+    /// toxic waste: whoever knows it can forge proofs, so callers outside tests must pass an
+    /// OS-backed RNG. A [`Qap::Circom`] key made this way has the form of a ceremony's key (for
+    /// tests of the ceremony-key path without a ceremony).
     pub fn setup_for<R: RngCore + CryptoRng>(
-        shape: Shape,
+        circuit: Circuit,
         qap: Qap,
         rng: &mut R,
     ) -> Result<Self, ProveError> {
-        let circuit = ClaimCircuit::blank(shape);
-        let pk = match qap {
-            Qap::Libsnark => {
-                Groth16::<Bn254, CheckedReduction>::generate_random_parameters_with_reduction(
-                    circuit, rng,
-                )?
-            }
-            Qap::Circom => {
-                Groth16::<Bn254, CircomReduction>::generate_random_parameters_with_reduction(
-                    circuit, rng,
-                )?
-            }
+        let pk = match circuit {
+            Circuit::Claim(shape) => generate_key(ClaimCircuit::blank(shape), qap, rng)?,
+            Circuit::Payee => generate_key(PayeeCircuit::blank(), qap, rng)?,
         };
-        Self::with_qap(shape, pk, qap)
+        Self::with_qap(circuit, pk, qap)
     }
 
-    /// Wraps an existing libsnark-reduction proving key (`credence setup`'s), synthesizing the
-    /// shape's matrices once.
-    pub fn new(shape: Shape, pk: ProvingKey<Bn254>) -> Result<Self, ProveError> {
-        Self::with_qap(shape, pk, Qap::Libsnark)
-    }
-
-    /// Wraps an existing proving key made for `qap`, synthesizing the shape's matrices once.
+    /// Wraps an existing proving key made for `qap`, synthesizing the circuit's matrices once.
     /// Refuses a key whose dimensions are not the circuit's (a ceremony key is also checked
     /// against the circuit's coefficients and hash when it is imported).
-    pub fn with_qap(shape: Shape, pk: ProvingKey<Bn254>, qap: Qap) -> Result<Self, ProveError> {
-        let matrices = CircuitMatrices::synthesize(shape)?;
+    pub fn with_qap(circuit: Circuit, pk: ProvingKey<Bn254>, qap: Qap) -> Result<Self, ProveError> {
+        let matrices = CircuitMatrices::synthesize(circuit)?;
         let expected_inputs = matrices.num_instance_variables;
         let domain = ark_poly::GeneralEvaluationDomain::<Fr>::new(
             matrices.num_constraints + matrices.num_instance_variables,
@@ -238,17 +259,17 @@ impl ClaimProver {
         {
             return Err(ProveError::KeyMismatch);
         }
-        Ok(ClaimProver {
-            shape,
+        Ok(CircuitProver {
+            circuit,
             pk,
             qap,
             matrices,
         })
     }
 
-    /// The shape this prover proves.
-    pub fn shape(&self) -> Shape {
-        self.shape
+    /// The circuit its key is for.
+    pub fn circuit(&self) -> Circuit {
+        self.circuit
     }
 
     /// The reduction its key was made for.
@@ -269,6 +290,122 @@ impl ClaimProver {
     /// The cached matrices.
     pub fn matrices(&self) -> &CircuitMatrices {
         &self.matrices
+    }
+
+    /// The Groth16 prover proper, on a full witness `z`: checks it against the matrices while
+    /// reducing to the QAP, and draws fresh `r, s` from `rng` (OS randomness outside tests).
+    pub fn prove_full_assignment<R: RngCore + CryptoRng>(
+        &self,
+        z: &[Fr],
+        rng: &mut R,
+    ) -> Result<Proof<Bn254>, ProveError> {
+        let m = &self.matrices;
+        if z.len() != m.num_instance_variables + m.num_witness_variables {
+            return Err(ProveError::KeyMismatch);
+        }
+        let (r, s) = (Fr::rand(rng), Fr::rand(rng));
+        let (pk, a, inputs, rows) = (
+            &self.pk,
+            &m.matrices,
+            m.num_instance_variables,
+            m.num_constraints,
+        );
+        match self.qap {
+            Qap::Libsnark => {
+                Groth16::<Bn254, CheckedReduction>::create_proof_with_reduction_and_matrices(
+                    pk, r, s, a, inputs, rows, z,
+                )
+            }
+            Qap::Circom => {
+                Groth16::<Bn254, CircomReduction>::create_proof_with_reduction_and_matrices(
+                    pk, r, s, a, inputs, rows, z,
+                )
+            }
+        }
+        .map_err(|e| match e {
+            SynthesisError::Unsatisfiable => {
+                ProveError::Unsatisfied(m.first_unsatisfied(z).unwrap_or(usize::MAX))
+            }
+            other => ProveError::Synthesis(other),
+        })
+    }
+}
+
+/// Proves claims of one shape with one proving key, the reduction the key was made for, and
+/// the shape's cached matrices.
+pub struct ClaimProver {
+    shape: Shape,
+    core: CircuitProver,
+}
+
+impl ClaimProver {
+    /// Generates fresh Groth16 keys for `shape`. The randomness is toxic waste: whoever knows it
+    /// can forge proofs, so callers outside tests must pass an OS-backed RNG.
+    pub fn setup<R: RngCore + CryptoRng>(shape: Shape, rng: &mut R) -> Result<Self, ProveError> {
+        Self::setup_for(shape, Qap::Libsnark, rng)
+    }
+
+    /// [`setup`](Self::setup) for either reduction. A [`Qap::Circom`] key made this way has
+    /// the form of a ceremony's key (for tests of the ceremony-key path without a ceremony).
+    pub fn setup_for<R: RngCore + CryptoRng>(
+        shape: Shape,
+        qap: Qap,
+        rng: &mut R,
+    ) -> Result<Self, ProveError> {
+        let core = CircuitProver::setup_for(shape.into(), qap, rng)?;
+        Ok(ClaimProver { shape, core })
+    }
+
+    /// Wraps an existing libsnark-reduction proving key (`credence setup`'s), synthesizing the
+    /// shape's matrices once.
+    pub fn new(shape: Shape, pk: ProvingKey<Bn254>) -> Result<Self, ProveError> {
+        Self::with_qap(shape, pk, Qap::Libsnark)
+    }
+
+    /// Wraps an existing proving key made for `qap`, synthesizing the shape's matrices once.
+    /// Refuses a key whose dimensions are not the circuit's (a ceremony key is also checked
+    /// against the circuit's coefficients and hash when it is imported).
+    pub fn with_qap(shape: Shape, pk: ProvingKey<Bn254>, qap: Qap) -> Result<Self, ProveError> {
+        let core = CircuitProver::with_qap(shape.into(), pk, qap)?;
+        Ok(ClaimProver { shape, core })
+    }
+
+    /// Wraps a [`CircuitProver`] of a claim circuit; refuses one of another circuit.
+    pub fn from_circuit_prover(core: CircuitProver) -> Result<Self, ProveError> {
+        match core.circuit() {
+            Circuit::Claim(shape) => Ok(ClaimProver { shape, core }),
+            Circuit::Payee => Err(ProveError::KeyMismatch),
+        }
+    }
+
+    /// The shape this prover proves.
+    pub fn shape(&self) -> Shape {
+        self.shape
+    }
+
+    /// The key, its reduction and the matrices.
+    pub fn circuit_prover(&self) -> &CircuitProver {
+        &self.core
+    }
+
+    /// The reduction its key was made for.
+    pub fn qap(&self) -> Qap {
+        self.core.qap()
+    }
+
+    /// The proving key.
+    pub fn proving_key(&self) -> &ProvingKey<Bn254> {
+        self.core.proving_key()
+    }
+
+    /// The verifying key.
+    pub fn verifying_key(&self) -> &VerifyingKey<Bn254> {
+        self.core.verifying_key()
+    }
+
+    /// The cached matrices.
+    pub fn matrices(&self) -> &CircuitMatrices {
+        self.core.matrices()
     }
 
     /// Checks a claim against every condition of this prover's circuit and builds its statement
@@ -345,35 +482,107 @@ impl ClaimProver {
         z: &[Fr],
         rng: &mut R,
     ) -> Result<Proof<Bn254>, ProveError> {
-        let m = &self.matrices;
-        if z.len() != m.num_instance_variables + m.num_witness_variables {
-            return Err(ProveError::KeyMismatch);
+        self.core.prove_full_assignment(z, rng)
+    }
+}
+
+/// Proves payee statements (`payee-v1`) with one proving key, the reduction it was made for,
+/// and the payee circuit's cached matrices.
+pub struct PayeeProver {
+    core: CircuitProver,
+}
+
+impl PayeeProver {
+    /// Generates fresh libsnark-reduction Groth16 keys for the payee circuit. The randomness is
+    /// toxic waste: callers outside tests must pass an OS-backed RNG.
+    pub fn setup<R: RngCore + CryptoRng>(rng: &mut R) -> Result<Self, ProveError> {
+        Self::setup_for(Qap::Libsnark, rng)
+    }
+
+    /// [`setup`](Self::setup) for either reduction ([`Qap::Circom`]: a key of a ceremony's
+    /// form).
+    pub fn setup_for<R: RngCore + CryptoRng>(qap: Qap, rng: &mut R) -> Result<Self, ProveError> {
+        let core = CircuitProver::setup_for(Circuit::Payee, qap, rng)?;
+        Ok(PayeeProver { core })
+    }
+
+    /// Wraps an existing libsnark-reduction proving key (`credence setup`'s).
+    pub fn new(pk: ProvingKey<Bn254>) -> Result<Self, ProveError> {
+        Self::with_qap(pk, Qap::Libsnark)
+    }
+
+    /// Wraps an existing proving key made for `qap`; refuses a key whose dimensions are not the
+    /// payee circuit's.
+    pub fn with_qap(pk: ProvingKey<Bn254>, qap: Qap) -> Result<Self, ProveError> {
+        let core = CircuitProver::with_qap(Circuit::Payee, pk, qap)?;
+        Ok(PayeeProver { core })
+    }
+
+    /// Wraps a [`CircuitProver`] of the payee circuit; refuses one of another circuit.
+    pub fn from_circuit_prover(core: CircuitProver) -> Result<Self, ProveError> {
+        match core.circuit() {
+            Circuit::Payee => Ok(PayeeProver { core }),
+            Circuit::Claim(_) => Err(ProveError::KeyMismatch),
         }
-        let (r, s) = (Fr::rand(rng), Fr::rand(rng));
-        let (pk, a, inputs, rows) = (
-            &self.pk,
-            &m.matrices,
-            m.num_instance_variables,
-            m.num_constraints,
-        );
-        match self.qap {
-            Qap::Libsnark => {
-                Groth16::<Bn254, CheckedReduction>::create_proof_with_reduction_and_matrices(
-                    pk, r, s, a, inputs, rows, z,
-                )
-            }
-            Qap::Circom => {
-                Groth16::<Bn254, CircomReduction>::create_proof_with_reduction_and_matrices(
-                    pk, r, s, a, inputs, rows, z,
-                )
-            }
-        }
-        .map_err(|e| match e {
-            SynthesisError::Unsatisfiable => {
-                ProveError::Unsatisfied(m.first_unsatisfied(z).unwrap_or(usize::MAX))
-            }
-            other => ProveError::Synthesis(other),
-        })
+    }
+
+    /// The key, its reduction and the matrices.
+    pub fn circuit_prover(&self) -> &CircuitProver {
+        &self.core
+    }
+
+    /// The reduction its key was made for.
+    pub fn qap(&self) -> Qap {
+        self.core.qap()
+    }
+
+    /// The proving key.
+    pub fn proving_key(&self) -> &ProvingKey<Bn254> {
+        self.core.proving_key()
+    }
+
+    /// The verifying key.
+    pub fn verifying_key(&self) -> &VerifyingKey<Bn254> {
+        self.core.verifying_key()
+    }
+
+    /// The cached matrices.
+    pub fn matrices(&self) -> &CircuitMatrices {
+        self.core.matrices()
+    }
+
+    /// Proves a payee statement: builds and checks its assignment ([`PayeeInput::assign`]),
+    /// then proves it with fresh randomness from `rng`.
+    pub fn prove<R: RngCore + CryptoRng>(
+        &self,
+        input: &PayeeInput,
+        rng: &mut R,
+    ) -> Result<(PayeeStatement, Proof<Bn254>), ProveError> {
+        let (statement, assignment) = input.assign()?;
+        let proof = self.prove_checked(assignment, rng)?;
+        Ok((statement, proof))
+    }
+
+    /// Proves any assignment, checking it natively first (for tests' hand-changed witnesses).
+    pub fn prove_assignment<R: RngCore + CryptoRng>(
+        &self,
+        assignment: PayeeAssignment,
+        rng: &mut R,
+    ) -> Result<Proof<Bn254>, ProveError> {
+        payee::check_assignment(&assignment)?;
+        self.prove_checked(assignment, rng)
+    }
+
+    /// Proves an assignment that passed [`payee::check_assignment`]; the matrices check it again.
+    fn prove_checked<R: RngCore + CryptoRng>(
+        &self,
+        assignment: PayeeAssignment,
+        rng: &mut R,
+    ) -> Result<Proof<Bn254>, ProveError> {
+        let witness = Witness {
+            z: witness_of(PayeeCircuit::new(assignment))?,
+        };
+        self.core.prove_full_assignment(&witness.z, rng)
     }
 }
 

@@ -58,7 +58,7 @@ mod tests {
     /// Boundaries: 0 and 2^k - 1 pass; 2^k, p - 1 and (p - 1)/2 + 1 fail; native agrees.
     #[test]
     fn boundaries_agree_with_native() {
-        for bits in [1usize, 5, 21, 64] {
+        for bits in [1usize, 5, 21, 64, 160] {
             let two_k = Fr::from(2u64).pow([bits as u64]);
             let minus_one = -Fr::from(1u64);
             let half_plus = Fr::from(Fr::MODULUS_MINUS_ONE_DIV_TWO) + Fr::from(1u64);

@@ -10,9 +10,9 @@ pub mod constraints;
 use ark_bn254::Fr;
 use ark_ff::{BigInteger, PrimeField};
 
-/// The widest range check this crate performs; far below the 254-bit modulus, so a weighted
-/// sum of that many bits cannot wrap.
-pub const MAX_BITS: usize = 128;
+/// The widest range check this crate performs (a 20-byte address of the payee statement); far
+/// below the 254-bit modulus, so a weighted sum of that many bits cannot wrap.
+pub const MAX_BITS: usize = 160;
 
 /// Is `value < 2^bits` as an integer?
 pub fn fits_in_bits(value: &Fr, bits: usize) -> bool {

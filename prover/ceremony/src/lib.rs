@@ -22,7 +22,7 @@
 //!
 //! Files (each states its format source and invariant):
 //! - [`binfile`]: the iden3 section container;
-//! - [`circuit`]: the claim circuit of a shape as an `.r1cs`;
+//! - [`circuit`]: the claim circuit of a shape, or the payee circuit, as an `.r1cs`;
 //! - [`encoding`]: LEM / uncompressed point encodings, scalar encodings;
 //! - [`jsrng`]: ffjavascript's ChaCha stream and the key derivations snarkjs makes from it;
 //! - [`r1cs`], [`ptau`], [`zkey`]: the three file formats;
@@ -52,7 +52,7 @@ pub mod verify;
 pub mod zkey;
 
 #[cfg(feature = "keys")]
-pub use circuit::claim_r1cs;
+pub use circuit::{circuit_r1cs, claim_r1cs, payee_r1cs};
 pub use contribution::{
     ContributionReceipt, beacon, beacon_with, contribute, contribute_with, format_hash,
     parse_beacon_hex,

@@ -68,6 +68,15 @@ pub struct BenchArgs {
     /// With `--replicas`: proofs each replica runs at once.
     #[arg(long, default_value_t = 2, requires = "replicas")]
     pub concurrency: usize,
+    /// Measure the gas of on-chain settlement instead of proving: per shape, `verifyProof` of
+    /// its generated verifier contract and a whole `claim` of the settlement contract, in an
+    /// in-process EVM (needs the pinned solc: `npm ci` in verifier/contracts).
+    #[arg(long, conflicts_with_all = ["datanet", "replicas"])]
+    pub gas: bool,
+    /// With `--gas`: read each shape's keys (`<circuit_id>.pk`) from here instead of making
+    /// single-party ones (the gas is the same for every key of a shape).
+    #[arg(long, value_name = "DIR", requires = "gas")]
+    pub keys_dir: Option<PathBuf>,
     /// The PostgreSQL database of `--datanet` (instead of SQLite) and `--replicas`: a schema
     /// of its own is made in it for each run and dropped afterwards. Also read from
     /// `CREDENCE_DATABASE`.
@@ -120,6 +129,14 @@ pub(crate) async fn command(a: BenchArgs) -> Result<()> {
     } else {
         a.shapes
     };
+    if a.gas {
+        let options = super::gas_bench::GasOptions {
+            shapes,
+            keys_dir: a.keys_dir,
+        };
+        let report = tokio::task::spawn_blocking(move || super::gas_bench::run(options)).await??;
+        return print_report(a.json, &report, super::gas_bench::table);
+    }
     if a.runs == 0 || clients == 0 {
         bail!("--runs and --clients must be at least 1");
     }

@@ -1,5 +1,5 @@
-//! `credence ceremony`: a multi-party Groth16 phase-2 ceremony for a claim circuit, in
-//! snarkjs' file formats, so that any step can be run with `snarkjs zkey ...` instead.
+//! `credence ceremony`: a multi-party Groth16 phase-2 ceremony for a claim circuit or the payee
+//! circuit, in snarkjs' file formats, so that any step can be run with `snarkjs zkey ...` instead.
 //!
 //! ```text
 //! credence ceremony r1cs       --shape N,D --out circuit.r1cs
@@ -11,6 +11,10 @@
 //! credence ceremony import     --shape N,D POT.ptau FINAL.zkey [--data-dir DIR] [--replace]
 //! ```
 //!
+//! Wherever `--shape N,D` names the circuit, `--circuit payee-v1` names the payee circuit
+//! instead (and `--circuit claim-v1-nN-dD` is another spelling of `--shape N,D`); exactly one of
+//! the two is required.
+//!
 //! Invariants: every file is written by temp file, fsync and rename (a crash never leaves half
 //! a key), and an existing output file is never overwritten (ceremony files are each a
 //! participant's published work). A contribution's randomness comes from the OS only and is
@@ -21,20 +25,19 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use clap::Subcommand;
 use credence_ceremony::{Ptau, Zkey};
-use credence_circuits::Shape;
 
 use super::progress::{Bar, spinner};
-use crate::config::parse_shape;
+use super::setup::CircuitArg;
 
 /// `credence ceremony ...`.
 #[derive(Debug, Subcommand)]
 pub enum CeremonyCommand {
-    /// Write the claim circuit of a shape as an iden3 `.r1cs` (what `snarkjs r1cs info` and
-    /// `snarkjs zkey new` read).
+    /// Write a circuit (the claim circuit of a shape, or the payee circuit) as an iden3 `.r1cs`
+    /// (what `snarkjs r1cs info` and `snarkjs zkey new` read).
     R1cs {
-        /// The shape, `N,D`.
-        #[arg(long, value_parser = parse_shape)]
-        shape: Shape,
+        /// The circuit.
+        #[command(flatten)]
+        which: CircuitArg,
         /// The output file.
         #[arg(long)]
         out: PathBuf,
@@ -50,11 +53,11 @@ pub enum CeremonyCommand {
         #[arg(long)]
         out: PathBuf,
     },
-    /// The initial key of a shape from a prepared `.ptau` (byte for byte `snarkjs zkey new`).
+    /// The initial key of a circuit from a prepared `.ptau` (byte for byte `snarkjs zkey new`).
     New {
-        /// The shape, `N,D`.
-        #[arg(long, value_parser = parse_shape)]
-        shape: Shape,
+        /// The circuit.
+        #[command(flatten)]
+        which: CircuitArg,
         /// The phase-2-prepared powers of tau.
         ptau: PathBuf,
         /// The initial key to write (`circuit_0000.zkey`).
@@ -86,12 +89,12 @@ pub enum CeremonyCommand {
         #[arg(long, default_value = "final beacon")]
         name: String,
     },
-    /// Verify a key's whole transcript against the shape's circuit and the ptau (every check of
+    /// Verify a key's whole transcript against the circuit and the ptau (every check of
     /// `snarkjs zkey verify`); prints the circuit hash and every contribution hash.
     Verify {
-        /// The shape, `N,D`.
-        #[arg(long, value_parser = parse_shape)]
-        shape: Shape,
+        /// The circuit.
+        #[command(flatten)]
+        which: CircuitArg,
         /// The phase-2-prepared powers of tau the ceremony started from.
         ptau: PathBuf,
         /// The key to verify.
@@ -99,9 +102,9 @@ pub enum CeremonyCommand {
     },
     /// Verify a final key and install it in a server's keys directory, with its provenance.
     Import {
-        /// The shape, `N,D`.
-        #[arg(long, value_parser = parse_shape)]
-        shape: Shape,
+        /// The circuit.
+        #[command(flatten)]
+        which: CircuitArg,
         /// The phase-2-prepared powers of tau the ceremony started from.
         ptau: PathBuf,
         /// The final key (after the beacon).
@@ -109,7 +112,7 @@ pub enum CeremonyCommand {
         /// Data directory; keys go to `<data_dir>/keys`.
         #[arg(long, default_value = "credence-data")]
         data_dir: PathBuf,
-        /// Replace existing keys of the shape (every bundle proven under them stops verifying).
+        /// Replace existing keys of the circuit (every proof made under them stops verifying).
         #[arg(long)]
         replace: bool,
     },
@@ -122,15 +125,16 @@ pub async fn run(c: CeremonyCommand) -> Result<()> {
 
 fn run_blocking(c: CeremonyCommand) -> Result<()> {
     match c {
-        CeremonyCommand::R1cs { shape, out } => {
+        CeremonyCommand::R1cs { which, out } => {
+            let circuit = which.circuit();
             refuse_existing(&out)?;
-            let r1cs = step(&format!("synthesizing {}", shape.circuit_id()), || {
-                credence_ceremony::claim_r1cs(shape)
+            let r1cs = step(&format!("synthesizing {circuit}"), || {
+                credence_ceremony::circuit_r1cs(circuit)
             })?;
             let power =
                 credence_ceremony::setup::ptau_power(r1cs.num_constraints(), r1cs.num_public())?;
             write_file(&out, |w| r1cs.write(w))?;
-            println!("circuit      {}", shape.circuit_id());
+            println!("circuit      {circuit}");
             println!("constraints  {}", r1cs.num_constraints());
             println!("public       {}", r1cs.num_public());
             println!("wires        {}", r1cs.num_wires);
@@ -147,9 +151,9 @@ fn run_blocking(c: CeremonyCommand) -> Result<()> {
             drop(bar);
             println!("wrote {}", out.display());
         }
-        CeremonyCommand::New { shape, ptau, out } => {
+        CeremonyCommand::New { which, ptau, out } => {
             refuse_existing(&out)?;
-            let r1cs = credence_ceremony::claim_r1cs(shape)?;
+            let r1cs = credence_ceremony::circuit_r1cs(which.circuit())?;
             let mut ptau = open_ptau(&ptau)?;
             let zkey = credence_ceremony::new_zkey_with(&r1cs, &mut ptau, &Bar::new())?;
             step(&format!("writing {}", out.display()), || {
@@ -200,32 +204,33 @@ fn run_blocking(c: CeremonyCommand) -> Result<()> {
             println!("{receipt}");
             println!("wrote {}", out.display());
         }
-        CeremonyCommand::Verify { shape, ptau, zkey } => {
-            let r1cs = credence_ceremony::claim_r1cs(shape)?;
+        CeremonyCommand::Verify { which, ptau, zkey } => {
+            let r1cs = credence_ceremony::circuit_r1cs(which.circuit())?;
             let zkey = open_zkey(&zkey)?;
             let mut ptau = open_ptau(&ptau)?;
             let report = credence_ceremony::verify_with(&r1cs, &mut ptau, &zkey, &Bar::new())?;
             println!("{report}");
         }
         CeremonyCommand::Import {
-            shape,
+            which,
             ptau,
             zkey,
             data_dir,
             replace,
         } => {
+            let circuit = which.circuit();
             let dir = data_dir.join("keys");
             let bar = Bar::new();
-            let result = crate::keys::import_ceremony(&dir, shape, &ptau, &zkey, replace, &bar);
+            let result = crate::keys::import_ceremony(&dir, circuit, &ptau, &zkey, replace, &bar);
             drop(bar);
-            let (keys, report) = result?;
+            let (key, report) = result?;
             println!("{report}");
-            let (pk, vk) = crate::keys::key_paths(&dir, shape);
-            println!("circuit        {}", shape.circuit_id());
+            let (pk, vk) = crate::keys::key_paths(&dir, circuit);
+            println!("circuit        {circuit}");
             println!("proving key    {}", pk.display());
             println!("verifying key  {}", vk.display());
-            println!("vk fingerprint {}", keys.vk.fingerprint());
-            println!("provenance     {}", keys.entry.provenance());
+            println!("vk fingerprint {}", key.fingerprint);
+            println!("provenance     {}", key.entry.provenance());
         }
     }
     Ok(())

@@ -1,12 +1,17 @@
 //! The `credence` command line. Subcommand names are a contract:
 //!
 //! - `credence serve [--config FILE] [--data-dir DIR] [--listen ADDR] [--shape N,D]...`
-//! - `credence setup --shape N,D [--data-dir DIR] [--replace]`
+//! - `credence setup --shape N,D [--data-dir DIR] [--replace]`, or `--circuit payee-v1` for the
+//!   payee circuit's keys (`--circuit claim-v1-nN-dD` is another spelling of `--shape N,D`; the
+//!   `credence ceremony` commands that take `--shape` take `--circuit` alike)
 //! - `credence ceremony r1cs|pilot-ptau|new|contribute|beacon|verify|import`: a multi-party
 //!   phase-2 ceremony in snarkjs' formats, and installing its final key ([`ceremony`])
 //! - `credence commit FILE... [--secret secret.key] [--openings openings.json]` (no server)
 //! - `credence contributor-id [--secret secret.key] [--create]`: a contributor's public id,
 //!   before any file is committed (an operator's token for it names it)
+//! - `credence payee prove --secret secret.key --keys-dir DIR --chain-id N --settlement 0xADDR
+//!   --payee 0xADDR --nonce N --out payee.json` (no server): the contributor's proof of where
+//!   its payouts go, for the settlement contract ([`payee`])
 //! - `credence config init --out FILE [--services S,..] [--listen A] [--tls-cert C --tls-key K]
 //!   [--shape N,D].. [--contributor-id ID --tenant T] ...`: a documented configuration with a
 //!   fresh token per party (mode 0600) and each party's token file `<tenant>.token`
@@ -37,9 +42,11 @@ pub mod config;
 pub mod datanet_bench;
 pub mod demo;
 pub mod files;
+pub mod gas_bench;
 pub mod health;
 pub mod load_test;
 pub mod log;
+pub mod payee;
 pub mod progress;
 pub mod register;
 pub mod replica_bench;
@@ -67,9 +74,11 @@ pub struct Cli {
 pub enum Command {
     /// Run the server.
     Serve(serve::ServeArgs),
-    /// Generate Groth16 keys for a circuit shape (single-party setup: see the warning).
+    /// Generate Groth16 keys for a circuit shape or the payee circuit (single-party setup: see
+    /// the warning).
     Setup(setup::SetupArgs),
-    /// A multi-party Groth16 ceremony for a circuit shape, in snarkjs' formats.
+    /// A multi-party Groth16 ceremony for a circuit shape or the payee circuit, in snarkjs'
+    /// formats.
     #[command(subcommand)]
     Ceremony(ceremony::CeremonyCommand),
     /// Commit to files: digest, fresh blinding, commitment; writes the openings (0600).
@@ -84,6 +93,9 @@ pub enum Command {
     Snapshot(snapshot::SnapshotCommand),
     /// Prove a claim on a server and write its bundle.
     Claim(claim::ClaimArgs),
+    /// A contributor's proof of where its payouts go (`payee-v1`), made offline.
+    #[command(subcommand)]
+    Payee(payee::PayeeCommand),
     /// Verify claim bundles on a server.
     Verify(verify::VerifyArgs),
     /// Is a server serving, and which services? (`grpc.health.v1`; `--wait` for a new one.)
@@ -114,6 +126,7 @@ pub async fn run(cli: Cli) -> Result<i32> {
         Command::Register(a) => register::register(a).await.map(|()| 0),
         Command::Snapshot(c) => snapshot::run(c).await.map(|()| 0),
         Command::Claim(a) => claim::claim(a).await.map(|()| 0),
+        Command::Payee(c) => payee::run(c).map(|()| 0),
         Command::Verify(a) => verify::verify(a).await,
         Command::Health(a) => health::health(a).await,
         Command::Config(config::ConfigCommand::Init(a)) => config::init(*a).map(|()| 0),

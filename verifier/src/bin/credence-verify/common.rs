@@ -116,6 +116,15 @@ pub fn read_snapshot(path: &Path) -> Result<Snapshot, InputError> {
 /// is missing or unreadable is a problem of the command line, and the message must not read as
 /// if the bundle beside it were at fault.
 pub fn load_key(arg: &str) -> Result<TrustedKey, InputError> {
+    let (id, bytes) = read_key_arg(arg)?;
+    TrustedKey::from_bytes(id, &bytes).map_err(|source| InputError::KeyArg {
+        arg: arg.to_owned(),
+        reason: format!("not a verifying key: {source}"),
+    })
+}
+
+/// The circuit id and the bytes of a `--vk [CIRCUIT_ID=]PATH` argument, not yet decoded.
+pub fn read_key_arg(arg: &str) -> Result<(CircuitId, Vec<u8>), InputError> {
     let key_arg = |reason: String| InputError::KeyArg {
         arg: arg.to_owned(),
         reason,
@@ -145,8 +154,7 @@ pub fn load_key(arg: &str) -> Result<TrustedKey, InputError> {
         )),
         other => key_arg(other.to_string()),
     })?;
-    TrustedKey::from_bytes(id, &bytes)
-        .map_err(|source| key_arg(format!("not a verifying key: {source}")))
+    Ok((id, bytes))
 }
 
 /// The keys given with `--vk`, with the argument each came from, so that a message about a key

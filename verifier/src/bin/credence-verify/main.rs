@@ -10,10 +10,13 @@
 
 mod audit;
 mod batch;
+mod calldata;
 mod ceremony;
 mod common;
 mod export_snarkjs;
+mod export_solidity;
 mod inclusion;
+mod payee;
 mod proof;
 mod settle;
 
@@ -42,6 +45,12 @@ enum Command {
     Settle(settle::Args),
     /// Write a bundle and its key as snarkjs proof.json, public.json, verification_key.json.
     ExportSnarkjs(export_snarkjs::Args),
+    /// Write the Solidity verifier contract of each key (`<Circuit>Verifier.sol`), for the
+    /// settlement contract or any other caller.
+    ExportSolidity(export_solidity::Args),
+    /// Print the call data that submits a claim bundle or a payee proof to the settlement
+    /// contract (`claim` or `setPayee`).
+    Calldata(calldata::Args),
     /// Audit the whole compliance log: roots, signatures, no fork since the last run, every
     /// claim proof; exit 0 only if everything holds.
     Audit(audit::Args),
@@ -50,6 +59,9 @@ enum Command {
     /// Trace a verifying key to its ceremony's transcript (the final .zkey): the contributions,
     /// and with --r1cs and --ptau the whole transcript verified as snarkjs does.
     Ceremony(ceremony::Args),
+    /// Verify a payee proof (`payee.json`) under the payee key: exit 0 valid, 1 invalid,
+    /// 2 malformed.
+    Payee(payee::Args),
 }
 
 fn main() -> ExitCode {
@@ -58,10 +70,13 @@ fn main() -> ExitCode {
         Command::Proof(a) => proof::run(a),
         Command::Batch(a) => batch::run(a),
         Command::Settle(a) => settle::run(a),
+        Command::ExportSolidity(a) => export_solidity::run(a),
+        Command::Calldata(a) => calldata::run(a),
         Command::ExportSnarkjs(a) => export_snarkjs::run(a),
         Command::Audit(a) => audit::run(a),
         Command::Inclusion(a) => inclusion::run(a),
         Command::Ceremony(a) => ceremony::run(a),
+        Command::Payee(a) => payee::run(a),
     };
     exit.into()
 }
