@@ -391,7 +391,7 @@ impl Keyed for ClaimProver {
     }
 
     fn core(&self) -> &CircuitProver {
-        self.circuit_prover()
+        self
     }
 
     fn trust(circuit: Circuit, vk_bytes: &[u8]) -> Result<TrustedKey, String> {
@@ -422,7 +422,7 @@ impl Keyed for PayeeProver {
     }
 
     fn core(&self) -> &CircuitProver {
-        self.circuit_prover()
+        self
     }
 
     fn trust(_: Circuit, vk_bytes: &[u8]) -> Result<PayeeKey, String> {

@@ -332,10 +332,19 @@ impl CircuitProver {
 }
 
 /// Proves claims of one shape with one proving key, the reduction the key was made for, and
-/// the shape's cached matrices.
+/// the shape's cached matrices. It derefs to its [`CircuitProver`] for the key, its reduction
+/// and the matrices (`qap()`, `proving_key()`, `verifying_key()`, `matrices()`), which both
+/// circuits' provers share.
 pub struct ClaimProver {
     shape: Shape,
     core: CircuitProver,
+}
+
+impl std::ops::Deref for ClaimProver {
+    type Target = CircuitProver;
+    fn deref(&self) -> &CircuitProver {
+        &self.core
+    }
 }
 
 impl ClaimProver {
@@ -381,31 +390,6 @@ impl ClaimProver {
     /// The shape this prover proves.
     pub fn shape(&self) -> Shape {
         self.shape
-    }
-
-    /// The key, its reduction and the matrices.
-    pub fn circuit_prover(&self) -> &CircuitProver {
-        &self.core
-    }
-
-    /// The reduction its key was made for.
-    pub fn qap(&self) -> Qap {
-        self.core.qap()
-    }
-
-    /// The proving key.
-    pub fn proving_key(&self) -> &ProvingKey<Bn254> {
-        self.core.proving_key()
-    }
-
-    /// The verifying key.
-    pub fn verifying_key(&self) -> &VerifyingKey<Bn254> {
-        self.core.verifying_key()
-    }
-
-    /// The cached matrices.
-    pub fn matrices(&self) -> &CircuitMatrices {
-        self.core.matrices()
     }
 
     /// Checks a claim against every condition of this prover's circuit and builds its statement
@@ -487,9 +471,17 @@ impl ClaimProver {
 }
 
 /// Proves payee statements (`payee-v1`) with one proving key, the reduction it was made for,
-/// and the payee circuit's cached matrices.
+/// and the payee circuit's cached matrices; derefs to its [`CircuitProver`] like
+/// [`ClaimProver`].
 pub struct PayeeProver {
     core: CircuitProver,
+}
+
+impl std::ops::Deref for PayeeProver {
+    type Target = CircuitProver;
+    fn deref(&self) -> &CircuitProver {
+        &self.core
+    }
 }
 
 impl PayeeProver {
@@ -524,31 +516,6 @@ impl PayeeProver {
             Circuit::Payee => Ok(PayeeProver { core }),
             Circuit::Claim(_) => Err(ProveError::KeyMismatch),
         }
-    }
-
-    /// The key, its reduction and the matrices.
-    pub fn circuit_prover(&self) -> &CircuitProver {
-        &self.core
-    }
-
-    /// The reduction its key was made for.
-    pub fn qap(&self) -> Qap {
-        self.core.qap()
-    }
-
-    /// The proving key.
-    pub fn proving_key(&self) -> &ProvingKey<Bn254> {
-        self.core.proving_key()
-    }
-
-    /// The verifying key.
-    pub fn verifying_key(&self) -> &VerifyingKey<Bn254> {
-        self.core.verifying_key()
-    }
-
-    /// The cached matrices.
-    pub fn matrices(&self) -> &CircuitMatrices {
-        self.core.matrices()
     }
 
     /// Proves a payee statement: builds and checks its assignment ([`PayeeInput::assign`]),
