@@ -9,17 +9,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 mod common;
-use common::{BIN, credence, ok};
+use common::{credence, credence_verify_bin, ok};
 
 fn credence_verify(dir: &Path, args: &[&str]) -> Output {
-    let bin = Path::new(BIN).with_file_name("credence-verify");
-    assert!(
-        bin.exists(),
-        "{} does not exist: build the workspace (`cargo test --workspace --release`, as .ci/run \
-         does), not this package alone",
-        bin.display()
-    );
-    Command::new(bin)
+    Command::new(credence_verify_bin())
         .args(args)
         .current_dir(dir)
         .output()
@@ -195,4 +188,144 @@ fn ceremony_r1cs_takes_a_circuit() {
     );
     let o = credence(dir, &["ceremony", "r1cs", "--out", "c.r1cs"]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+}
+
+/// The payee circuit goes through the same ceremony as the claim circuits: `r1cs`,
+/// `pilot-ptau`, `new`, two contributions, `verify`, `import --circuit payee-v1`; a payee proof
+/// made under the imported key verifies, and `credence-verify ceremony` traces the key to its
+/// transcript and re-verifies it.
+#[test]
+fn the_payee_key_comes_from_a_ceremony_and_traces_to_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let c = ["--circuit", "payee-v1"];
+    ok(
+        dir,
+        &["ceremony", "r1cs", c[0], c[1], "--out", "payee.r1cs"],
+    );
+    // 666 constraints and 5 public inputs: a domain of 2^10 (see circuits/tests/shape.rs).
+    ok(
+        dir,
+        &[
+            "ceremony",
+            "pilot-ptau",
+            "--power",
+            "10",
+            "--out",
+            "pot.ptau",
+        ],
+    );
+    ok(dir, &["ceremony", "new", c[0], c[1], "pot.ptau", "p0.zkey"]);
+    ok(
+        dir,
+        &[
+            "ceremony",
+            "contribute",
+            "p0.zkey",
+            "p1.zkey",
+            "--name",
+            "hospital a",
+        ],
+    );
+    ok(
+        dir,
+        &[
+            "ceremony",
+            "contribute",
+            "p1.zkey",
+            "p2.zkey",
+            "--name",
+            "operator",
+        ],
+    );
+    ok(
+        dir,
+        &["ceremony", "verify", c[0], c[1], "pot.ptau", "p2.zkey"],
+    );
+    ok(
+        dir,
+        &[
+            "ceremony",
+            "import",
+            c[0],
+            c[1],
+            "pot.ptau",
+            "p2.zkey",
+            "--data-dir",
+            "data",
+        ],
+    );
+    ok(
+        dir,
+        &["contributor-id", "--secret", "secret.key", "--create"],
+    );
+    ok(
+        dir,
+        &[
+            "payee",
+            "prove",
+            "--secret",
+            "secret.key",
+            "--keys-dir",
+            "data/keys",
+            "--chain-id",
+            "1",
+            "--settlement",
+            "0x5fbdb2315678afecb367f032d93f642f64180aa3",
+            "--payee",
+            "0x70997970c51812dc3a010c7d01b50e0d17dc79c8",
+            "--nonce",
+            "0",
+            "--out",
+            "payee.json",
+        ],
+    );
+    let o = credence_verify(
+        dir,
+        &["payee", "--vk", "data/keys/payee-v1.vk", "payee.json"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let o = credence_verify(
+        dir,
+        &[
+            "ceremony",
+            "--vk",
+            "data/keys/payee-v1.vk",
+            "--zkey",
+            "p2.zkey",
+            "--r1cs",
+            "payee.r1cs",
+            "--ptau",
+            "pot.ptau",
+        ],
+    );
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert!(
+        out.contains("payee-v1") && out.contains("hospital a"),
+        "{out}"
+    );
+    // Another ceremony's transcript is not this key's.
+    ok(
+        dir,
+        &[
+            "ceremony",
+            "contribute",
+            "p1.zkey",
+            "other.zkey",
+            "--name",
+            "someone else",
+        ],
+    );
+    let o = credence_verify(
+        dir,
+        &[
+            "ceremony",
+            "--vk",
+            "data/keys/payee-v1.vk",
+            "--zkey",
+            "other.zkey",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
 }

@@ -19,8 +19,6 @@ use std::time::{Duration, Instant};
 mod common;
 use common::free_port;
 
-const BIN: &str = env!("CARGO_BIN_EXE_credence");
-
 /// The section's `sh` blocks, in order.
 fn walkthrough() -> String {
     let readme =
@@ -45,17 +43,10 @@ fn walkthrough() -> String {
 }
 
 fn tool_dir() -> PathBuf {
-    let dir = Path::new(BIN)
+    common::credence_verify_bin()
         .parent()
         .expect("the binary's directory")
-        .to_owned();
-    assert!(
-        dir.join("credence-verify").exists(),
-        "{} has no credence-verify: build the workspace (`cargo test --workspace --release`, \
-         as .ci/run does), not this package alone",
-        dir.display()
-    );
-    dir
+        .to_owned()
 }
 
 #[test]

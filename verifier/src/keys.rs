@@ -17,6 +17,7 @@ use ark_ec::pairing::{Pairing, PairingOutput};
 
 use crate::error::{Invalid, KeyName, Malformed};
 use crate::groth16::VerifyingKey;
+use crate::statement::NUM_PUBLIC_INPUTS;
 
 /// A circuit identifier such as `claim-v1-n16-d20`: 1 to 64 characters of `[A-Za-z0-9._-]`.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -119,40 +120,28 @@ impl Prepared {
     }
 }
 
-/// A verifying key the verifier was given, validated, pinned to one circuit id.
+/// A verifying key that passed the refusal checks, with its canonical bytes, its fingerprint
+/// and its prepared form: what a claim key ([`TrustedKey`]) and the payee key
+/// ([`PayeeKey`](crate::payee::PayeeKey)) both are, and what each derefs to.
 #[derive(Clone, Debug)]
-pub struct TrustedKey {
-    circuit_id: CircuitId,
+pub struct CheckedKey {
     vk: VerifyingKey,
     bytes: Vec<u8>,
     fingerprint: Fingerprint,
     pub(crate) prepared: Prepared,
 }
 
-impl TrustedKey {
-    /// Trusts `vk` for `circuit_id`, after the refusal checks.
-    pub fn new(circuit_id: CircuitId, vk: VerifyingKey) -> Result<Self, Malformed> {
-        vk.check_shape()?;
+impl CheckedKey {
+    /// Checks `vk` as a key of `num_inputs` public inputs (a `kind` key, as refusals name it).
+    pub(crate) fn new(vk: VerifyingKey, num_inputs: usize, kind: &str) -> Result<Self, Malformed> {
+        vk.check_shape_for(num_inputs, kind)?;
         let bytes = vk.to_bytes();
-        let fingerprint = Fingerprint::of_bytes(&bytes);
-        let prepared = Prepared::new(&vk);
-        Ok(TrustedKey {
-            circuit_id,
+        Ok(CheckedKey {
+            fingerprint: Fingerprint::of_bytes(&bytes),
+            prepared: Prepared::new(&vk),
             vk,
             bytes,
-            fingerprint,
-            prepared,
         })
-    }
-
-    /// Decodes canonical compressed key bytes (strictly) and trusts them for `circuit_id`.
-    pub fn from_bytes(circuit_id: CircuitId, bytes: &[u8]) -> Result<Self, Malformed> {
-        Self::new(circuit_id, VerifyingKey::from_bytes(bytes)?)
-    }
-
-    /// The circuit id this key is pinned to.
-    pub fn circuit_id(&self) -> &CircuitId {
-        &self.circuit_id
     }
 
     /// blake3 of the canonical compressed key bytes.
@@ -169,12 +158,46 @@ impl TrustedKey {
     pub fn to_bytes(&self) -> &[u8] {
         &self.bytes
     }
+}
+
+/// A verifying key the verifier was given, validated, pinned to one circuit id.
+#[derive(Clone, Debug)]
+pub struct TrustedKey {
+    circuit_id: CircuitId,
+    key: CheckedKey,
+}
+
+impl std::ops::Deref for TrustedKey {
+    type Target = CheckedKey;
+    fn deref(&self) -> &CheckedKey {
+        &self.key
+    }
+}
+
+impl TrustedKey {
+    /// Trusts `vk` for `circuit_id`, after the refusal checks.
+    pub fn new(circuit_id: CircuitId, vk: VerifyingKey) -> Result<Self, Malformed> {
+        Ok(TrustedKey {
+            circuit_id,
+            key: CheckedKey::new(vk, NUM_PUBLIC_INPUTS, "claim")?,
+        })
+    }
+
+    /// Decodes canonical compressed key bytes (strictly) and trusts them for `circuit_id`.
+    pub fn from_bytes(circuit_id: CircuitId, bytes: &[u8]) -> Result<Self, Malformed> {
+        Self::new(circuit_id, VerifyingKey::from_bytes(bytes)?)
+    }
+
+    /// The circuit id this key is pinned to.
+    pub fn circuit_id(&self) -> &CircuitId {
+        &self.circuit_id
+    }
 
     /// The key as an error names it (circuit id and fingerprint).
     pub fn name(&self) -> KeyName {
         KeyName {
             circuit_id: self.circuit_id.to_string(),
-            fingerprint: self.fingerprint.to_hex(),
+            fingerprint: self.fingerprint().to_hex(),
         }
     }
 }

@@ -52,7 +52,7 @@ pub use credence_circuits::statement;
 pub use bundle::{BUNDLE_FORMAT, ClaimBundle};
 pub use error::{Error, Invalid, KeyName, Malformed};
 pub use groth16::{Proof, VerifyingKey};
-pub use keys::{CircuitId, Fingerprint, KeyRing, TrustedKey};
+pub use keys::{CheckedKey, CircuitId, Fingerprint, KeyRing, TrustedKey};
 pub use payee::{PAYEE_PROTOCOL, PayeeBundle, PayeeKey, verify_payee};
 pub use settlement::{Refusal, Settlement, SettlementReport, Snapshot};
 pub use statement::{ClaimStatement, NUM_PUBLIC_INPUTS, PublicInput};

@@ -35,7 +35,7 @@ use crate::encoding::{
 };
 use crate::error::{Invalid, KeyName, Malformed};
 use crate::groth16::{Proof, VerifyingKey};
-use crate::keys::{Fingerprint, Prepared};
+use crate::keys::{CheckedKey, Fingerprint};
 
 /// The `protocol` tag of `payee.json`.
 pub const PAYEE_PROTOCOL: &str = "credence-payee-v1";
@@ -43,25 +43,25 @@ pub const PAYEE_PROTOCOL: &str = "credence-payee-v1";
 /// The largest `payee.json` read (a valid one is under 1 KiB).
 pub const MAX_PAYEE_BYTES: usize = 4 * 1024;
 
-/// A payee verifying key the verifier was given, validated (see the module invariants).
+/// A payee verifying key the verifier was given, validated (see the module invariants); it
+/// derefs to its [`CheckedKey`] (fingerprint, key, bytes).
 #[derive(Clone, Debug)]
 pub struct PayeeKey {
-    vk: VerifyingKey,
-    bytes: Vec<u8>,
-    fingerprint: Fingerprint,
-    prepared: Prepared,
+    key: CheckedKey,
+}
+
+impl std::ops::Deref for PayeeKey {
+    type Target = CheckedKey;
+    fn deref(&self) -> &CheckedKey {
+        &self.key
+    }
 }
 
 impl PayeeKey {
     /// Trusts `vk` as the payee circuit's key, after the refusal checks.
     pub fn new(vk: VerifyingKey) -> Result<Self, Malformed> {
-        vk.check_shape_for(NUM_PAYEE_PUBLIC_INPUTS, PAYEE_CIRCUIT_ID)?;
-        let bytes = vk.to_bytes();
         Ok(PayeeKey {
-            fingerprint: Fingerprint::of_bytes(&bytes),
-            prepared: Prepared::new(&vk),
-            vk,
-            bytes,
+            key: CheckedKey::new(vk, NUM_PAYEE_PUBLIC_INPUTS, PAYEE_CIRCUIT_ID)?,
         })
     }
 
@@ -79,26 +79,11 @@ impl PayeeKey {
         PAYEE_CIRCUIT_ID
     }
 
-    /// blake3 of the canonical compressed key bytes.
-    pub fn fingerprint(&self) -> Fingerprint {
-        self.fingerprint
-    }
-
-    /// The key (six IC points: the constant one and the five inputs).
-    pub fn vk(&self) -> &VerifyingKey {
-        &self.vk
-    }
-
-    /// The canonical compressed key bytes (the content of `payee-v1.vk`).
-    pub fn to_bytes(&self) -> &[u8] {
-        &self.bytes
-    }
-
     /// The key as an error names it.
     pub fn name(&self) -> KeyName {
         KeyName {
             circuit_id: PAYEE_CIRCUIT_ID.to_owned(),
-            fingerprint: self.fingerprint.to_hex(),
+            fingerprint: self.fingerprint().to_hex(),
         }
     }
 }
@@ -247,7 +232,7 @@ pub fn verify_payee_proof(
 ) -> Result<(), Invalid> {
     crate::verify::check_proof(
         &key.prepared,
-        &key.vk.gamma_abc_g1,
+        &key.vk().gamma_abc_g1,
         &statement.public_inputs(),
         proof,
     )

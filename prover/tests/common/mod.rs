@@ -45,3 +45,17 @@ pub fn ok<S: AsRef<std::ffi::OsStr> + std::fmt::Debug>(
     );
     String::from_utf8(o.stdout).unwrap()
 }
+
+/// `credence-verify`, built beside `credence` by a workspace build (as `.ci/run` runs it; a
+/// build of this package alone does not make it).
+#[allow(dead_code)]
+pub fn credence_verify_bin() -> std::path::PathBuf {
+    let bin = std::path::Path::new(BIN).with_file_name("credence-verify");
+    assert!(
+        bin.exists(),
+        "{} does not exist: build the workspace (`cargo test --workspace --release`, as .ci/run \
+         does), not this package alone",
+        bin.display()
+    );
+    bin
+}

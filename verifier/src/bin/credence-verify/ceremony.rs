@@ -14,7 +14,7 @@ use credence_ceremony::{Ptau, R1cs, Zkey, format_hash};
 use credence_verifier::VerifyingKey;
 use serde::Serialize;
 
-use crate::common::{Exit, input_failure, load_key, print_json};
+use crate::common::{Exit, input_failure, load_any_key, print_json};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -59,7 +59,7 @@ struct Report {
 }
 
 pub fn run(args: &Args) -> Exit {
-    let key = match load_key(&args.vk) {
+    let (circuit_id, key) = match load_any_key(&args.vk) {
         Ok(k) => k,
         // The key's problem, not the transcript's: no line prefixed with the .zkey path.
         Err(e) => return input_failure(&e, args.json),
@@ -77,7 +77,7 @@ pub fn run(args: &Args) -> Exit {
     let mut report = Report {
         verdict: Exit::Valid.word(),
         reason: String::new(),
-        circuit_id: key.circuit_id().to_string(),
+        circuit_id: circuit_id.to_string(),
         vk_fingerprint: key.fingerprint().to_hex(),
         circuit_hash: hex::encode(zkey.circuit_hash()),
         contributions: zkey

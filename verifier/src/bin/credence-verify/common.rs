@@ -4,10 +4,12 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use credence_circuits::payee::PAYEE_CIRCUIT_ID;
 use credence_verifier::bundle::MAX_BUNDLE_BYTES;
 use credence_verifier::settlement::Snapshot;
 use credence_verifier::{
-    CircuitId, ClaimBundle, Error, Fingerprint, Invalid, KeyRing, Malformed, TrustedKey,
+    CheckedKey, CircuitId, ClaimBundle, Error, Fingerprint, Invalid, KeyRing, Malformed, PayeeKey,
+    TrustedKey,
 };
 use serde::Serialize;
 
@@ -142,10 +144,20 @@ pub fn read_key_arg(arg: &str) -> Result<(CircuitId, Vec<u8>), InputError> {
         }
     };
     let id = CircuitId::new(&id).map_err(|e| key_arg(format!("{e} (use --vk CIRCUIT_ID=PATH)")))?;
+    Ok((id, read_key_file(arg, &path)?))
+}
+
+/// The bytes of the key file `path` given as the argument `arg`; failures are
+/// [`InputError::KeyArg`]s that name the argument (which holds the path, so the reasons do not
+/// repeat it).
+pub fn read_key_file(arg: &str, path: &Path) -> Result<Vec<u8>, InputError> {
+    let key_arg = |reason: String| InputError::KeyArg {
+        arg: arg.to_owned(),
+        reason,
+    };
     // A claim key is 552 bytes; allow slack so an oversized key is refused by the decoder with a
     // precise reason rather than by the cap.
-    // The argument holds the path, so the reasons do not repeat it.
-    let bytes = read_capped(&path, 64 * 1024).map_err(|e| match e {
+    read_capped(path, 64 * 1024).map_err(|e| match e {
         InputError::Io { source, .. } => {
             key_arg(format!("cannot read the verifying key file: {source}"))
         }
@@ -153,8 +165,23 @@ pub fn read_key_arg(arg: &str) -> Result<(CircuitId, Vec<u8>), InputError> {
             "the verifying key file is larger than {limit} bytes"
         )),
         other => key_arg(other.to_string()),
+    })
+}
+
+/// A `--vk [CIRCUIT_ID=]PATH` of any circuit: the payee key when the id is `payee-v1`, a claim
+/// key otherwise; the circuit id and the checked key.
+pub fn load_any_key(arg: &str) -> Result<(CircuitId, CheckedKey), InputError> {
+    let (id, bytes) = read_key_arg(arg)?;
+    let key = if id.as_str() == PAYEE_CIRCUIT_ID {
+        PayeeKey::from_bytes(&bytes).map(|k| (*k).clone())
+    } else {
+        TrustedKey::from_bytes(id.clone(), &bytes).map(|k| (*k).clone())
+    };
+    let key = key.map_err(|source| InputError::KeyArg {
+        arg: arg.to_owned(),
+        reason: format!("not a verifying key: {source}"),
     })?;
-    Ok((id, bytes))
+    Ok((id, key))
 }
 
 /// The keys given with `--vk`, with the argument each came from, so that a message about a key

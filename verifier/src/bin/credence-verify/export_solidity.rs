@@ -8,13 +8,11 @@
 
 use std::path::PathBuf;
 
-use credence_circuits::payee::PAYEE_CIRCUIT_ID;
-use credence_verifier::PayeeKey;
+use credence_verifier::Fingerprint;
 use credence_verifier::durable::write_atomic;
 use credence_verifier::solidity::{VerifierContract, verifier_contract};
-use credence_verifier::{Fingerprint, TrustedKey};
 
-use crate::common::{Exit, InputError, input_failure, read_key_arg};
+use crate::common::{Exit, InputError, input_failure, load_any_key};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -28,19 +26,12 @@ pub struct Args {
 }
 
 fn contract(arg: &str) -> Result<(VerifierContract, Fingerprint), InputError> {
-    let (id, bytes) = read_key_arg(arg)?;
-    let key_arg = |reason: String| InputError::KeyArg {
+    let (id, key) = load_any_key(arg)?;
+    let c = verifier_contract(&id, key.vk()).map_err(|e| InputError::KeyArg {
         arg: arg.to_owned(),
-        reason,
-    };
-    let vk = if id.as_str() == PAYEE_CIRCUIT_ID {
-        PayeeKey::from_bytes(&bytes).map(|k| k.vk().clone())
-    } else {
-        TrustedKey::from_bytes(id.clone(), &bytes).map(|k| k.vk().clone())
-    }
-    .map_err(|e| key_arg(format!("not a verifying key: {e}")))?;
-    let c = verifier_contract(&id, &vk).map_err(|e| key_arg(e.to_string()))?;
-    Ok((c, Fingerprint::of_bytes(&bytes)))
+        reason: e.to_string(),
+    })?;
+    Ok((c, key.fingerprint()))
 }
 
 pub fn run(args: &Args) -> Exit {

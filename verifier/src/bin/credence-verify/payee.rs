@@ -6,7 +6,9 @@ use credence_verifier::encoding::{address_to_hex, fr_to_decimal};
 use credence_verifier::payee::MAX_PAYEE_BYTES;
 use credence_verifier::{Malformed, PayeeBundle, PayeeKey, verify_payee};
 
-use crate::common::{Exit, InputError, Verdict, input_failure, print_json, read_capped};
+use crate::common::{
+    Exit, InputError, Verdict, input_failure, print_json, read_capped, read_key_file,
+};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -39,17 +41,11 @@ pub fn run(args: &Args) -> Exit {
 
 fn load_key(path: &Path) -> Result<PayeeKey, InputError> {
     let arg = path.display().to_string();
-    let key_arg = |reason: String| InputError::KeyArg {
-        arg: arg.clone(),
-        reason,
-    };
-    let bytes = read_capped(path, 64 * 1024).map_err(|e| match e {
-        InputError::Io { source, .. } => {
-            key_arg(format!("cannot read the verifying key file: {source}"))
-        }
-        other => key_arg(other.to_string()),
-    })?;
-    PayeeKey::from_bytes(&bytes).map_err(|e| key_arg(format!("not a payee verifying key: {e}")))
+    let bytes = read_key_file(&arg, path)?;
+    PayeeKey::from_bytes(&bytes).map_err(|e| InputError::KeyArg {
+        arg,
+        reason: format!("not a payee verifying key: {e}"),
+    })
 }
 
 fn read_payee(path: &Path) -> Result<PayeeBundle, InputError> {
