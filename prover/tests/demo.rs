@@ -9,6 +9,8 @@
 
 use std::process::Command;
 
+mod common;
+
 use credence_verifier::{
     CircuitId, ClaimBundle, TrustedKey, settlement::SettlementReport, settlement::Snapshot, verify,
 };
@@ -31,7 +33,7 @@ fn setup_warnings(out: &std::process::Output) -> usize {
 }
 
 fn demo(dir: &std::path::Path) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_credence"))
+    Command::new(common::BIN)
         .args(["demo", "--depth", "8", "--data-dir"])
         .arg(dir)
         // The demo's own default log level (warnings show), whatever the caller's RUST_LOG.
@@ -185,8 +187,8 @@ fn settle_on_chain(dir: &std::path::Path) {
             String::from_utf8_lossy(&out.stderr)
         );
     };
-    let credence = std::path::Path::new(env!("CARGO_BIN_EXE_credence"));
-    let verify_bin = credence.with_file_name("credence-verify");
+    let credence = std::path::Path::new(common::BIN);
+    let verify_bin = common::credence_verify_bin();
     let payee_dir = dir.join("payee");
     run(
         credence,
@@ -238,16 +240,7 @@ fn settle_on_chain(dir: &std::path::Path) {
     let snapshot =
         Snapshot::from_json(&std::fs::read_to_string(o.join("snapshot.json")).unwrap()).unwrap();
     let deadline = chain.evm.timestamp() + 86_400;
-    chain
-        .publish(
-            snapshot.epoch,
-            snapshot.depth,
-            snapshot.root,
-            snapshot.total_weight,
-            snapshot.revenue,
-            deadline,
-        )
-        .unwrap();
+    chain.publish(&snapshot, deadline).unwrap();
     let settlement_address = format!("0x{}", hex::encode(chain.settlement.0.0));
     let mut payee_of = std::collections::BTreeMap::new();
     for entry in std::fs::read_dir(dir.join("contributors")).unwrap() {

@@ -77,6 +77,10 @@ pub struct BenchArgs {
     /// single-party ones (the gas is the same for every key of a shape).
     #[arg(long, value_name = "DIR", requires = "gas")]
     pub keys_dir: Option<PathBuf>,
+    /// With `--gas`: a snarkjs executable, to measure its generated verifier beside ours on one
+    /// key and one proof (also read from `SNARKJS`).
+    #[arg(long, value_name = "PATH", requires = "gas")]
+    pub snarkjs: Option<PathBuf>,
     /// The PostgreSQL database of `--datanet` (instead of SQLite) and `--replicas`: a schema
     /// of its own is made in it for each run and dropped afterwards. Also read from
     /// `CREDENCE_DATABASE`.
@@ -133,6 +137,9 @@ pub(crate) async fn command(a: BenchArgs) -> Result<()> {
         let options = super::gas_bench::GasOptions {
             shapes,
             keys_dir: a.keys_dir,
+            snarkjs: a
+                .snarkjs
+                .or_else(|| std::env::var_os("SNARKJS").map(PathBuf::from)),
         };
         let report = tokio::task::spawn_blocking(move || super::gas_bench::run(options)).await??;
         return print_report(a.json, &report, super::gas_bench::table);

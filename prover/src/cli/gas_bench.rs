@@ -7,17 +7,18 @@
 //! `setPayee`). Execution gas is the transaction's gas minus its intrinsic part (21,000 and
 //! the call data), the part a contract's code decides; the transaction's own figure is beside it.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{Context, Result, anyhow, bail};
 use credence_circuits::payee::PAYEE_CIRCUIT_ID;
-use credence_circuits::prover::{PayeeProver, os_rng};
+use credence_circuits::prover::{PayeeProver, Qap, os_rng};
 use credence_circuits::{ClaimProver, Shape, bench::synthetic_claim};
 use credence_contracts::abi::Word;
 use credence_contracts::evm::account;
 use credence_contracts::{Deployment, Solc};
+use credence_verifier::settlement::Snapshot;
 use credence_verifier::solidity::{contract_name, input_word, proof_words, verifier_contract};
 use credence_verifier::{CircuitId, PayeeKey, Proof, TrustedKey, VerifyingKey};
 use serde::Serialize;
@@ -29,6 +30,8 @@ pub struct GasOptions {
     pub shapes: Vec<Shape>,
     /// Where `<circuit_id>.pk` keys are read from (made here, single-party, if absent).
     pub keys_dir: Option<PathBuf>,
+    /// snarkjs, to measure its generated verifier beside ours on one key and one proof.
+    pub snarkjs: Option<PathBuf>,
 }
 
 /// One shape's gas (JSON names are a contract: the README documents them).
@@ -68,6 +71,8 @@ pub struct GasReport {
     /// What the precompiles alone cost for nine inputs (EIP-197/1108: 181,000 for four
     /// pairings, 6,150 per input), the floor of any Groth16 verifier.
     pub precompile_floor_gas: u64,
+    /// snarkjs' verifier beside ours (with `SNARKJS` set or `--snarkjs`).
+    pub snarkjs: Option<PeerGas>,
 }
 
 fn claim_keys(shape: Shape, keys_dir: Option<&PathBuf>) -> Result<Arc<ClaimProver>> {
@@ -87,6 +92,91 @@ fn claim_keys(shape: Shape, keys_dir: Option<&PathBuf>) -> Result<Arc<ClaimProve
 fn step(what: String) -> Instant {
     eprintln!("  {what} ...");
     Instant::now()
+}
+
+/// snarkjs' generated verifier beside ours, on one key and one proof.
+#[derive(Clone, Debug, Serialize)]
+pub struct PeerGas {
+    /// The circuit of the comparison (every claim shape has nine inputs, so any serves).
+    pub circuit_id: String,
+    /// `verifyProof` of `snarkjs zkey export solidityverifier`'s contract: execution gas.
+    pub snarkjs_verify_proof_gas: u64,
+    /// `verifyProof` of ours for the same key and proof: execution gas.
+    pub ours_verify_proof_gas: u64,
+}
+
+/// A ceremony key of `shape` (a pilot ptau, `zkey new`, one contribution: the form of a real
+/// ceremony's key), snarkjs' verifier contract for it and ours, and one claim proven under it:
+/// both contracts verify the same call, and each one's gas is measured.
+fn snarkjs_peer(solc: &Solc, snarkjs: &Path, shape: Shape) -> Result<PeerGas> {
+    use credence_ceremony::Ptau;
+    let dir = std::env::temp_dir().join(format!("credence-gas-peer-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let result = (|| -> Result<PeerGas> {
+        let r1cs = credence_ceremony::claim_r1cs(shape)?;
+        let power = credence_ceremony::setup::ptau_power(r1cs.num_constraints(), r1cs.num_public())?;
+        let ptau_path = dir.join("pot.ptau");
+        {
+            let mut w = std::io::BufWriter::new(std::fs::File::create(&ptau_path)?);
+            credence_ceremony::pilot_ptau::write_single_party_ptau(power, &mut w)?;
+            std::io::Write::flush(&mut w)?;
+        }
+        let mut ptau = Ptau::open(&ptau_path)?;
+        let initial = credence_ceremony::new_zkey(&r1cs, &mut ptau)?;
+        let (zkey, _) = credence_ceremony::contribute(&initial, Some("gas bench"), &[])?;
+        let zkey_path = dir.join("claim.zkey");
+        std::fs::write(&zkey_path, zkey.to_bytes())?;
+        let sol_path = dir.join("Groth16Verifier.sol");
+        let out = std::process::Command::new(snarkjs)
+            .args(["zkey", "export", "solidityverifier"])
+            .arg(&zkey_path)
+            .arg(&sol_path)
+            .output()
+            .with_context(|| format!("running {}", snarkjs.display()))?;
+        if !out.status.success() {
+            bail!("snarkjs zkey export solidityverifier: {}", String::from_utf8_lossy(&out.stderr));
+        }
+        let theirs = std::fs::read_to_string(&sol_path)?;
+
+        let pk = credence_ceremony::keys::proving_key_unchecked(&zkey);
+        let prover = ClaimProver::with_qap(shape, pk, Qap::Circom)?;
+        let id = CircuitId::new(&shape.circuit_id())?;
+        let key = TrustedKey::new(id.clone(), VerifyingKey::from(prover.verifying_key().clone()))?;
+        let ours = verifier_contract(&id, key.vk())?;
+        let compiled = solc.compile(&[
+            ("Groth16Verifier.sol", &theirs),
+            (&ours.file_name(), &ours.source),
+        ])?;
+        let mut rng = os_rng();
+        let (statement, proof) = prover.prove(&synthetic_claim(shape, &mut rng), &mut rng)?;
+        let inputs: Vec<Word> = statement.public_inputs().iter().map(input_word).collect();
+        let words = proof_words(&Proof::from(proof));
+        let mut evm = credence_contracts::Evm::new();
+        let mut gas = |name: &str| -> Result<u64> {
+            let code = &compiled.get(name)?.bytecode;
+            let (address, _) = evm
+                .deploy(account("deployer"), code, &[])
+                .map_err(|o| anyhow!("deploying {name}: {:?}", o.halt))?;
+            let mut data = words.concat();
+            data.extend(inputs.concat());
+            let call = credence_contracts::abi::call(
+                "verifyProof(uint256[2],uint256[2][2],uint256[2],uint256[9])",
+                &data.chunks(32).map(|c| c.try_into().expect("32 bytes")).collect::<Vec<Word>>(),
+            );
+            let out = evm.call(account("anyone"), address, call);
+            if !(out.success && out.output.last() == Some(&1)) {
+                bail!("{name} refused a valid proof");
+            }
+            Ok(out.gas.execution())
+        };
+        Ok(PeerGas {
+            circuit_id: id.to_string(),
+            snarkjs_verify_proof_gas: gas("Groth16Verifier")?,
+            ours_verify_proof_gas: gas(&contract_name(&id))?,
+        })
+    })();
+    let _ = std::fs::remove_dir_all(&dir);
+    result
 }
 
 /// Runs the measurement.
@@ -144,11 +234,13 @@ pub fn run(o: GasOptions) -> Result<GasReport> {
         let deadline = d.evm.timestamp() + 86_400;
         let publish = d
             .publish(
-                1,
-                shape.depth,
-                statement.root,
-                statement.total_weight,
-                statement.revenue,
+                &Snapshot::new(
+                    statement.epoch,
+                    shape.depth,
+                    statement.root,
+                    statement.total_weight,
+                    statement.revenue,
+                )?,
                 deadline,
             )
             .map_err(|r| anyhow!("publishEpoch: {}", r.name))?;
@@ -194,6 +286,21 @@ pub fn run(o: GasOptions) -> Result<GasReport> {
     }
     let (payee_verify, set_payee, publish, deploy_settlement) =
         rest.expect("at least one shape was measured");
+    let snarkjs = match &o.snarkjs {
+        Some(path) => {
+            // Gas depends on the number of inputs only, which every claim shape shares: the
+            // smallest shape keeps the ceremony quick.
+            let shape = Shape::new(1, credence_circuits::merkle_sum::MIN_DEPTH)?;
+            let t = step(format!(
+                "{}: a ceremony key, snarkjs' verifier and ours on one proof",
+                shape.circuit_id()
+            ));
+            let peer = snarkjs_peer(&solc, path, shape)?;
+            eprintln!("    {:.1} s", t.elapsed().as_secs_f64());
+            Some(peer)
+        }
+        None => None,
+    };
     Ok(GasReport {
         compiler,
         evm: "revm 43, Cancun rules",
@@ -203,6 +310,7 @@ pub fn run(o: GasOptions) -> Result<GasReport> {
         publish_epoch_gas: publish,
         deploy_settlement_tx_gas: deploy_settlement,
         precompile_floor_gas: 181_000 + 9 * 6_150,
+        snarkjs,
     })
 }
 
@@ -234,5 +342,15 @@ pub fn table(r: &GasReport) -> String {
         r.publish_epoch_gas,
         r.deploy_settlement_tx_gas
     );
+    out += &match &r.snarkjs {
+        Some(p) => format!(
+            "snarkjs 0.7.6's verifier on the same key and proof ({}): {} gas; ours: {} ({:.1}% less)\n",
+            p.circuit_id,
+            p.snarkjs_verify_proof_gas,
+            p.ours_verify_proof_gas,
+            100.0 * (1.0 - p.ours_verify_proof_gas as f64 / p.snarkjs_verify_proof_gas as f64)
+        ),
+        None => "snarkjs' verifier: not measured (set SNARKJS or --snarkjs)\n".into(),
+    };
     out
 }

@@ -8,6 +8,7 @@
 
 use credence_circuits::Fr;
 use credence_circuits::payee::{PayeeInput, PayeeStatement};
+use credence_verifier::settlement::Snapshot;
 use credence_verifier::solidity::{circuit_id_word, input_word, proof_words};
 use credence_verifier::{CircuitId, ClaimStatement, Proof};
 use serde_json::Value;
@@ -58,6 +59,9 @@ impl std::fmt::Debug for Deployment {
             .finish_non_exhaustive()
     }
 }
+
+/// The signature of `publishEpoch`.
+pub const PUBLISH_EPOCH: &str = "publishEpoch(uint64,uint8,uint256,uint64,uint64,uint64)";
 
 /// The initial token balance of the operator.
 pub const OPERATOR_FUNDS: u64 = 1_000_000_000_000;
@@ -200,43 +204,30 @@ impl Deployment {
             .expect("balanceOf returns a uint256 below 2^128 here")
     }
 
-    /// `publishEpoch` from the operator.
-    pub fn publish(
-        &mut self,
-        epoch: u64,
-        depth: u32,
-        root: Fr,
-        total: u64,
-        revenue: u64,
-        deadline: u64,
-    ) -> Result<CallOutcome, Revert> {
+    /// `publishEpoch` of `snapshot` from the operator, claims open until `deadline`.
+    pub fn publish(&mut self, snapshot: &Snapshot, deadline: u64) -> Result<CallOutcome, Revert> {
         let operator = self.operator;
-        self.publish_from(operator, epoch, depth, root, total, revenue, deadline)
+        self.publish_from(operator, snapshot, deadline)
     }
 
     /// `publishEpoch` from anyone.
-    #[allow(clippy::too_many_arguments)]
     pub fn publish_from(
         &mut self,
         from: Address,
-        epoch: u64,
-        depth: u32,
-        root: Fr,
-        total: u64,
-        revenue: u64,
+        snapshot: &Snapshot,
         deadline: u64,
     ) -> Result<CallOutcome, Revert> {
         let settlement = self.settlement;
         self.send(
             settlement,
             from,
-            "publishEpoch(uint64,uint8,uint256,uint64,uint64,uint64)",
+            PUBLISH_EPOCH,
             &[
-                word_u64(epoch),
-                word_u64(depth.into()),
-                input_word(&root),
-                word_u64(total),
-                word_u64(revenue),
+                word_u64(snapshot.epoch),
+                word_u64(snapshot.depth.into()),
+                input_word(&snapshot.root),
+                word_u64(snapshot.total_weight),
+                word_u64(snapshot.revenue),
                 word_u64(deadline),
             ],
         )

@@ -6,7 +6,7 @@ mod common;
 
 use common::{Datanet, Keys, OPERATOR_FUNDS, World, keys, prove_claim, solc};
 use credence_circuits::{ClaimStatement, Fr};
-use credence_contracts::abi;
+use credence_contracts::abi::{self, Word};
 use credence_contracts::evm::account;
 use credence_contracts::{Address, Revert};
 use credence_verifier::settlement::{Settlement, Snapshot};
@@ -14,6 +14,10 @@ use credence_verifier::{CircuitId, ClaimBundle, KeyRing, Proof, verify, verify_b
 use rand_chacha::{ChaCha20Rng, rand_core::SeedableRng};
 
 const REVENUE: u64 = 1_000_003;
+
+fn snap(epoch: u64, depth: u32, root: Fr, total: u64, revenue: u64) -> Snapshot {
+    Snapshot::new(epoch, depth, root, total, revenue).unwrap()
+}
 
 struct Fixture {
     keys: &'static Keys,
@@ -32,7 +36,10 @@ fn fixture() -> Option<Fixture> {
     let net = Datanet::new(11);
     let deadline = world.evm.timestamp() + 7 * 86_400;
     world
-        .publish(1, net.depth, net.root(), net.total(), REVENUE, deadline)
+        .publish(
+            &snap(1, net.depth, net.root(), net.total(), REVENUE),
+            deadline,
+        )
         .unwrap();
     let payees = (0..net.contributors.len())
         .map(|i| account(&format!("payee {i}")))
@@ -233,7 +240,10 @@ fn every_refusal_is_named_and_changes_nothing() {
     let other = Datanet::new(12);
     let deadline = f.deadline;
     f.world
-        .publish(2, other.depth, other.root(), other.total(), 500, deadline)
+        .publish(
+            &snap(2, other.depth, other.root(), other.total(), 500),
+            deadline,
+        )
         .unwrap();
     let (s2, p2) = f.claim_proof(0, 2, (0, 16));
     let r = f.refused(&s2, &p2);
@@ -245,12 +255,16 @@ fn every_refusal_is_named_and_changes_nothing() {
     // The snapshot republished, by the operator or anyone else.
     let r = f
         .world
-        .publish(1, 4, Fr::from(1u64), 1, 1, deadline)
+        .publish(&snap(1, 4, Fr::from(1u64), 1, 1), deadline)
         .unwrap_err();
     assert_eq!(r.name, "EpochAlreadyPublished");
     let r = f
         .world
-        .publish_from(account("mallory"), 9, 4, Fr::from(1u64), 1, 1, deadline)
+        .publish_from(
+            account("mallory"),
+            &snap(9, 4, Fr::from(1u64), 1, 1),
+            deadline,
+        )
         .unwrap_err();
     assert_eq!(r.name, "NotOperator");
 
@@ -395,7 +409,9 @@ fn a_snapshot_whose_sums_wrap_cannot_pay_more_than_its_revenue() {
     let (root, total) = levels[4][0];
     assert_eq!(total, Fr::from(150u64));
     let deadline = world.evm.timestamp() + 1000;
-    world.publish(1, 4, root, 150, REVENUE, deadline).unwrap();
+    world
+        .publish(&snap(1, 4, root, 150, REVENUE), deadline)
+        .unwrap();
 
     let prove = |k: usize| -> (ClaimStatement, Proof) {
         let index = k as u64;
@@ -488,4 +504,42 @@ fn a_snapshot_whose_sums_wrap_cannot_pay_more_than_its_revenue() {
         world.balance(world.settlement),
         u128::from(REVENUE) - payout_of(&s0)
     );
+}
+
+/// What no `snapshot.json` can hold, sent as raw words: a depth outside 4..=32, a root >= r, a
+/// deadline already past. Each is refused by name, and nothing is escrowed.
+#[test]
+fn publishing_refuses_a_bad_depth_a_root_above_the_field_and_a_past_deadline() {
+    use credence_contracts::abi::word_u64;
+    use credence_contracts::deployment::PUBLISH_EPOCH;
+    let Some(mut f) = fixture() else { return };
+    let (settlement, operator) = (f.world.settlement, f.world.operator);
+    let now = f.world.evm.timestamp();
+    let root = credence_verifier::solidity::input_word(&f.net.root());
+    let mut r = [0u8; 32];
+    r.copy_from_slice(&ark_ff::BigInteger::to_bytes_be(
+        &<Fr as ark_ff::PrimeField>::MODULUS,
+    ));
+    let cases: [(u64, Word, u64, &str); 4] = [
+        (3, root, now + 10, "DepthOutOfRange"),
+        (33, root, now + 10, "DepthOutOfRange"),
+        (4, r, now + 10, "RootOutOfRange"),
+        (4, root, now, "DeadlineInPast"),
+    ];
+    for (depth, root, deadline, error) in cases {
+        let words = [
+            word_u64(5),
+            word_u64(depth),
+            root,
+            word_u64(10),
+            word_u64(10),
+            word_u64(deadline),
+        ];
+        let refused = f
+            .world
+            .send(settlement, operator, PUBLISH_EPOCH, &words)
+            .unwrap_err();
+        assert_eq!(refused.name, error, "depth {depth}");
+    }
+    f.assert_balances(REVENUE.into());
 }
