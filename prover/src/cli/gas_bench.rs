@@ -114,7 +114,8 @@ fn snarkjs_peer(solc: &Solc, snarkjs: &Path, shape: Shape) -> Result<PeerGas> {
     std::fs::create_dir_all(&dir)?;
     let result = (|| -> Result<PeerGas> {
         let r1cs = credence_ceremony::claim_r1cs(shape)?;
-        let power = credence_ceremony::setup::ptau_power(r1cs.num_constraints(), r1cs.num_public())?;
+        let power =
+            credence_ceremony::setup::ptau_power(r1cs.num_constraints(), r1cs.num_public())?;
         let ptau_path = dir.join("pot.ptau");
         {
             let mut w = std::io::BufWriter::new(std::fs::File::create(&ptau_path)?);
@@ -134,14 +135,20 @@ fn snarkjs_peer(solc: &Solc, snarkjs: &Path, shape: Shape) -> Result<PeerGas> {
             .output()
             .with_context(|| format!("running {}", snarkjs.display()))?;
         if !out.status.success() {
-            bail!("snarkjs zkey export solidityverifier: {}", String::from_utf8_lossy(&out.stderr));
+            bail!(
+                "snarkjs zkey export solidityverifier: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
         }
         let theirs = std::fs::read_to_string(&sol_path)?;
 
         let pk = credence_ceremony::keys::proving_key_unchecked(&zkey);
         let prover = ClaimProver::with_qap(shape, pk, Qap::Circom)?;
         let id = CircuitId::new(&shape.circuit_id())?;
-        let key = TrustedKey::new(id.clone(), VerifyingKey::from(prover.verifying_key().clone()))?;
+        let key = TrustedKey::new(
+            id.clone(),
+            VerifyingKey::from(prover.verifying_key().clone()),
+        )?;
         let ours = verifier_contract(&id, key.vk())?;
         let compiled = solc.compile(&[
             ("Groth16Verifier.sol", &theirs),
@@ -161,7 +168,10 @@ fn snarkjs_peer(solc: &Solc, snarkjs: &Path, shape: Shape) -> Result<PeerGas> {
             data.extend(inputs.concat());
             let call = credence_contracts::abi::call(
                 "verifyProof(uint256[2],uint256[2][2],uint256[2],uint256[9])",
-                &data.chunks(32).map(|c| c.try_into().expect("32 bytes")).collect::<Vec<Word>>(),
+                &data
+                    .chunks(32)
+                    .map(|c| c.try_into().expect("32 bytes"))
+                    .collect::<Vec<Word>>(),
             );
             let out = evm.call(account("anyone"), address, call);
             if !(out.success && out.output.last() == Some(&1)) {

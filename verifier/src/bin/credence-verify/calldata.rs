@@ -2,7 +2,7 @@
 //!
 //! The call data that submits a claim bundle (`claim(bytes32,uint256[9],uint256[8])`) or a
 //! payee proof (`setPayee(uint256[5],uint256[8])`) to the settlement contract, as `0x` hex on
-//! one line (what `cast send SETTLEMENT DATA` and `eth_sendTransaction` take), or with `--json`
+//! one line (the data of a transaction to the contract, as `eth_sendTransaction` takes it), or with `--json`
 //! its arguments as hex words beside it (what `snarkjs zkey export soliditycalldata` gives for
 //! a verifier). The file is decoded strictly but its proof is not checked: the contract checks
 //! it. Exit 0 when written, 2 when the file is not a bundle or a payee proof.
