@@ -203,6 +203,34 @@ pub fn input_from_word(w: &Word) -> Result<Fr, Malformed> {
     })
 }
 
+/// The words of call data of `signature`: exactly the selector and `count` words (every
+/// argument of our calls is static, so the length is fixed).
+fn call_words(
+    data: &[u8],
+    what: &'static str,
+    selector: [u8; 4],
+    signature: &'static str,
+    count: usize,
+) -> Result<Vec<Word>, Malformed> {
+    if data.len() != 4 + 32 * count {
+        return Err(Malformed::WrongLength {
+            what,
+            expected: 4 + 32 * count,
+            got: data.len(),
+        });
+    }
+    if data[..4] != selector {
+        return Err(Malformed::Format {
+            found: format!("selector 0x{}", hex::encode(&data[..4])),
+            expected: signature,
+        });
+    }
+    Ok(data[4..]
+        .chunks_exact(32)
+        .map(|c| c.try_into().expect("chunks_exact gives 32 bytes"))
+        .collect())
+}
+
 /// The signature of the settlement contract's `claim`.
 pub const CLAIM_SIGNATURE: &str = "claim(bytes32,uint256[9],uint256[8])";
 
@@ -239,25 +267,8 @@ impl ClaimCall {
     /// spelled left-aligned with zero padding, canonical inputs (the statement's `u64` fields
     /// below 2^64), and a proof as [`proof_from_words`] accepts it.
     pub fn decode(data: &[u8]) -> Result<ClaimCall, Malformed> {
-        const LEN: usize = 4 + 18 * 32;
-        if data.len() != LEN {
-            return Err(Malformed::WrongLength {
-                what: "claim call data",
-                expected: LEN,
-                got: data.len(),
-            });
-        }
-        if data[..4] != CLAIM_SELECTOR {
-            return Err(Malformed::Format {
-                found: format!("selector 0x{}", hex::encode(&data[..4])),
-                expected: CLAIM_SIGNATURE,
-            });
-        }
-        let word = |i: usize| -> Word {
-            data[4 + 32 * i..4 + 32 * (i + 1)]
-                .try_into()
-                .expect("32 bytes")
-        };
+        let words = call_words(data, "claim call data", CLAIM_SELECTOR, CLAIM_SIGNATURE, 18)?;
+        let word = |i: usize| words[i];
         let id_word = word(0);
         let len = id_word.iter().position(|b| *b == 0).unwrap_or(32);
         if id_word[len..].iter().any(|b| *b != 0) {
@@ -313,25 +324,14 @@ impl PayeeCall {
     /// Decodes call data strictly (as [`ClaimCall::decode`]; the statement's ranges are the
     /// payee circuit's: addresses below 2^160, chain id and nonce below 2^64).
     pub fn decode(data: &[u8]) -> Result<PayeeCall, Malformed> {
-        const LEN: usize = 4 + 13 * 32;
-        if data.len() != LEN {
-            return Err(Malformed::WrongLength {
-                what: "setPayee call data",
-                expected: LEN,
-                got: data.len(),
-            });
-        }
-        if data[..4] != SET_PAYEE_SELECTOR {
-            return Err(Malformed::Format {
-                found: format!("selector 0x{}", hex::encode(&data[..4])),
-                expected: SET_PAYEE_SIGNATURE,
-            });
-        }
-        let word = |i: usize| -> Word {
-            data[4 + 32 * i..4 + 32 * (i + 1)]
-                .try_into()
-                .expect("32 bytes")
-        };
+        let words = call_words(
+            data,
+            "setPayee call data",
+            SET_PAYEE_SELECTOR,
+            SET_PAYEE_SIGNATURE,
+            13,
+        )?;
+        let word = |i: usize| words[i];
         let mut inputs = [Fr::zero(); NUM_PAYEE_PUBLIC_INPUTS];
         for (i, x) in inputs.iter_mut().enumerate() {
             *x = input_from_word(&word(i))?;
