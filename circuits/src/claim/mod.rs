@@ -166,7 +166,9 @@ pub struct SlotAssignment {
 }
 
 impl SlotAssignment {
-    fn padding(depth: u32) -> Self {
+    /// A disabled slot of a depth-`depth` circuit: every value zero (what `ClaimInput::assign`
+    /// pads with).
+    pub fn padding(depth: u32) -> Self {
         let zero = Fr::from(0u64);
         SlotAssignment {
             enabled: zero,

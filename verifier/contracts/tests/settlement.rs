@@ -444,15 +444,7 @@ fn a_snapshot_whose_sums_wrap_cannot_pay_more_than_its_revenue() {
                     bits: (0..4).map(|j| Fr::from((index >> j) & 1)).collect(),
                     siblings,
                 },
-                SlotAssignment {
-                    enabled: zero,
-                    digest: zero,
-                    blinding: zero,
-                    weight: zero,
-                    index: zero,
-                    bits: vec![zero; 4],
-                    siblings: vec![(zero, zero); 4],
-                },
+                SlotAssignment::padding(4),
             ],
             rem: Fr::from(
                 u64::try_from(u128::from(REVENUE) * 100 - u128::from(payout) * 150).unwrap(),
