@@ -18,6 +18,9 @@ use credence_verifier::{
 };
 use prost::Message as _;
 
+mod msm;
+pub use msm::check as msm;
+
 /// A fuzz target: takes any bytes, panics only on a finding.
 pub type Target = fn(&[u8]);
 
@@ -41,6 +44,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("r1cs", r1cs),
     ("ptau", ptau),
     ("zkey", zkey),
+    ("msm", msm),
 ];
 
 /// A claim bundle document: what decodes re-encodes to an equal bundle.

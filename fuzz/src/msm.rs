@@ -1,4 +1,6 @@
-//! Bytes -> (bases, scalars) -> assert our MSM equals arkworks' `msm_bigint`.
+//! The MSM target: bytes -> (bases, scalars) -> assert our MSM (`credence-msm`) equals
+//! arkworks' `msm_bigint`. Not a parser: the MSM takes no outside bytes, but a mismatch on any
+//! input is a soundness bug in the prover (a wrong proof), so it is fuzzed like one.
 //!
 //! Layout: byte 0 picks the group (bit 7: G2) and the length (low bits,
 //! up to 63 pairs). Each pair then reads one base byte and one scalar byte,
