@@ -8,10 +8,8 @@
 
 use crate::{
     ClaimInput, ClaimProver, Contribution, Fr, MerkleSumTree, Shape, SumNode, commitment,
-    prover::{CheckedReduction, CircomReduction, Qap},
+    prover::{CheckedReduction, CircomReduction, Msm, Qap},
 };
-use ark_bn254::{G1Projective, G2Projective};
-use ark_ec::VariableBaseMSM;
 use ark_ff::{FftField, PrimeField, UniformRand};
 use ark_groth16::r1cs_to_qap::R1CSToQAP;
 use ark_poly::{EvaluationDomain, GeneralEvaluationDomain};
@@ -79,8 +77,9 @@ impl Floor {
     }
 }
 
-/// Measures the floor of the proof of the full witness `z` (see the module docs).
-pub fn measure_floor(prover: &ClaimProver, z: &[Fr]) -> Floor {
+/// Measures the floor of the proof of the full witness `z` (see the module docs), with the
+/// MSMs of `msm` (the prover's own is [`Msm::Credence`]; `credence bench` measures both).
+pub fn measure_floor(prover: &ClaimProver, z: &[Fr], msm: Msm) -> Floor {
     let m = prover.matrices();
     let pk = prover.proving_key();
     // The quotient scalars of the reduction the key was made for (snarkjs' for ceremony keys).
@@ -122,13 +121,13 @@ pub fn measure_floor(prover: &ClaimProver, z: &[Fr]) -> Floor {
     let aux = bigints(&z[m.num_instance_variables..]);
     let h = bigints(&h);
     let start = Instant::now();
-    let _a = G1Projective::msm_bigint(&pk.a_query[1..], &assignment);
-    let _b1 = G1Projective::msm_bigint(&pk.b_g1_query[1..], &assignment);
-    let _l = G1Projective::msm_bigint(&pk.l_query, &aux);
-    let _h = G1Projective::msm_bigint(&pk.h_query, &h);
+    let _a = msm.g1(&pk.a_query[1..], &assignment);
+    let _b1 = msm.g1(&pk.b_g1_query[1..], &assignment);
+    let _l = msm.g1(&pk.l_query, &aux);
+    let _h = msm.g1(&pk.h_query, &h);
     let msm_g1 = start.elapsed();
     let start = Instant::now();
-    let _b2 = G2Projective::msm_bigint(&pk.b_g2_query[1..], &assignment);
+    let _b2 = msm.g2(&pk.b_g2_query[1..], &assignment);
     let msm_g2 = start.elapsed();
     Floor {
         fft,

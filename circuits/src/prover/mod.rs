@@ -32,7 +32,9 @@ use ark_relations::{
 use ark_std::rand::{CryptoRng, RngCore};
 use zeroize::Zeroize;
 
+mod groth16;
 pub mod reduction;
+pub use groth16::Msm;
 pub use reduction::{CheckedReduction, CircomReduction, Qap};
 
 /// Why a proof could not be made.
@@ -294,9 +296,21 @@ impl CircuitProver {
 
     /// The Groth16 prover proper, on a full witness `z`: checks it against the matrices while
     /// reducing to the QAP, and draws fresh `r, s` from `rng` (OS randomness outside tests).
+    /// The MSMs are ours ([`Msm::Credence`]).
     pub fn prove_full_assignment<R: RngCore + CryptoRng>(
         &self,
         z: &[Fr],
+        rng: &mut R,
+    ) -> Result<Proof<Bn254>, ProveError> {
+        self.prove_full_assignment_with(z, Msm::Credence, rng)
+    }
+
+    /// [`prove_full_assignment`](Self::prove_full_assignment) with the MSMs of `msm` (the
+    /// benchmark proves with both engines side by side; the proofs are the same arithmetic).
+    pub fn prove_full_assignment_with<R: RngCore + CryptoRng>(
+        &self,
+        z: &[Fr],
+        msm: Msm,
         rng: &mut R,
     ) -> Result<Proof<Bn254>, ProveError> {
         let m = &self.matrices;
@@ -304,23 +318,9 @@ impl CircuitProver {
             return Err(ProveError::KeyMismatch);
         }
         let (r, s) = (Fr::rand(rng), Fr::rand(rng));
-        let (pk, a, inputs, rows) = (
-            &self.pk,
-            &m.matrices,
-            m.num_instance_variables,
-            m.num_constraints,
-        );
         match self.qap {
-            Qap::Libsnark => {
-                Groth16::<Bn254, CheckedReduction>::create_proof_with_reduction_and_matrices(
-                    pk, r, s, a, inputs, rows, z,
-                )
-            }
-            Qap::Circom => {
-                Groth16::<Bn254, CircomReduction>::create_proof_with_reduction_and_matrices(
-                    pk, r, s, a, inputs, rows, z,
-                )
-            }
+            Qap::Libsnark => groth16::prove::<CheckedReduction>(&self.pk, m, z, r, s, msm),
+            Qap::Circom => groth16::prove::<CircomReduction>(&self.pk, m, z, r, s, msm),
         }
         .map_err(|e| match e {
             SynthesisError::Unsatisfiable => {

@@ -16,6 +16,8 @@ pub enum FileKind {
     Ptau,
     /// A Groth16 proving key (`.zkey`).
     Zkey,
+    /// A witness (`.wtns`).
+    Wtns,
 }
 
 impl FileKind {
@@ -25,6 +27,7 @@ impl FileKind {
             FileKind::R1cs => b"r1cs",
             FileKind::Ptau => b"ptau",
             FileKind::Zkey => b"zkey",
+            FileKind::Wtns => b"wtns",
         }
     }
 }
@@ -35,6 +38,7 @@ impl fmt::Display for FileKind {
             FileKind::R1cs => "r1cs",
             FileKind::Ptau => "ptau",
             FileKind::Zkey => "zkey",
+            FileKind::Wtns => "wtns",
         })
     }
 }

@@ -83,6 +83,53 @@ pub fn proving_key_unchecked(zkey: &Zkey) -> ProvingKey<Bn254> {
     }
 }
 
+/// A `.zkey` holding an arkworks proving key of snarkjs' form (made for
+/// [`credence_circuits::prover::CircomReduction`], e.g. by `CircuitProver::setup_for(..,
+/// Qap::Circom, ..)`) for the circuit `r1cs`: the inverse of [`proving_key_unchecked`], with
+/// section 4 from `r1cs`. It has no transcript (a zero circuit hash, no contributions), so
+/// `snarkjs zkey verify` refuses it; `snarkjs groth16 prove` proves with it. For benchmarks
+/// and tests that run snarkjs on exactly our circuit and key without a 3-minute `zkey new`.
+pub fn zkey_from_proving_key(pk: &ProvingKey<Bn254>, r1cs: &R1cs) -> Result<Zkey> {
+    let wires = r1cs.num_wires as usize;
+    let public = r1cs.num_public();
+    let domain = 1usize << domain_power(r1cs.num_constraints(), public)?;
+    let mismatch = |what: &str| Err(Error::KeyMismatch(format!("{what} is not the circuit's")));
+    if pk.a_query.len() != wires || pk.b_g1_query.len() != wires || pk.b_g2_query.len() != wires {
+        return mismatch("the number of variables");
+    }
+    if pk.vk.gamma_abc_g1.len() != public + 1 || pk.l_query.len() != wires - public - 1 {
+        return mismatch("the number of public inputs");
+    }
+    if pk.h_query.len() != domain {
+        return mismatch("the domain size (or the key is not of snarkjs' form)");
+    }
+    Ok(Zkey {
+        header: super::zkey::ZkeyHeader {
+            n_vars: r1cs.num_wires,
+            n_public: public as u32,
+            domain_size: domain as u32,
+            alpha_g1: pk.vk.alpha_g1,
+            beta_g1: pk.beta_g1,
+            beta_g2: pk.vk.beta_g2,
+            gamma_g2: pk.vk.gamma_g2,
+            delta_g1: pk.delta_g1,
+            delta_g2: pk.vk.delta_g2,
+        },
+        ic: pk.vk.gamma_abc_g1.clone(),
+        coefficients: coefficients(r1cs),
+        a: pk.a_query.clone(),
+        b1: pk.b_g1_query.clone(),
+        b2: pk.b_g2_query.clone(),
+        l: pk.l_query.clone(),
+        h: pk.h_query.clone(),
+        mpc: super::zkey::MpcParams {
+            cs_hash: [0; 64],
+            contributions: Vec::new(),
+        },
+        section_order: super::zkey::SEQUENTIAL_ORDER,
+    })
+}
+
 /// The arkworks verifying key of `zkey`.
 pub fn verifying_key(zkey: &Zkey) -> VerifyingKey<Bn254> {
     let h = &zkey.header;

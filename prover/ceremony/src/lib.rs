@@ -25,7 +25,8 @@
 //! - [`circuit`]: the claim circuit of a shape, or the payee circuit, as an `.r1cs`;
 //! - [`encoding`]: LEM / uncompressed point encodings, scalar encodings;
 //! - [`jsrng`]: ffjavascript's ChaCha stream and the key derivations snarkjs makes from it;
-//! - [`r1cs`], [`ptau`], [`zkey`]: the three file formats;
+//! - [`r1cs`], [`ptau`], [`zkey`]: the three file formats of a ceremony; [`wtns`]: the witness
+//!   file `snarkjs groth16 prove` reads (written for `credence bench --peers` only);
 //! - [`setup`]: `zkey new` and the circuit hash;
 //! - [`contribution`]: contributions and beacons;
 //! - [`verify`]: transcript verification;
@@ -49,6 +50,7 @@ pub mod ptau;
 pub mod r1cs;
 pub mod setup;
 pub mod verify;
+pub mod wtns;
 pub mod zkey;
 
 #[cfg(feature = "keys")]
@@ -63,12 +65,13 @@ pub use contribution::{
 pub use credence_circuits::prover::CircomReduction;
 pub use error::{Error, FileKind, Result, VerifyFailure};
 #[cfg(feature = "keys")]
-pub use keys::{check_circuit, proving_key, verifying_key};
+pub use keys::{check_circuit, proving_key, verifying_key, zkey_from_proving_key};
 pub use progress::{Progress, Silent};
 pub use ptau::Ptau;
 pub use r1cs::R1cs;
 pub use setup::{circuit_hash, new_zkey, new_zkey_with};
 pub use verify::{VerifyReport, verify, verify_with};
+pub use wtns::write_wtns;
 pub use zkey::Zkey;
 
 /// Blake2b-512 of a file, read in 1 MiB blocks: the hash published beside every powers-of-tau

@@ -22,7 +22,7 @@ use clap::Args;
 use credence_circuits::{
     ClaimProver, Shape,
     bench::{measure_floor, synthetic_claim},
-    prover::{CircuitMatrices, Qap, full_assignment, os_rng},
+    prover::{CircuitMatrices, Msm, Qap, full_assignment, os_rng},
 };
 use credence_proto::v1 as pb;
 use credence_verifier::{ClaimBundle, ClaimStatement, Proof, TrustedKey, verify, verify_batch};
@@ -78,9 +78,20 @@ pub struct BenchArgs {
     #[arg(long, value_name = "DIR", requires = "gas")]
     pub keys_dir: Option<PathBuf>,
     /// With `--gas`: a snarkjs executable, to measure its generated verifier beside ours on one
-    /// key and one proof (also read from `SNARKJS`).
-    #[arg(long, value_name = "PATH", requires = "gas")]
+    /// key and one proof; with `--peers`, the snarkjs that proves beside us (default `snarkjs`
+    /// on the PATH). Also read from `SNARKJS`.
+    #[arg(long, value_name = "PATH")]
     pub snarkjs: Option<PathBuf>,
+    /// Prove beside the peers on exactly our R1CS instead: per shape (default N = 1, 4, 16 at
+    /// D = 20), ours, ark-groth16's plain prove (synthesizing every time) and `snarkjs groth16
+    /// prove` on a `.zkey` of the same circuit and a synthetic claim's `.wtns`; prints each
+    /// median prove time and the ratios to ours.
+    #[arg(long, conflicts_with_all = ["datanet", "replicas", "gas"])]
+    pub peers: bool,
+    /// With `--peers`: keep each shape's `.r1cs`, `.zkey` and synthetic `.wtns` in this
+    /// directory (to rerun snarkjs by hand); by default they go to a temporary one.
+    #[arg(long, value_name = "DIR", requires = "peers")]
+    pub keep: Option<PathBuf>,
     /// The PostgreSQL database of `--datanet` (instead of SQLite) and `--replicas`: a schema
     /// of its own is made in it for each run and dropped afterwards. Also read from
     /// `CREDENCE_DATABASE`.
@@ -124,22 +135,40 @@ pub(crate) async fn command(a: BenchArgs) -> Result<()> {
         .await?;
         return print_report(a.json, &report, super::datanet_bench::table);
     }
+    if a.snarkjs.is_some() && !(a.gas || a.peers) {
+        bail!("--snarkjs goes with --gas or --peers");
+    }
     let clients = a.clients.unwrap_or(8);
+    let default_sizes: &[usize] = if a.peers { &[1, 4, 16] } else { &[1, 16, 64] };
     let shapes = if a.shapes.is_empty() {
-        [1, 16, 64]
-            .into_iter()
+        default_sizes
+            .iter()
+            .copied()
             .map(|n| credence_circuits::Shape::new(n, credence_circuits::claim::DEFAULT_DEPTH))
             .collect::<Result<_, _>>()?
     } else {
         a.shapes
     };
+    let snarkjs = a
+        .snarkjs
+        .clone()
+        .or_else(|| std::env::var_os("SNARKJS").map(PathBuf::from));
+    if a.peers {
+        let options = super::peers_bench::PeersOptions {
+            shapes,
+            runs: a.runs,
+            snarkjs: snarkjs.unwrap_or_else(|| PathBuf::from("snarkjs")),
+            keep: a.keep,
+        };
+        let report =
+            tokio::task::spawn_blocking(move || super::peers_bench::run(options)).await??;
+        return print_report(a.json, &report, super::peers_bench::table);
+    }
     if a.gas {
         let options = super::gas_bench::GasOptions {
             shapes,
             keys_dir: a.keys_dir,
-            snarkjs: a
-                .snarkjs
-                .or_else(|| std::env::var_os("SNARKJS").map(PathBuf::from)),
+            snarkjs,
         };
         let report = tokio::task::spawn_blocking(move || super::gas_bench::run(options)).await??;
         return print_report(a.json, &report, super::gas_bench::table);
@@ -227,6 +256,22 @@ pub struct ShapeReport {
     pub prove_over_floor: f64,
     /// Peak resident memory of the process while proving this shape, MiB.
     pub peak_rss_mb: f64,
+    /// Median prove time with arkworks' MSM instead of ours (same witness, key, prover).
+    pub prove_arkworks_s: f64,
+    /// Median over runs of prove time / prove time with arkworks' MSM.
+    pub prove_vs_arkworks: f64,
+    /// The floor with arkworks' MSM, on the same scalars and bases.
+    pub floor_arkworks_s: f64,
+    /// Its G1 MSM part.
+    pub floor_arkworks_msm_g1_s: f64,
+    /// Its G2 MSM part.
+    pub floor_arkworks_msm_g2_s: f64,
+    /// arkworks' G1 MSMs over ours on the proof's own scalars (median of per-run ratios).
+    pub msm_g1_speedup: f64,
+    /// arkworks' G2 MSM over ours on the proof's own scalars (median of per-run ratios).
+    pub msm_g2_speedup: f64,
+    /// Peak resident memory while proving with arkworks' MSM, MiB.
+    pub peak_rss_arkworks_mb: f64,
     /// Timed runs.
     pub runs: usize,
 }
@@ -309,22 +354,40 @@ pub fn bench_shape(shape: Shape, runs: usize, qap: Qap) -> Result<ShapeReport> {
     let input = synthetic_claim(shape, &mut rng);
     let (mut witness, mut groth16, mut total) = (vec![], vec![], vec![]);
     let (mut floor, mut fft, mut g1, mut g2, mut ratio) = (vec![], vec![], vec![], vec![], vec![]);
-    reset_peak_rss();
+    let (mut ark_total, mut ark_floor, mut ark_g1, mut ark_g2) = (vec![], vec![], vec![], vec![]);
+    let (mut vs_ark, mut g1_speedup, mut g2_speedup) = (vec![], vec![], vec![]);
+    let (mut peak, mut ark_peak) = (0f64, 0f64);
     for run in 0..=runs {
         bar.set_message(format!("{id}: proof {run} of {runs} (0 is the warm-up)"));
         let start = Instant::now();
         let assignment = prover.prepare(&input)?.into_assignment();
         let z = full_assignment(shape, assignment)?;
         let w = start.elapsed();
-        let start = Instant::now();
-        let _proof = prover.prove_full_assignment(&z, &mut rng)?;
-        let g = start.elapsed();
+        // Both MSM engines on the same witness, in alternating order (neither always runs on
+        // a warmer cache), each with its own peak-RSS mark.
+        let mut prove_with = |msm: Msm| -> Result<(Duration, f64)> {
+            reset_peak_rss();
+            let start = Instant::now();
+            let _proof = prover.prove_full_assignment_with(&z, msm, &mut rng)?;
+            Ok((start.elapsed(), peak_rss_mb()))
+        };
+        let ((g, p_ours), (g_ark, p_ark)) = if run % 2 == 0 {
+            let ours = prove_with(Msm::Credence)?;
+            (ours, prove_with(Msm::Arkworks)?)
+        } else {
+            let ark = prove_with(Msm::Arkworks)?;
+            (prove_with(Msm::Credence)?, ark)
+        };
         bar.set_message(format!("{id}: floor {run} of {runs}"));
-        let f = measure_floor(&prover, &z);
+        let f = measure_floor(&prover, &z, Msm::Credence);
+        let fa = measure_floor(&prover, &z, Msm::Arkworks);
         if run == 0 {
             continue;
         }
+        peak = peak.max(p_ours);
+        ark_peak = ark_peak.max(p_ark);
         let p = (w + g).as_secs_f64();
+        let pa = (w + g_ark).as_secs_f64();
         witness.push(w.as_secs_f64());
         groth16.push(g.as_secs_f64());
         total.push(p);
@@ -333,8 +396,14 @@ pub fn bench_shape(shape: Shape, runs: usize, qap: Qap) -> Result<ShapeReport> {
         g1.push(f.msm_g1.as_secs_f64());
         g2.push(f.msm_g2.as_secs_f64());
         ratio.push(p / f.total().as_secs_f64());
+        ark_total.push(pa);
+        ark_floor.push(fa.total().as_secs_f64());
+        ark_g1.push(fa.msm_g1.as_secs_f64());
+        ark_g2.push(fa.msm_g2.as_secs_f64());
+        vs_ark.push(p / pa);
+        g1_speedup.push(fa.msm_g1.as_secs_f64() / f.msm_g1.as_secs_f64());
+        g2_speedup.push(fa.msm_g2.as_secs_f64() / f.msm_g2.as_secs_f64());
     }
-    let peak = peak_rss_mb();
     bar.finish_and_clear();
     Ok(ShapeReport {
         n: shape.n,
@@ -356,6 +425,14 @@ pub fn bench_shape(shape: Shape, runs: usize, qap: Qap) -> Result<ShapeReport> {
         floor_msm_g2_s: median(g2),
         prove_over_floor: median(ratio),
         peak_rss_mb: peak,
+        prove_arkworks_s: median(ark_total),
+        prove_vs_arkworks: median(vs_ark),
+        floor_arkworks_s: median(ark_floor),
+        floor_arkworks_msm_g1_s: median(ark_g1),
+        floor_arkworks_msm_g2_s: median(ark_g2),
+        msm_g1_speedup: median(g1_speedup),
+        msm_g2_speedup: median(g2_speedup),
+        peak_rss_arkworks_mb: ark_peak,
         runs,
     })
 }
@@ -471,6 +548,8 @@ pub async fn run(options: BenchOptions) -> Result<BenchReport> {
     let config = Config {
         data_dir: data_dir.clone(),
         shapes: vec![format!("{},{}", small.n, small.depth)],
+        // Its snapshots must be claimable with its one shape (the config refuses otherwise).
+        datanet: crate::config::DatanetConfig { depth: small.depth },
         ..Config::default()
     };
     let bar = super::progress::spinner("verification: keys and 64 claims".into());
@@ -562,11 +641,39 @@ pub fn table(r: &BenchReport) -> String {
         ));
     }
     line(String::new());
-    line("floor by part (median s): circuit | FFT | G1 MSM | G2 MSM".into());
+    line(
+        "floor by part (median s): circuit | FFT | G1 MSM | G2 MSM | arkworks' G1 MSM | \
+         arkworks' G2 MSM | G1 speedup | G2 speedup"
+            .into(),
+    );
     for s in &r.shapes {
         line(format!(
-            "  {} | {:.3} | {:.3} | {:.3}",
-            s.circuit_id, s.floor_fft_s, s.floor_msm_g1_s, s.floor_msm_g2_s
+            "  {} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} | {:.2}x | {:.2}x",
+            s.circuit_id,
+            s.floor_fft_s,
+            s.floor_msm_g1_s,
+            s.floor_msm_g2_s,
+            s.floor_arkworks_msm_g1_s,
+            s.floor_arkworks_msm_g2_s,
+            s.msm_g1_speedup,
+            s.msm_g2_speedup
+        ));
+    }
+    line(String::new());
+    line(
+        "ours vs arkworks' MSM (median): circuit | prove s | prove s, arkworks' MSM | ratio | \
+         peak RSS MiB | peak RSS MiB, arkworks' MSM"
+            .into(),
+    );
+    for s in &r.shapes {
+        line(format!(
+            "  {} | {:.3} | {:.3} | {:.2} | {:.0} | {:.0}",
+            s.circuit_id,
+            s.prove_s,
+            s.prove_arkworks_s,
+            s.prove_vs_arkworks,
+            s.peak_rss_mb,
+            s.peak_rss_arkworks_mb
         ));
     }
     line(String::new());

@@ -47,6 +47,7 @@ pub mod health;
 pub mod load_test;
 pub mod log;
 pub mod payee;
+pub mod peers_bench;
 pub mod progress;
 pub mod register;
 pub mod replica_bench;
