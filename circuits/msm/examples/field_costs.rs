@@ -25,6 +25,27 @@ fn main() {
             black_box(&x);
         })
     );
+    let (mut x1, mut x2, mut x3, mut x4) = (x, x + a, x + a + a, x - a);
+    println!(
+        "Fq mul x4 independent (per mul)  {:.1} ns",
+        per_op(4 * n, || for _ in 0..n {
+            x1 *= a;
+            x2 *= a;
+            x3 *= a;
+            x4 *= a;
+            black_box((&x1, &x2, &x3, &x4));
+        })
+    );
+    let (mut y1, mut y2) = (Fq2::rand(&mut rng), Fq2::rand(&mut rng));
+    let b2 = Fq2::rand(&mut rng);
+    println!(
+        "Fq2 mul x2 independent (per mul) {:.1} ns",
+        per_op(2 * n, || for _ in 0..n {
+            y1 *= b2;
+            y2 *= b2;
+            black_box((&y1, &y2));
+        })
+    );
     let m = 20_000;
     println!(
         "Fq inv     {:.1} ns",

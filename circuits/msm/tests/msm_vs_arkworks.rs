@@ -267,3 +267,40 @@ fn named_entry_points_match_generic() {
         direct.into_affine()
     );
 }
+
+/// The work is cut into pieces that the pool's threads take dynamically
+/// (the last window is split per thread): any thread count, and sizes
+/// around the piece limit, must give the same result.
+#[test]
+fn any_thread_count_gives_the_same_result() {
+    let mut r = rng(31);
+    let b1 = bases::<G1>(5000, &mut r);
+    let b2 = bases::<G2>(2100, &mut r);
+    for threads in [1usize, 2, 3, 4, 7] {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| {
+            for n in [1usize, 700, 1023, 1024, 2048, 2049, 5000] {
+                for kind in [Kind::Random, Kind::U64, Kind::U16, Kind::Bit] {
+                    let s = scalars(kind, n, &mut r);
+                    check(
+                        &b1[..n],
+                        &s,
+                        true,
+                        &format!("G1 {threads} threads n {n} {kind:?}"),
+                    );
+                    if n <= b2.len() {
+                        check(
+                            &b2[..n],
+                            &s,
+                            false,
+                            &format!("G2 {threads} threads n {n} {kind:?}"),
+                        );
+                    }
+                }
+            }
+        });
+    }
+}

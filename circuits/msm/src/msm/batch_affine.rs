@@ -2,7 +2,9 @@
 //!
 //! Adding two affine points needs one field inversion; doing `B` independent
 //! additions at once shares a single inversion between them (3 extra
-//! multiplications each). An affine addition then costs about 6
+//! multiplications each). On G2 the shared inversion runs on the norms of
+//! the `Fq2` denominators ([`MsmCurve::norm`]), so those 3 multiplications
+//! are in `Fq`, not `Fq2`. An affine addition then costs about 6
 //! multiplications, against about 10 for a mixed addition into an XYZZ
 //! bucket (what arkworks uses).
 //!
@@ -22,8 +24,13 @@
 //! * `bucket == -point` (or a doubling with `y = 0`): the bucket becomes empty.
 //!
 //! Callers never pass the identity as a point (the router drops identity
-//! bases); the empty bucket is represented by arkworks' affine identity.
+//! bases). Buckets are stored as bare coordinates in cache-line aligned
+//! [`Slot`]s (arkworks' `Affine` carries an extra flag: 72 and 136 bytes,
+//! so most random bucket accesses would touch one line more); `(0, 0)`
+//! marks an empty bucket, which is sound because it is not on a curve with
+//! `b != 0` (checked when an adder is built).
 
+use super::curve::MsmCurve;
 use super::points::{PointSource, Ref};
 use ark_ec::{
     AffineRepr,
@@ -39,15 +46,16 @@ pub(crate) fn add_denominator<P: SWCurveConfig>(
     a: &Affine<P>,
     b: &Affine<P>,
 ) -> Option<(P::BaseField, bool)> {
-    if a.x == b.x {
-        if a.y == b.y && !a.y.is_zero() {
-            Some((a.y.double(), true))
-        } else {
-            // a == -b, or a doubling of a point of order two.
-            None
-        }
+    // The denominator is needed anyway; testing it for zero is cheaper than
+    // comparing the two x coordinates first.
+    let den = b.x - a.x;
+    if !den.is_zero() {
+        Some((den, false))
+    } else if a.y == b.y && !a.y.is_zero() {
+        Some((a.y.double(), true))
     } else {
-        Some((b.x - a.x, false))
+        // a == -b, or a doubling of a point of order two.
+        None
     }
 }
 
@@ -70,18 +78,61 @@ pub(crate) fn add_with_inverse<P: SWCurveConfig>(
     Affine::new_unchecked(x3, y3)
 }
 
+/// An affine bucket without arkworks' identity flag, aligned so that a G1
+/// bucket is exactly one cache line and a G2 bucket exactly two. `(0, 0)`
+/// is the empty bucket.
+#[derive(Clone, Copy)]
+#[repr(C, align(64))]
+struct Slot<F> {
+    x: F,
+    y: F,
+}
+
+impl<F: Field> Slot<F> {
+    const EMPTY: Self = Self {
+        x: F::ZERO,
+        y: F::ZERO,
+    };
+
+    #[inline(always)]
+    fn is_empty(&self) -> bool {
+        self.x.is_zero() && self.y.is_zero()
+    }
+
+    #[inline(always)]
+    fn set<P: SWCurveConfig<BaseField = F>>(&mut self, p: &Affine<P>) {
+        // Results of additions are never the identity here (those are
+        // caught before scheduling), and inputs never are.
+        debug_assert!(!p.is_zero());
+        self.x = p.x;
+        self.y = p.y;
+    }
+
+    #[inline(always)]
+    fn get<P: SWCurveConfig<BaseField = F>>(&self) -> Affine<P> {
+        if self.is_empty() {
+            Affine::identity()
+        } else {
+            Affine::new_unchecked(self.x, self.y)
+        }
+    }
+}
+
 /// Affine buckets fed through batched additions; see the module docs.
-pub(crate) struct BatchAdder<'a, P: SWCurveConfig, S: PointSource<P> + ?Sized> {
+pub(crate) struct BatchAdder<'a, P: MsmCurve, S: PointSource<P> + ?Sized> {
     /// The window's input points, referenced by index.
     points: &'a S,
-    /// Current bucket values; the identity marks an empty bucket.
-    buckets: Vec<Affine<P>>,
+    /// Current bucket values.
+    buckets: Vec<Slot<P::BaseField>>,
     /// One bit per bucket: an addition into it is pending in this batch.
     busy: Vec<u64>,
     /// Pending additions: bucket, point, doubling.
     pending: Vec<(u32, Ref, bool)>,
-    /// `prefix[k]` is the product of the first `k + 1` pending denominators.
-    prefix: Vec<P::BaseField>,
+    /// `prefix[k]` is the product of the norms of the first `k + 1` pending
+    /// denominators (see [`MsmCurve::norm`]).
+    prefix: Vec<P::NormField>,
+    /// The norm of each pending denominator.
+    norms: Vec<P::NormField>,
     /// Points whose bucket was busy when they arrived.
     queue: Vec<(u32, Ref)>,
     /// XYZZ side buckets for repeats; allocated on first use.
@@ -89,7 +140,7 @@ pub(crate) struct BatchAdder<'a, P: SWCurveConfig, S: PointSource<P> + ?Sized> {
     capacity: usize,
 }
 
-impl<'a, P: SWCurveConfig, S: PointSource<P> + ?Sized> BatchAdder<'a, P, S> {
+impl<'a, P: MsmCurve, S: PointSource<P> + ?Sized> BatchAdder<'a, P, S> {
     /// `buckets` empty buckets over `points`; flush after `capacity` pending
     /// additions.
     pub(crate) fn new(points: &'a S, buckets: usize, capacity: usize) -> Self {
@@ -97,13 +148,18 @@ impl<'a, P: SWCurveConfig, S: PointSource<P> + ?Sized> BatchAdder<'a, P, S> {
             points.len() < super::points::MAX_INPUTS,
             "too many points for 32-bit refs"
         );
+        assert!(
+            !P::COEFF_B.is_zero(),
+            "(0, 0) marks an empty bucket, so it must not be on the curve"
+        );
         let capacity = capacity.max(1);
         Self {
             points,
-            buckets: vec![Affine::identity(); buckets],
+            buckets: vec![Slot::EMPTY; buckets],
             busy: vec![0; buckets.div_ceil(64)],
             pending: Vec::with_capacity(capacity),
             prefix: Vec::with_capacity(capacity),
+            norms: Vec::with_capacity(capacity),
             queue: Vec::with_capacity(capacity),
             overflow: Vec::new(),
             capacity,
@@ -124,7 +180,9 @@ impl<'a, P: SWCurveConfig, S: PointSource<P> + ?Sized> BatchAdder<'a, P, S> {
     /// not needed, so the CPU does not wait for it.
     #[inline(always)]
     pub(crate) fn touch(&self, b: usize) {
-        black_box(self.buckets[b].x.is_zero());
+        let s = &self.buckets[b];
+        // x and y: the two cache lines of a G2 bucket.
+        black_box((s.x.is_zero(), s.y.is_zero()));
     }
 
     /// `bucket[b] += ±points[i]` (negated if `negate`).
@@ -145,19 +203,22 @@ impl<'a, P: SWCurveConfig, S: PointSource<P> + ?Sized> BatchAdder<'a, P, S> {
     #[inline(always)]
     fn schedule(&mut self, b: usize, r: Ref) {
         let p = self.point(r);
-        let current = &mut self.buckets[b];
-        if current.is_zero() {
-            *current = p;
+        let slot = &mut self.buckets[b];
+        if slot.is_empty() {
+            slot.set(&p);
             return;
         }
-        match add_denominator(current, &p) {
-            None => *current = Affine::identity(),
+        let current = Affine::<P>::new_unchecked(slot.x, slot.y);
+        match add_denominator(&current, &p) {
+            None => *slot = Slot::EMPTY,
             Some((den, doubling)) => {
+                let n = P::norm(&den);
                 let acc = match self.prefix.last() {
-                    Some(last) => *last * den,
-                    None => den,
+                    Some(last) => *last * n,
+                    None => n,
                 };
                 self.prefix.push(acc);
+                self.norms.push(n);
                 self.pending.push((b as u32, r, doubling));
                 self.busy[b / 64] |= 1 << (b % 64);
             }
@@ -169,26 +230,29 @@ impl<'a, P: SWCurveConfig, S: PointSource<P> + ?Sized> BatchAdder<'a, P, S> {
         let Some(last) = self.prefix.last() else {
             return;
         };
-        // Every denominator is non-zero (see `add_denominator`), so is the product.
-        let mut inv = last.inverse().expect("non-zero product of denominators");
+        // Every norm is non-zero (see `add_denominator`), so is their product.
+        let mut inv = last.inverse().expect("non-zero product of norms");
         for k in (0..self.pending.len()).rev() {
             let (b, r, doubling) = self.pending[k];
             let b = b as usize;
             let p = self.point(r);
-            let current = self.buckets[b];
-            // inv = 1 / (d_0 ... d_k) here; peel d_k off.
-            let inv_k = if k > 0 { inv * self.prefix[k - 1] } else { inv };
+            let slot = &self.buckets[b];
+            let current = Affine::<P>::new_unchecked(slot.x, slot.y);
+            // inv = 1 / (n_0 ... n_k) here; peel n_k off.
+            let inv_norm = if k > 0 { inv * self.prefix[k - 1] } else { inv };
+            inv *= self.norms[k];
             let den = if doubling {
                 current.y.double()
             } else {
                 p.x - current.x
             };
-            inv *= den;
-            self.buckets[b] = add_with_inverse(&current, &p, doubling, &inv_k);
+            let inv_den = P::inverse_from_norm(&den, &inv_norm);
+            self.buckets[b].set(&add_with_inverse(&current, &p, doubling, &inv_den));
             self.busy[b / 64] &= !(1 << (b % 64));
         }
         self.pending.clear();
         self.prefix.clear();
+        self.norms.clear();
     }
 
     fn overflow_add(&mut self, b: usize, r: Ref) {
@@ -246,7 +310,8 @@ impl<'a, P: SWCurveConfig, S: PointSource<P> + ?Sized> BatchAdder<'a, P, S> {
         if copies > 1 {
             return self.finish_replicated(copies);
         }
-        let mut total = super::reduce::weighted_sum_affine(&self.buckets, lanes);
+        let buckets: Vec<Affine<P>> = self.buckets.iter().map(Slot::get).collect();
+        let mut total = super::reduce::weighted_sum_affine(&buckets, lanes);
         if !self.overflow.is_empty() {
             // The weighted sum is linear in the buckets: add the side part.
             total += &super::reduce::weighted_sum(&self.overflow);
@@ -257,12 +322,13 @@ impl<'a, P: SWCurveConfig, S: PointSource<P> + ?Sized> BatchAdder<'a, P, S> {
     /// Sums each bucket's replicas pairwise (batched), then reduces.
     fn finish_replicated(self, copies: usize) -> Bucket<P> {
         let logical = self.buckets.len() / copies;
-        let refs: Vec<Ref> = (0..self.buckets.len())
+        let buckets: Vec<Affine<P>> = self.buckets.iter().map(Slot::get).collect();
+        let refs: Vec<Ref> = (0..buckets.len())
             .map(|i| super::points::make_ref(i, false))
             .collect();
         let segs = vec![copies as u32; logical];
         let mut sums =
-            super::pairwise::Levels::new().segment_sums(self.buckets.as_slice(), &refs, &segs);
+            super::pairwise::Levels::new().segment_sums(buckets.as_slice(), &refs, &segs);
         for (i, o) in self.overflow.iter().enumerate() {
             sums[i / copies] += o;
         }

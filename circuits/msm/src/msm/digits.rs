@@ -12,8 +12,7 @@
 //! top window with only a handful of buckets: batch-affine accumulation
 //! needs many buckets per window to keep conflicts rare.
 
-use super::parallel;
-use super::uint::U256;
+use super::uint::{self, U256};
 
 /// Widest window we ever plan: `2^(MAX_WIDTH - 1)` buckets per window.
 pub(crate) const MAX_WIDTH: u32 = 22;
@@ -66,6 +65,12 @@ impl WindowPlan {
 pub(crate) trait Magnitude: Copy + Send + Sync {
     /// Bits `offset .. offset + width` (width <= 32), zero past the top.
     fn bits_at(&self, offset: u32, width: u32) -> u32;
+    /// `self mod 2^offset`.
+    fn low_bits(&self, offset: u32) -> Self;
+    /// `self >= other`.
+    fn geq(&self, other: &Self) -> bool;
+    /// `v`, if it fits in this type.
+    fn from_u256(v: &U256) -> Option<Self>;
 }
 
 #[inline]
@@ -82,6 +87,24 @@ impl Magnitude for u64 {
             ((self >> offset) & mask(width)) as u32
         }
     }
+
+    #[inline]
+    fn low_bits(&self, offset: u32) -> Self {
+        if offset >= 64 {
+            *self
+        } else {
+            self & ((1u64 << offset) - 1)
+        }
+    }
+
+    #[inline]
+    fn geq(&self, other: &Self) -> bool {
+        self >= other
+    }
+
+    fn from_u256(v: &U256) -> Option<Self> {
+        (v[1] | v[2] | v[3] == 0).then_some(v[0])
+    }
 }
 
 impl Magnitude for u128 {
@@ -92,6 +115,24 @@ impl Magnitude for u128 {
         } else {
             ((self >> offset) as u64 & mask(width)) as u32
         }
+    }
+
+    #[inline]
+    fn low_bits(&self, offset: u32) -> Self {
+        if offset >= 128 {
+            *self
+        } else {
+            self & ((1u128 << offset) - 1)
+        }
+    }
+
+    #[inline]
+    fn geq(&self, other: &Self) -> bool {
+        self >= other
+    }
+
+    fn from_u256(v: &U256) -> Option<Self> {
+        (v[2] | v[3] == 0).then_some(u128::from(v[0]) | u128::from(v[1]) << 64)
     }
 }
 
@@ -109,12 +150,37 @@ impl Magnitude for U256 {
         }
         (v & mask(width)) as u32
     }
+
+    #[inline]
+    fn low_bits(&self, offset: u32) -> Self {
+        let mut v = *self;
+        for (i, limb) in v.iter_mut().enumerate() {
+            let lo = 64 * i as u32;
+            if offset <= lo {
+                *limb = 0;
+            } else if offset < lo + 64 {
+                *limb &= (1u64 << (offset - lo)) - 1;
+            }
+        }
+        v
+    }
+
+    #[inline]
+    fn geq(&self, other: &Self) -> bool {
+        uint::geq(self, other)
+    }
+
+    fn from_u256(v: &U256) -> Option<Self> {
+        Some(*v)
+    }
 }
 
-/// Writes the signed digits of `m` (one per window of `plan`) through `out`.
+/// Writes the signed digits of `m` (one per window of `plan`) through `out`,
+/// window by window with an explicit carry (the reference for
+/// [`WindowDigits`]).
 ///
 /// Requires `m < 2^bits` for the `bits` the plan was built with.
-#[inline]
+#[cfg(test)]
 pub(crate) fn recode<M: Magnitude>(m: &M, plan: &WindowPlan, mut out: impl FnMut(usize, i32)) {
     let last = plan.len() - 1;
     let mut carry = 0u32;
@@ -134,34 +200,60 @@ pub(crate) fn recode<M: Magnitude>(m: &M, plan: &WindowPlan, mut out: impl FnMut
     }
 }
 
-/// Signed digits of every magnitude, window-major: digit `w` of item `i` is
-/// at `w * n + i`, so one window's pass over the points reads its digits
-/// sequentially.
-pub(crate) fn window_major<M: Magnitude>(mags: &[M], plan: &WindowPlan) -> Vec<i32> {
-    let n = mags.len();
-    let windows = plan.len();
-    let mut digits = vec![0i32; n * windows];
-    if n == 0 {
-        return digits;
-    }
-    // Give each thread a contiguous run of items; it writes that run's slice
-    // of every window row. Split the rows so the borrows stay disjoint.
-    let chunk = n.div_ceil(parallel::threads() * 4).max(1024);
-    let mut per_chunk: Vec<Vec<&mut [i32]>> = (0..n.div_ceil(chunk)).map(|_| Vec::new()).collect();
-    for row in digits.chunks_mut(n) {
-        for (c, part) in row.chunks_mut(chunk).enumerate() {
-            per_chunk[c].push(part);
+/// Computes one window's signed digit of any magnitude directly, without
+/// the digits of the windows below it.
+///
+/// The carry the recoding brings into window `w` (at offset `o_w`) is 1
+/// exactly when `(m mod 2^o_w) + H_w >= 2^o_w`, where
+/// `H_w = sum_{v < w} 2^(o_v + c_v - 1)` adds half a window to every window
+/// below (induction on `w`: the carry out of window `v` is
+/// `bits_v + carry_v >= 2^(c_v - 1)`). So the carry is one comparison of the
+/// low bits with the threshold `2^o_w - H_w`, and each window's pass over
+/// the points needs only the magnitudes: no digit table is stored.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct WindowDigits<M> {
+    offset: u32,
+    width: u32,
+    top: bool,
+    /// `2^offset - H_w`; `None` when no magnitude of this type reaches it.
+    threshold: Option<M>,
+}
+
+impl<M: Magnitude> WindowDigits<M> {
+    pub(crate) fn new(plan: &WindowPlan, w: usize) -> Self {
+        let offset = plan.offsets[w];
+        assert!(offset < 256, "offsets stay below 256");
+        // 2^offset, minus each lower window's half.
+        let mut t: U256 = [0; 4];
+        t[(offset / 64) as usize] = 1u64 << (offset % 64);
+        for v in 0..w {
+            let h = plan.offsets[v] + plan.widths[v] - 1;
+            let mut hv: U256 = [0; 4];
+            hv[(h / 64) as usize] = 1u64 << (h % 64);
+            t = uint::sub(&t, &hv);
+        }
+        Self {
+            offset,
+            width: plan.widths[w],
+            top: w + 1 == plan.len(),
+            threshold: M::from_u256(&t),
         }
     }
-    let jobs: Vec<(usize, Vec<&mut [i32]>)> = per_chunk.into_iter().enumerate().collect();
-    parallel::for_each_owned(jobs, |(c, mut rows)| {
-        let start = c * chunk;
-        let len = rows[0].len();
-        for (j, m) in mags[start..start + len].iter().enumerate() {
-            recode(m, plan, |w, d| rows[w][j] = d);
+
+    /// The digit of `m` in this window; `m < 2^bits` for the plan's `bits`.
+    #[inline(always)]
+    pub(crate) fn digit(&self, m: &M) -> i32 {
+        let carry = match &self.threshold {
+            Some(t) => u32::from(m.low_bits(self.offset).geq(t)),
+            None => 0,
+        };
+        let v = m.bits_at(self.offset, self.width) + carry;
+        if !self.top && v >= 1 << (self.width - 1) {
+            v as i32 - (1i32 << self.width)
+        } else {
+            v as i32
         }
-    });
-    digits
+    }
 }
 
 #[cfg(test)]
@@ -245,16 +337,53 @@ mod tests {
     }
 
     #[test]
-    fn window_major_layout_matches_recode() {
-        let mags: Vec<u64> = (0..5000u64)
-            .map(|i| i.wrapping_mul(0x9e37_79b9_7f4a_7c15))
-            .collect();
-        let plan = WindowPlan::new(64, 5);
-        let d = window_major(&mags, &plan);
-        for (i, m) in mags.iter().enumerate() {
-            recode(m, &plan, |w, digit| {
-                assert_eq!(d[w * mags.len() + i], digit)
-            });
+    fn direct_digits_match_recode() {
+        fn check<M: Magnitude + core::fmt::Debug>(bits: u32, mags: &[M]) {
+            for windows in 1..=(bits as usize + 1) {
+                if (bits as usize + 1).div_ceil(windows) > MAX_WIDTH as usize {
+                    continue;
+                }
+                let plan = WindowPlan::new(bits, windows);
+                let wd: Vec<WindowDigits<M>> = (0..plan.len())
+                    .map(|w| WindowDigits::new(&plan, w))
+                    .collect();
+                for m in mags {
+                    recode(m, &plan, |w, d| {
+                        assert_eq!(
+                            wd[w].digit(m),
+                            d,
+                            "{m:?} bits {bits} windows {windows} w {w}"
+                        )
+                    });
+                }
+            }
         }
+        let mut x = 0x0123_4567_89ab_cdefu64;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let mut m64: Vec<u64> = vec![0, 1, 2, 3, u64::MAX, u64::MAX >> 1, 1 << 63, (1 << 63) - 1];
+        m64.extend((0..200).map(|_| next()));
+        m64.extend((0..200).map(|_| next() | 0xffff_0000_0000_ffff));
+        for bits in [8u32, 16, 32] {
+            let small: Vec<u64> = m64.iter().map(|m| m & ((1 << bits) - 1)).collect();
+            check(bits, &small);
+        }
+        check(64, &m64);
+        let m128: Vec<u128> = m64
+            .chunks(2)
+            .map(|c| u128::from(c[0]) | u128::from(c[1]) << 64)
+            .chain([u128::MAX, u128::MAX >> 1, 1 << 127, 0])
+            .collect();
+        check(128, &m128);
+        let m256: Vec<U256> = m64
+            .chunks(4)
+            .map(|c| [c[0], c[1], c[2], c[3] >> 2])
+            .chain([[u64::MAX, u64::MAX, u64::MAX, u64::MAX >> 2], [0; 4]])
+            .collect();
+        check(254, &m256);
     }
 }

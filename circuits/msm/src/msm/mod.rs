@@ -178,20 +178,20 @@ fn full_width<P: MsmCurve>(
     match split {
         Some(split) => {
             // Item 2j is ±P, item 2j + 1 is ±phi(P): magnitudes |k1|, |k2|.
-            let halves: Vec<[glv::Half; 2]> = parallel::map_indices(full.len(), |j| {
-                split.split(&classify::reduce(&limbs(index(j)), r))
+            // One pass fills all three tables (each scalar is split once).
+            let n = full.len();
+            let mut refs: Vec<points::Ref> = vec![0; n];
+            let mut endo: Vec<Affine<P>> = vec![Affine::identity(); n];
+            let mut mags: Vec<u128> = vec![0; 2 * n];
+            parallel::fill3::<_, _, _, 2, _>(&mut refs, &mut endo, &mut mags, |j, rf, e, m| {
+                let i = index(j);
+                let [(neg1, m1), (neg2, m2)] = split.split(&classify::reduce(&limbs(i), r));
+                *rf = points::make_ref(i, neg1);
+                let q = P::endomorphism_affine(&bases[i]);
+                *e = if neg2 { -q } else { q };
+                m[0] = m1;
+                m[1] = m2;
             });
-            let refs: Vec<points::Ref> =
-                parallel::map_indices(full.len(), |j| points::make_ref(index(j), halves[j][0].0));
-            let endo: Vec<Affine<P>> = parallel::map_indices(full.len(), |j| {
-                let q = P::endomorphism_affine(&bases[index(j)]);
-                if halves[j][1].0 { -q } else { q }
-            });
-            let mags: Vec<u128> = parallel::flat_map_indices(full.len(), |j| {
-                let [(_, m1), (_, m2)] = halves[j];
-                [m1, m2]
-            });
-            drop(halves);
             let points = points::Glv {
                 bases,
                 refs: &refs,

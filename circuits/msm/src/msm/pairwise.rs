@@ -18,6 +18,7 @@
 //! often.
 
 use super::batch_affine::{add_denominator, add_with_inverse};
+use super::curve::MsmCurve;
 use super::parallel;
 use super::points::{PointSource, Ref};
 use ark_ec::{
@@ -44,20 +45,23 @@ struct Job {
 }
 
 /// Reusable buffers for pairwise summation.
-pub(crate) struct Levels<P: SWCurveConfig> {
+pub(crate) struct Levels<P: MsmCurve> {
     jobs: Vec<Job>,
-    prefix: Vec<P::BaseField>,
+    /// Running products of the denominators' norms (see `batch_affine.rs`).
+    prefix: Vec<P::NormField>,
+    norms: Vec<P::NormField>,
     cur: Vec<Affine<P>>,
     next: Vec<Affine<P>>,
     cur_segs: Vec<u32>,
     next_segs: Vec<u32>,
 }
 
-impl<P: SWCurveConfig> Levels<P> {
+impl<P: MsmCurve> Levels<P> {
     pub(crate) fn new() -> Self {
         Self {
             jobs: Vec::with_capacity(BATCH_PAIRS),
             prefix: Vec::with_capacity(BATCH_PAIRS),
+            norms: Vec::with_capacity(BATCH_PAIRS),
             cur: Vec::new(),
             next: Vec::new(),
             cur_segs: Vec::new(),
@@ -84,11 +88,13 @@ impl<P: SWCurveConfig> Levels<P> {
             match add_denominator(a, b) {
                 None => dst[d] = Affine::identity(),
                 Some((den, doubling)) => {
+                    let n = P::norm(&den);
                     let acc = match self.prefix.last() {
-                        Some(last) => *last * den,
-                        None => den,
+                        Some(last) => *last * n,
+                        None => n,
                     };
                     self.prefix.push(acc);
+                    self.norms.push(n);
                     self.jobs.push(Job {
                         src: s as u32,
                         dst: d as u32,
@@ -107,21 +113,23 @@ impl<P: SWCurveConfig> Levels<P> {
         let Some(last) = self.prefix.last() else {
             return;
         };
-        let mut inv = last.inverse().expect("non-zero product of denominators");
+        let mut inv = last.inverse().expect("non-zero product of norms");
         for k in (0..self.jobs.len()).rev() {
             let job = self.jobs[k];
             let (a, b) = (&src(job.src as usize), &src(job.src as usize + 1));
-            let inv_k = if k > 0 { inv * self.prefix[k - 1] } else { inv };
+            let inv_norm = if k > 0 { inv * self.prefix[k - 1] } else { inv };
+            inv *= self.norms[k];
             let den = if job.doubling {
                 a.y.double()
             } else {
                 b.x - a.x
             };
-            inv *= den;
-            dst[job.dst as usize] = add_with_inverse(a, b, job.doubling, &inv_k);
+            let inv_den = P::inverse_from_norm(&den, &inv_norm);
+            dst[job.dst as usize] = add_with_inverse(a, b, job.doubling, &inv_den);
         }
         self.jobs.clear();
         self.prefix.clear();
+        self.norms.clear();
     }
 
     /// One level from `src` (segment lengths `segs`) into `dst`/`dst_segs`.
@@ -215,10 +223,7 @@ const SUM_BLOCK: usize = 8192;
 const MIN_PER_THREAD: usize = 4096;
 
 /// Sum of `source.get_ref(r)` over `refs` (runs of it summed in parallel).
-pub(crate) fn sum<P: SWCurveConfig, S: PointSource<P> + ?Sized>(
-    source: &S,
-    refs: &[Ref],
-) -> Bucket<P> {
+pub(crate) fn sum<P: MsmCurve, S: PointSource<P> + ?Sized>(source: &S, refs: &[Ref]) -> Bucket<P> {
     let runs = parallel::threads().min(refs.len() / MIN_PER_THREAD).max(1);
     let per = refs.len().div_ceil(runs).max(1);
     let partial = parallel::map_indices(runs, |t| {

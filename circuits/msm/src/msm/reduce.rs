@@ -17,6 +17,7 @@
 //! the textbook walk, which lets the planner afford wider windows.
 
 use super::batch_affine::{add_denominator, add_with_inverse};
+use super::curve::MsmCurve;
 use ark_ec::{
     AffineRepr,
     short_weierstrass::{Affine, Bucket, SWCurveConfig},
@@ -52,10 +53,7 @@ fn weighted_sum_mixed<P: SWCurveConfig>(buckets: &[Affine<P>]) -> Bucket<P> {
 
 /// `sum_b (b + 1) * buckets[b]` for affine buckets, using `lanes` lanes
 /// (1 means the textbook walk).
-pub(crate) fn weighted_sum_affine<P: SWCurveConfig>(
-    buckets: &[Affine<P>],
-    lanes: usize,
-) -> Bucket<P> {
+pub(crate) fn weighted_sum_affine<P: MsmCurve>(buckets: &[Affine<P>], lanes: usize) -> Bucket<P> {
     let k = lanes.clamp(1, buckets.len().max(1));
     if k == 1 {
         return weighted_sum_mixed(buckets);
@@ -96,16 +94,19 @@ fn mul_small<P: SWCurveConfig>(p: Bucket<P>, m: usize) -> Bucket<P> {
 }
 
 /// Buffers for one batched step over all lanes.
-struct LaneScratch<P: SWCurveConfig> {
-    prefix: Vec<P::BaseField>,
+struct LaneScratch<P: MsmCurve> {
+    /// Running products of the denominators' norms (see `batch_affine.rs`).
+    prefix: Vec<P::NormField>,
+    norms: Vec<P::NormField>,
     /// Lane and doubling flag of each batched addition.
     kept: Vec<(u32, bool)>,
 }
 
-impl<P: SWCurveConfig> LaneScratch<P> {
+impl<P: MsmCurve> LaneScratch<P> {
     fn new(k: usize) -> Self {
         Self {
             prefix: Vec::with_capacity(k),
+            norms: Vec::with_capacity(k),
             kept: Vec::with_capacity(k),
         }
     }
@@ -113,6 +114,7 @@ impl<P: SWCurveConfig> LaneScratch<P> {
     /// `dst[j] += src(j)` for every lane `j` (`None` or identity: no-op).
     fn add_lanes(&mut self, dst: &mut [Affine<P>], src: impl Fn(usize) -> Option<Affine<P>>) {
         self.prefix.clear();
+        self.norms.clear();
         self.kept.clear();
         for (j, d) in dst.iter_mut().enumerate() {
             let Some(s) = src(j).filter(|s| !s.is_zero()) else {
@@ -125,11 +127,13 @@ impl<P: SWCurveConfig> LaneScratch<P> {
             match add_denominator(d, &s) {
                 None => *d = Affine::identity(),
                 Some((den, dbl)) => {
+                    let n = P::norm(&den);
                     let acc = match self.prefix.last() {
-                        Some(last) => *last * den,
-                        None => den,
+                        Some(last) => *last * n,
+                        None => n,
                     };
                     self.prefix.push(acc);
+                    self.norms.push(n);
                     self.kept.push((j as u32, dbl));
                 }
             }
@@ -137,15 +141,17 @@ impl<P: SWCurveConfig> LaneScratch<P> {
         let Some(last) = self.prefix.last() else {
             return;
         };
-        let mut inv = last.inverse().expect("non-zero product of denominators");
+        let mut inv = last.inverse().expect("non-zero product of norms");
         for k in (0..self.kept.len()).rev() {
             let (j, dbl) = self.kept[k];
             let j = j as usize;
             let s = src(j).expect("kept lanes have a source");
             let d = dst[j];
-            let inv_k = if k > 0 { inv * self.prefix[k - 1] } else { inv };
-            inv *= add_denominator(&d, &s).expect("kept lanes do not cancel").0;
-            dst[j] = add_with_inverse(&d, &s, dbl, &inv_k);
+            let inv_norm = if k > 0 { inv * self.prefix[k - 1] } else { inv };
+            inv *= self.norms[k];
+            let den = add_denominator(&d, &s).expect("kept lanes do not cancel").0;
+            let inv_den = P::inverse_from_norm(&den, &inv_norm);
+            dst[j] = add_with_inverse(&d, &s, dbl, &inv_den);
         }
     }
 }

@@ -1,7 +1,7 @@
 //! Side-by-side timing of arkworks 0.6 `VariableBaseMSM::msm_bigint` and our
 //! MSM on the same bases and scalars.
 //!
-//! Run: `cargo run --release --example msm_bench [-- REPS [FILTER]]`
+//! Run: `cargo bench -p credence-msm --bench msm [-- REPS [FILTER]]`
 //! (REPS defaults to 5; FILTER keeps only configurations whose label
 //! contains it, e.g. `G2`). Each configuration alternates the two
 //! implementations REPS times and reports the minimum and median; ratio is
@@ -97,7 +97,8 @@ fn loadavg() -> String {
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().collect();
+    // `cargo bench` passes `--bench` (and libtest flags); only our two positional args count.
+    let args: Vec<String> = std::env::args().filter(|a| !a.starts_with("--")).collect();
     let reps: usize = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(5);
     let filter = args.get(2).cloned().unwrap_or_default();
     println!(
