@@ -103,17 +103,7 @@ pub fn check(data: &[u8]) {
     // The reference reads canonical scalars: arkworks only looks at the low
     // 254 bits of a big integer, ours reduces mod r.
     let reduced: Vec<ScalarBigInt> = scalars.iter().map(canonical).collect();
-    let variants = [
-        Options::default(),
-        Options {
-            small_paths: false,
-            ..Options::default()
-        },
-        Options {
-            glv: false,
-            ..Options::default()
-        },
-    ];
+    let variants = Options::checked_sets();
     if g2 {
         let t = table::<G2Projective>();
         let bases: Vec<G2Affine> = base_bytes.iter().map(|&b| base(&t, b)).collect();

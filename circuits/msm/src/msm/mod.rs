@@ -121,6 +121,24 @@ impl Default for Options {
     }
 }
 
+impl Options {
+    /// The option sets the tests and the fuzz target compare with arkworks: the defaults,
+    /// every scalar on the full-width path, and the full-width path without GLV.
+    pub fn checked_sets() -> [Options; 3] {
+        [
+            Options::default(),
+            Options {
+                small_paths: false,
+                ..Options::default()
+            },
+            Options {
+                glv: false,
+                ..Options::default()
+            },
+        ]
+    }
+}
+
 /// [`msm`] with explicit [`Options`].
 #[doc(hidden)]
 pub fn msm_with_options<P: MsmCurve>(

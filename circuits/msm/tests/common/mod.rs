@@ -114,21 +114,6 @@ pub fn mixed_scalars(n: usize, rng: &mut ChaCha20Rng) -> Vec<ScalarBigInt> {
         .collect()
 }
 
-/// Every option set the tests run through.
-pub fn option_sets() -> Vec<Options> {
-    vec![
-        Options::default(),
-        Options {
-            small_paths: false,
-            ..Options::default()
-        },
-        Options {
-            glv: false,
-            ..Options::default()
-        },
-    ]
-}
-
 /// `s mod r` as a canonical big integer.
 pub fn canonical(s: &ScalarBigInt) -> ScalarBigInt {
     Fr::from_le_bytes_mod_order(&s.to_bytes_le()).into_bigint()
@@ -158,7 +143,7 @@ pub fn check<P: MsmCurve<ScalarField = Fr>>(
         bases.len().min(scalars.len())
     );
     if all_options {
-        for o in option_sets() {
+        for o in Options::checked_sets() {
             let got = msm_with_options(bases, scalars, &o).into_affine();
             assert_eq!(got, expect, "{what}: {o:?}");
         }
