@@ -138,8 +138,9 @@ fn bench_shape(o: &PeersOptions, shape: Shape, dir: &Path) -> Result<PeerShape> 
     )?;
 
     let input = synthetic_claim(shape, &mut rng);
-    let statement = ours.prepare(&input)?.statement().clone();
-    let z = full_assignment(shape, ours.prepare(&input)?.into_assignment())?;
+    let prepared = ours.prepare(&input)?;
+    let statement = prepared.statement().clone();
+    let z = full_assignment(shape, prepared.into_assignment())?;
     let stem = format!("claim-{}-{}", shape.n, shape.depth);
     write_private(dir, &format!("{stem}.r1cs"), &r1cs.to_bytes())?;
     let zkey_path = write_private(dir, &format!("{stem}.zkey"), &zkey.to_bytes())?;
