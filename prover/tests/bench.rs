@@ -52,6 +52,11 @@ fn bench_reports_our_msm_beside_arkworks() {
         ],
     );
     let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let field = report["msm_field"].as_str().expect("msm_field");
+    assert!(
+        field == "bmi2-adx" || field == "ark-ff",
+        "msm_field {field}"
+    );
     let shape = &report["shapes"][0];
     for field in [
         "prove_s",

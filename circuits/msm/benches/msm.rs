@@ -102,8 +102,9 @@ fn main() {
     let reps: usize = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(5);
     let filter = args.get(2).cloned().unwrap_or_default();
     println!(
-        "threads {} | reps {reps} | loadavg at start: {}",
+        "threads {} | field {} | reps {reps} | loadavg at start: {}",
         rayon::current_num_threads(),
+        credence_msm::field_backend(),
         loadavg().trim()
     );
     let mut rng = ChaCha20Rng::seed_from_u64(2026);

@@ -45,6 +45,16 @@ impl Msm {
         }
     }
 
+    /// The base-field multiplication this MSM runs on, for reports: ours
+    /// takes `bmi2-adx` (its own assembly) when the CPU has those
+    /// instructions and `ark-ff` otherwise; arkworks' is always `ark-ff`.
+    pub fn field(self) -> &'static str {
+        match self {
+            Msm::Credence => credence_msm::field_backend(),
+            Msm::Arkworks => "ark-ff",
+        }
+    }
+
     /// `Σ scalars[i]·bases[i]` in G1 (lengths cut to the shorter, as arkworks does).
     pub fn g1(self, bases: &[G1Affine], scalars: &[ScalarBigInt]) -> G1Projective {
         match self {

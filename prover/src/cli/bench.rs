@@ -281,6 +281,10 @@ pub struct ShapeReport {
 pub struct BenchReport {
     /// Logical CPUs available.
     pub cores: usize,
+    /// The base-field multiplication our MSM ran on: `bmi2-adx` (its own
+    /// assembly, chosen at run time) or `ark-ff` (arkworks', the fallback).
+    /// arkworks' MSM always runs on ark-ff's.
+    pub msm_field: String,
     /// Per-shape figures.
     pub shapes: Vec<ShapeReport>,
     /// One verification, milliseconds (median).
@@ -576,6 +580,7 @@ pub async fn run(options: BenchOptions) -> Result<BenchReport> {
     let _ = std::fs::remove_dir_all(&data_dir);
     Ok(BenchReport {
         cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        msm_field: Msm::Credence.field().to_owned(),
         shapes,
         verify_single_ms: single,
         batch16_per_claim_ms: b16,
@@ -594,7 +599,10 @@ pub fn table(r: &BenchReport) -> String {
         out.push_str(&s);
         out.push('\n');
     };
-    line(format!("credence bench ({} cores)", r.cores));
+    line(format!(
+        "credence bench ({} cores; our MSM's field multiplication: {})",
+        r.cores, r.msm_field
+    ));
     line(String::new());
     let header = [
         "circuit",

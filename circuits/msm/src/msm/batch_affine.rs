@@ -42,7 +42,7 @@ use core::hint::black_box;
 /// Denominator of the affine addition `a + b` (or doubling), or `None` when
 /// the sum is the identity. Neither input may be the identity.
 #[inline(always)]
-pub(crate) fn add_denominator<P: SWCurveConfig>(
+pub(crate) fn add_denominator<P: MsmCurve>(
     a: &Affine<P>,
     b: &Affine<P>,
 ) -> Option<(P::BaseField, bool)> {
@@ -61,20 +61,20 @@ pub(crate) fn add_denominator<P: SWCurveConfig>(
 
 /// Completes the affine addition `a + b` given `inv = 1 / denominator`.
 #[inline(always)]
-pub(crate) fn add_with_inverse<P: SWCurveConfig>(
+pub(crate) fn add_with_inverse<P: MsmCurve>(
     a: &Affine<P>,
     b: &Affine<P>,
     doubling: bool,
     inv: &P::BaseField,
 ) -> Affine<P> {
     let lambda = if doubling {
-        let xx = a.x.square();
-        (xx.double() + xx + P::COEFF_A) * inv
+        let xx = P::square(&a.x);
+        P::mul(&(xx.double() + xx + P::COEFF_A), inv)
     } else {
-        (b.y - a.y) * inv
+        P::mul(&(b.y - a.y), inv)
     };
-    let x3 = lambda.square() - a.x - b.x;
-    let y3 = lambda * (a.x - x3) - a.y;
+    let x3 = P::square(&lambda) - a.x - b.x;
+    let y3 = P::mul(&lambda, &(a.x - x3)) - a.y;
     Affine::new_unchecked(x3, y3)
 }
 
@@ -214,7 +214,7 @@ impl<'a, P: MsmCurve, S: PointSource<P> + ?Sized> BatchAdder<'a, P, S> {
             Some((den, doubling)) => {
                 let n = P::norm(&den);
                 let acc = match self.prefix.last() {
-                    Some(last) => *last * n,
+                    Some(last) => P::norm_mul(last, &n),
                     None => n,
                 };
                 self.prefix.push(acc);
@@ -239,8 +239,12 @@ impl<'a, P: MsmCurve, S: PointSource<P> + ?Sized> BatchAdder<'a, P, S> {
             let slot = &self.buckets[b];
             let current = Affine::<P>::new_unchecked(slot.x, slot.y);
             // inv = 1 / (n_0 ... n_k) here; peel n_k off.
-            let inv_norm = if k > 0 { inv * self.prefix[k - 1] } else { inv };
-            inv *= self.norms[k];
+            let inv_norm = if k > 0 {
+                P::norm_mul(&inv, &self.prefix[k - 1])
+            } else {
+                inv
+            };
+            inv = P::norm_mul(&inv, &self.norms[k]);
             let den = if doubling {
                 current.y.double()
             } else {

@@ -1,6 +1,7 @@
 //! Which groups the MSM supports and their tuned cost figures.
 
 use super::tuning::Tuning;
+use crate::field;
 use ark_bn254::{Fq, Fq2};
 use ark_ec::scalar_mul::glv::GLVConfig;
 use ark_ff::Field;
@@ -30,6 +31,29 @@ pub trait MsmCurve: GLVConfig {
     /// `1 / d`, given `inv_norm = 1 / norm(d)` (`d` non-zero).
     #[doc(hidden)]
     fn inverse_from_norm(d: &Self::BaseField, inv_norm: &Self::NormField) -> Self::BaseField;
+
+    /// `a * b` in the base field, as the batch loops compute it. BN254
+    /// overrides this, [`Self::square`] and [`Self::norm_mul`] with
+    /// `crate::field`'s; the defaults are arkworks' operators.
+    #[doc(hidden)]
+    #[inline(always)]
+    fn mul(a: &Self::BaseField, b: &Self::BaseField) -> Self::BaseField {
+        *a * b
+    }
+
+    /// `a^2` in the base field.
+    #[doc(hidden)]
+    #[inline(always)]
+    fn square(a: &Self::BaseField) -> Self::BaseField {
+        a.square()
+    }
+
+    /// `a * b` in [`Self::NormField`] (the running products of a batch).
+    #[doc(hidden)]
+    #[inline(always)]
+    fn norm_mul(a: &Self::NormField, b: &Self::NormField) -> Self::NormField {
+        *a * b
+    }
 }
 
 impl MsmCurve for ark_bn254::g1::Config {
@@ -62,6 +86,21 @@ impl MsmCurve for ark_bn254::g1::Config {
     fn inverse_from_norm(_: &Fq, inv_norm: &Fq) -> Fq {
         *inv_norm
     }
+
+    #[inline(always)]
+    fn mul(a: &Fq, b: &Fq) -> Fq {
+        field::mul(a, b)
+    }
+
+    #[inline(always)]
+    fn square(a: &Fq) -> Fq {
+        field::square(a)
+    }
+
+    #[inline(always)]
+    fn norm_mul(a: &Fq, b: &Fq) -> Fq {
+        field::mul(a, b)
+    }
 }
 
 impl MsmCurve for ark_bn254::g2::Config {
@@ -83,17 +122,32 @@ impl MsmCurve for ark_bn254::g2::Config {
 
     type NormField = Fq;
 
-    /// `N(d0 + d1 u) = d0^2 + d1^2` (as `u^2 = -1` in BN254's `Fq2`); one
-    /// double-width sum of squares instead of an `Fq2` multiplication.
+    /// `N(d0 + d1 u) = d0^2 + d1^2` (as `u^2 = -1` in BN254's `Fq2`): two
+    /// `Fq` squares instead of an `Fq2` multiplication.
     #[inline(always)]
     fn norm(d: &Fq2) -> Fq {
-        Fq::sum_of_products(&[d.c0, d.c1], &[d.c0, d.c1])
+        field::norm2(d)
     }
 
     /// `1 / d = conj(d) / N(d)`.
     #[inline(always)]
     fn inverse_from_norm(d: &Fq2, inv_norm: &Fq) -> Fq2 {
-        Fq2::new(d.c0 * inv_norm, -(d.c1 * inv_norm))
+        Fq2::new(field::mul(&d.c0, inv_norm), -field::mul(&d.c1, inv_norm))
+    }
+
+    #[inline(always)]
+    fn mul(a: &Fq2, b: &Fq2) -> Fq2 {
+        field::mul2(a, b)
+    }
+
+    #[inline(always)]
+    fn square(a: &Fq2) -> Fq2 {
+        field::square2(a)
+    }
+
+    #[inline(always)]
+    fn norm_mul(a: &Fq, b: &Fq) -> Fq {
+        field::mul(a, b)
     }
 }
 

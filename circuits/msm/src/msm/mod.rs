@@ -36,6 +36,11 @@
 //!   bucket method with signed digits ([`digits`]) and batch-affine buckets
 //!   ([`batch_affine`]), reduced with lane-batched affine sums ([`reduce`]).
 //!
+//! The batch loops multiply in the base field through `crate::field`: a
+//! Montgomery multiplication in BMI2/ADX assembly when the CPU has those
+//! instructions (checked at run time), arkworks' otherwise
+//! ([`crate::field_backend`] says which).
+//!
 //! Bases are referenced by index, never copied per path ([`points`]). The
 //! parts are added at the end. Window widths and the split of work over
 //! rayon threads come from a per-group cost model ([`tuning`], figures in

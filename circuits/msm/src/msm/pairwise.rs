@@ -90,7 +90,7 @@ impl<P: MsmCurve> Levels<P> {
                 Some((den, doubling)) => {
                     let n = P::norm(&den);
                     let acc = match self.prefix.last() {
-                        Some(last) => *last * n,
+                        Some(last) => P::norm_mul(last, &n),
                         None => n,
                     };
                     self.prefix.push(acc);
@@ -117,8 +117,12 @@ impl<P: MsmCurve> Levels<P> {
         for k in (0..self.jobs.len()).rev() {
             let job = self.jobs[k];
             let (a, b) = (&src(job.src as usize), &src(job.src as usize + 1));
-            let inv_norm = if k > 0 { inv * self.prefix[k - 1] } else { inv };
-            inv *= self.norms[k];
+            let inv_norm = if k > 0 {
+                P::norm_mul(&inv, &self.prefix[k - 1])
+            } else {
+                inv
+            };
+            inv = P::norm_mul(&inv, &self.norms[k]);
             let den = if job.doubling {
                 a.y.double()
             } else {

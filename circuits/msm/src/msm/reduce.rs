@@ -129,7 +129,7 @@ impl<P: MsmCurve> LaneScratch<P> {
                 Some((den, dbl)) => {
                     let n = P::norm(&den);
                     let acc = match self.prefix.last() {
-                        Some(last) => *last * n,
+                        Some(last) => P::norm_mul(last, &n),
                         None => n,
                     };
                     self.prefix.push(acc);
@@ -147,8 +147,12 @@ impl<P: MsmCurve> LaneScratch<P> {
             let j = j as usize;
             let s = src(j).expect("kept lanes have a source");
             let d = dst[j];
-            let inv_norm = if k > 0 { inv * self.prefix[k - 1] } else { inv };
-            inv *= self.norms[k];
+            let inv_norm = if k > 0 {
+                P::norm_mul(&inv, &self.prefix[k - 1])
+            } else {
+                inv
+            };
+            inv = P::norm_mul(&inv, &self.norms[k]);
             let den = add_denominator(&d, &s).expect("kept lanes do not cancel").0;
             let inv_den = P::inverse_from_norm(&den, &inv_norm);
             dst[j] = add_with_inverse(&d, &s, dbl, &inv_den);

@@ -1,0 +1,398 @@
+//! BN254 base-field (`Fq`) multiplication for the MSM's hot loops, and the
+//! `Fq2` products built on it.
+//!
+//! # Invariant
+//!
+//! Every function here returns exactly what ark-ff's operators return on the
+//! same operands: canonical Montgomery form in (`< p`), canonical out. The
+//! tests compare them on random operands and on the edges (0, 1, `p - 1`,
+//! Montgomery forms near `p` and near powers of two).
+//!
+//! # Why by hand
+//!
+//! Field multiplications are about three quarters of the MSM's instructions,
+//! and ark-ff 0.6 multiplies with portable `u128` code unless its `asm`
+//! feature is on *and* the whole build targets BMI2 + ADX. That switch is
+//! global: it would need `-C target-feature` for every crate of the
+//! workspace, and a binary so built dies on a CPU without those
+//! instructions. No maintained crate offers a runtime-dispatched
+//! Montgomery multiplication for arkworks' `Fq`. So this module carries one
+//! routine of its own (the textbook CIOS with two carry chains, as gnark-
+//! crypto's write-ups describe it), chosen at run time when the CPU has
+//! BMI2 and ADX, with ark-ff's multiplication as the fallback everywhere
+//! else. This is the crate's only `unsafe` code; [`backend`] says which
+//! of the two runs.
+
+#![allow(unsafe_code)]
+
+use ark_bn254::{Fq, Fq2};
+use ark_ff::AdditiveGroup;
+
+/// `a * b` in `Fq`.
+#[inline(always)]
+pub(crate) fn mul(a: &Fq, b: &Fq) -> Fq {
+    #[cfg(target_arch = "x86_64")]
+    if adx::available() {
+        // SAFETY: the CPU has BMI2 and ADX (just checked).
+        return unsafe { adx::mul(a, b) };
+    }
+    *a * b
+}
+
+/// `a^2` in `Fq`.
+#[inline(always)]
+pub(crate) fn square(a: &Fq) -> Fq {
+    mul(a, a)
+}
+
+/// `a * b` in `Fq2 = Fq[u] / (u^2 + 1)`, by Karatsuba: three `Fq`
+/// multiplications.
+#[inline(always)]
+pub(crate) fn mul2(a: &Fq2, b: &Fq2) -> Fq2 {
+    let v0 = mul(&a.c0, &b.c0);
+    let v1 = mul(&a.c1, &b.c1);
+    let cross = mul(&(a.c0 + a.c1), &(b.c0 + b.c1));
+    Fq2::new(v0 - v1, cross - v0 - v1)
+}
+
+/// `a^2` in `Fq2`: `(c0 + c1)(c0 - c1) + 2 c0 c1 u`, two multiplications.
+#[inline(always)]
+pub(crate) fn square2(a: &Fq2) -> Fq2 {
+    let c0 = mul(&(a.c0 + a.c1), &(a.c0 - a.c1));
+    let c1 = mul(&a.c0, &a.c1).double();
+    Fq2::new(c0, c1)
+}
+
+/// `c0^2 + c1^2`, the norm of `c0 + c1 u` in `Fq2` (as `u^2 = -1`).
+#[inline(always)]
+pub(crate) fn norm2(a: &Fq2) -> Fq {
+    square(&a.c0) + square(&a.c1)
+}
+
+/// Which base-field multiplication the MSM runs on this CPU, for reports:
+/// `"bmi2-adx"` (this module's assembly) or `"ark-ff"` (the fallback).
+pub fn backend() -> &'static str {
+    if uses_adx() { "bmi2-adx" } else { "ark-ff" }
+}
+
+/// Whether the BMI2 + ADX path is the one [`mul`] takes on this CPU.
+fn uses_adx() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        adx::available()
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+mod adx {
+    use ark_bn254::{Fq, FqConfig};
+    use ark_ff::{BigInt, MontConfig};
+    use core::arch::asm;
+
+    /// The modulus' limbs (least significant first), then `-p^-1 mod 2^64`.
+    static P_INV: [u64; 5] = {
+        let p = <FqConfig as MontConfig<4>>::MODULUS.0;
+        [p[0], p[1], p[2], p[3], <FqConfig as MontConfig<4>>::INV]
+    };
+
+    // The routine below keeps each row's sum in four limbs, which needs
+    // 2p < 2^256 with room for the carries: true for BN254's 254-bit p.
+    const _: () = assert!(<FqConfig as MontConfig<4>>::MODULUS.0[3] < u64::MAX / 4);
+
+    /// Whether the CPU has MULX (BMI2) and ADCX/ADOX (ADX). std caches the
+    /// answer, so this is a load and a test.
+    #[inline(always)]
+    pub(super) fn available() -> bool {
+        std::arch::is_x86_feature_detected!("bmi2") && std::arch::is_x86_feature_detected!("adx")
+    }
+
+    /// Montgomery product `a * b / 2^256 mod p` of canonical Montgomery
+    /// forms, i.e. `a * b` in `Fq`.
+    ///
+    /// Row `i` adds `a * b[i]` to a five-limb accumulator, then `m * p` with
+    /// `m` chosen to zero its low limb, and drops that limb. MULX leaves the
+    /// flags alone, so the low halves of the products run on the carry flag
+    /// (ADCX) and the high halves on the overflow flag (ADOX) at once. After
+    /// each row the accumulator is below `2p` (it is `(a * b_low + M * p) /
+    /// 2^(64 (i+1))` with `b_low, M < 2^(64 (i+1))`), so it fits four limbs
+    /// and the last carry of each chain lands in the fifth limb without
+    /// overflowing it. One conditional subtraction of `p` ends the product
+    /// below `p`.
+    ///
+    /// # Safety
+    ///
+    /// The CPU must support BMI2 and ADX ([`available`]).
+    #[inline(always)]
+    pub(super) unsafe fn mul(a: &Fq, b: &Fq) -> Fq {
+        let (s0, s1, s2, s3): (u64, u64, u64, u64);
+        // SAFETY: reads 32 bytes through `a` and `b` and 40 through `P_INV`,
+        // all valid; writes only the named registers and the flags; no
+        // stack use. The caller guarantees MULX, ADCX and ADOX exist.
+        unsafe {
+            asm!(
+            "xor {r0}, {r0}",
+            "xor {r1}, {r1}",
+            "xor {r2}, {r2}",
+            "xor {r3}, {r3}",
+            "xor {r4}, {r4}",
+            "xor {z}, {z}",
+            // Row 0: (r0..r4) += a * b[0] (all zero so far).
+            "mov rdx, qword ptr [{b} + 0]",
+            "mulx {hi}, {lo}, qword ptr [{a} + 0]",
+            "adcx {r0}, {lo}",
+            "adox {r1}, {hi}",
+            "mulx {hi}, {lo}, qword ptr [{a} + 8]",
+            "adcx {r1}, {lo}",
+            "adox {r2}, {hi}",
+            "mulx {hi}, {lo}, qword ptr [{a} + 16]",
+            "adcx {r2}, {lo}",
+            "adox {r3}, {hi}",
+            "mulx {hi}, {lo}, qword ptr [{a} + 24]",
+            "adcx {r3}, {lo}",
+            "adox {r4}, {hi}",
+            "adcx {r4}, {z}",
+            // m = r0 * -p^-1 mod 2^64; (r0..r4) += m * p, which zeroes r0:
+            // the row's result is (r1..r4) < 2p.
+            "mov rdx, {r0}",
+            "imul rdx, qword ptr [{p} + 32]",
+            "xor {hi}, {hi}",
+            "mulx {hi}, {lo}, qword ptr [{p} + 0]",
+            "adcx {r0}, {lo}",
+            "adox {r1}, {hi}",
+            "mulx {hi}, {lo}, qword ptr [{p} + 8]",
+            "adcx {r1}, {lo}",
+            "adox {r2}, {hi}",
+            "mulx {hi}, {lo}, qword ptr [{p} + 16]",
+            "adcx {r2}, {lo}",
+            "adox {r3}, {hi}",
+            "mulx {hi}, {lo}, qword ptr [{p} + 24]",
+            "adcx {r3}, {lo}",
+            "adox {r4}, {hi}",
+            "adcx {r4}, {z}",
+            // Row 1: (r1..r0) += a * b[1].
+            "xor {r0}, {r0}",
+            "mov rdx, qword ptr [{b} + 8]",
+            "mulx {hi}, {lo}, qword ptr [{a} + 0]",
+            "adcx {r1}, {lo}",
+            "adox {r2}, {hi}",
+            "mulx {hi}, {lo}, qword ptr [{a} + 8]",
+            "adcx {r2}, {lo}",
+            "adox {r3}, {hi}",
+            "mulx {hi}, {lo}, qword ptr [{a} + 16]",
+            "adcx {r3}, {lo}",
+            "adox {r4}, {hi}",
+            "mulx {hi}, {lo}, qword ptr [{a} + 24]",
+            "adcx {r4}, {lo}",
+            "adox {r0}, {hi}",
+            "adcx {r0}, {z}",
+            // m = r1 * -p^-1 mod 2^64; (r1..r0) += m * p, which zeroes r1:
+            // the row's result is (r2..r0) < 2p.
+            "mov rdx, {r1}",
+            "imul rdx, qword ptr [{p} + 32]",
+            "xor {hi}, {hi}",
+            "mulx {hi}, {lo}, qword ptr [{p} + 0]",
+            "adcx {r1}, {lo}",
+            "adox {r2}, {hi}",
+            "mulx {hi}, {lo}, qword ptr [{p} + 8]",
+            "adcx {r2}, {lo}",
+            "adox {r3}, {hi}",
+            "mulx {hi}, {lo}, qword ptr [{p} + 16]",
+            "adcx {r3}, {lo}",
+            "adox {r4}, {hi}",
+            "mulx {hi}, {lo}, qword ptr [{p} + 24]",
+            "adcx {r4}, {lo}",
+            "adox {r0}, {hi}",
+            "adcx {r0}, {z}",
+            // Row 2: (r2..r1) += a * b[2].
+            "xor {r1}, {r1}",
+            "mov rdx, qword ptr [{b} + 16]",
+            "mulx {hi}, {lo}, qword ptr [{a} + 0]",
+            "adcx {r2}, {lo}",
+            "adox {r3}, {hi}",
+            "mulx {hi}, {lo}, qword ptr [{a} + 8]",
+            "adcx {r3}, {lo}",
+            "adox {r4}, {hi}",
+            "mulx {hi}, {lo}, qword ptr [{a} + 16]",
+            "adcx {r4}, {lo}",
+            "adox {r0}, {hi}",
+            "mulx {hi}, {lo}, qword ptr [{a} + 24]",
+            "adcx {r0}, {lo}",
+            "adox {r1}, {hi}",
+            "adcx {r1}, {z}",
+            // m = r2 * -p^-1 mod 2^64; (r2..r1) += m * p, which zeroes r2:
+            // the row's result is (r3..r1) < 2p.
+            "mov rdx, {r2}",
+            "imul rdx, qword ptr [{p} + 32]",
+            "xor {hi}, {hi}",
+            "mulx {hi}, {lo}, qword ptr [{p} + 0]",
+            "adcx {r2}, {lo}",
+            "adox {r3}, {hi}",
+            "mulx {hi}, {lo}, qword ptr [{p} + 8]",
+            "adcx {r3}, {lo}",
+            "adox {r4}, {hi}",
+            "mulx {hi}, {lo}, qword ptr [{p} + 16]",
+            "adcx {r4}, {lo}",
+            "adox {r0}, {hi}",
+            "mulx {hi}, {lo}, qword ptr [{p} + 24]",
+            "adcx {r0}, {lo}",
+            "adox {r1}, {hi}",
+            "adcx {r1}, {z}",
+            // Row 3: (r3..r2) += a * b[3].
+            "xor {r2}, {r2}",
+            "mov rdx, qword ptr [{b} + 24]",
+            "mulx {hi}, {lo}, qword ptr [{a} + 0]",
+            "adcx {r3}, {lo}",
+            "adox {r4}, {hi}",
+            "mulx {hi}, {lo}, qword ptr [{a} + 8]",
+            "adcx {r4}, {lo}",
+            "adox {r0}, {hi}",
+            "mulx {hi}, {lo}, qword ptr [{a} + 16]",
+            "adcx {r0}, {lo}",
+            "adox {r1}, {hi}",
+            "mulx {hi}, {lo}, qword ptr [{a} + 24]",
+            "adcx {r1}, {lo}",
+            "adox {r2}, {hi}",
+            "adcx {r2}, {z}",
+            // m = r3 * -p^-1 mod 2^64; (r3..r2) += m * p, which zeroes r3:
+            // the row's result is (r4..r2) < 2p.
+            "mov rdx, {r3}",
+            "imul rdx, qword ptr [{p} + 32]",
+            "xor {hi}, {hi}",
+            "mulx {hi}, {lo}, qword ptr [{p} + 0]",
+            "adcx {r3}, {lo}",
+            "adox {r4}, {hi}",
+            "mulx {hi}, {lo}, qword ptr [{p} + 8]",
+            "adcx {r4}, {lo}",
+            "adox {r0}, {hi}",
+            "mulx {hi}, {lo}, qword ptr [{p} + 16]",
+            "adcx {r0}, {lo}",
+            "adox {r1}, {hi}",
+            "mulx {hi}, {lo}, qword ptr [{p} + 24]",
+            "adcx {r1}, {lo}",
+            "adox {r2}, {hi}",
+            "adcx {r2}, {z}",
+            // t = (r4, r0, r1, r2) < 2p. s = t - p into (hi, lo, z, r3); keep t on a borrow.
+            "mov {hi}, {r4}",
+            "sub {hi}, qword ptr [{p} + 0]",
+            "mov {lo}, {r0}",
+            "sbb {lo}, qword ptr [{p} + 8]",
+            "mov {z}, {r1}",
+            "sbb {z}, qword ptr [{p} + 16]",
+            "mov {r3}, {r2}",
+            "sbb {r3}, qword ptr [{p} + 24]",
+            "cmovc {hi}, {r4}",
+            "cmovc {lo}, {r0}",
+            "cmovc {z}, {r1}",
+            "cmovc {r3}, {r2}",
+                a = in(reg) a.0.0.as_ptr(),
+                b = in(reg) b.0.0.as_ptr(),
+                p = in(reg) P_INV.as_ptr(),
+                r0 = out(reg) _,
+                r1 = out(reg) _,
+                r2 = out(reg) _,
+                r3 = out(reg) s3,
+                r4 = out(reg) _,
+                hi = out(reg) s0,
+                lo = out(reg) s1,
+                z = out(reg) s2,
+                out("rdx") _,
+                options(pure, readonly, nostack),
+            );
+        }
+        Fq::new_unchecked(BigInt([s0, s1, s2, s3]))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ark_bn254::FqConfig;
+    use ark_ff::{BigInt, Field, MontConfig, UniformRand};
+    use ark_std::rand::SeedableRng;
+    use rand_chacha::ChaCha20Rng;
+
+    /// Raw Montgomery forms (not values) at the edges of the routine's
+    /// carries: 0, small, `p - small`, every power of two below `p`, `p`
+    /// minus each power of two, and runs of all-ones limbs.
+    fn edges() -> Vec<Fq> {
+        let p = <FqConfig as MontConfig<4>>::MODULUS;
+        let sub = |k: u64| {
+            let mut v = p;
+            let mut borrow = k;
+            for limb in v.0.iter_mut() {
+                let (d, b) = limb.overflowing_sub(borrow);
+                *limb = d;
+                borrow = u64::from(b);
+            }
+            v
+        };
+        let mut raw: Vec<BigInt<4>> = (0..4u64).map(BigInt::from).collect();
+        raw.extend((1..4u64).map(sub));
+        for k in 0..254u32 {
+            let mut v = BigInt::<4>::zero();
+            v.0[(k / 64) as usize] = 1 << (k % 64);
+            raw.push(v);
+            let mut w = p;
+            w.sub_with_borrow(&v);
+            raw.push(w);
+        }
+        for limbs in 1..4 {
+            let mut v = BigInt::<4>::zero();
+            v.0[..limbs].fill(u64::MAX);
+            raw.push(v);
+        }
+        raw.into_iter().map(Fq::new_unchecked).collect()
+    }
+
+    use ark_ff::BigInteger;
+
+    #[test]
+    fn fq_products_equal_arkworks_on_the_edges() {
+        let e = edges();
+        assert!(e.iter().all(|x| x.0 < <FqConfig as MontConfig<4>>::MODULUS));
+        for a in &e {
+            for b in &e {
+                assert_eq!(mul(a, b), *a * b, "{:?} * {:?}", a.0, b.0);
+            }
+            assert_eq!(square(a), a.square());
+        }
+    }
+
+    #[test]
+    fn fq_products_equal_arkworks_on_random_operands() {
+        let mut rng = ChaCha20Rng::seed_from_u64(17);
+        for _ in 0..200_000 {
+            let (a, b) = (Fq::rand(&mut rng), Fq::rand(&mut rng));
+            assert_eq!(mul(&a, &b), a * b);
+            assert_eq!(square(&a), a.square());
+        }
+    }
+
+    #[test]
+    fn fq2_products_and_norms_equal_arkworks() {
+        let mut rng = ChaCha20Rng::seed_from_u64(18);
+        let e = edges();
+        let mut xs: Vec<Fq2> = e.windows(2).map(|w| Fq2::new(w[0], w[1])).collect();
+        xs.extend((0..20_000).map(|_| Fq2::rand(&mut rng)));
+        for w in xs.windows(2) {
+            let (a, b) = (w[0], w[1]);
+            assert_eq!(mul2(&a, &b), a * b);
+            assert_eq!(square2(&a), a.square());
+            assert_eq!(norm2(&a), Fq::sum_of_products(&[a.c0, a.c1], &[a.c0, a.c1]));
+        }
+    }
+
+    /// The tests above go through the dispatch. CI's machines (x86-64, BMI2
+    /// and ADX) must take the assembly routine there, or these tests would
+    /// have checked ark-ff against itself.
+    #[test]
+    fn ci_checks_the_assembly_routine() {
+        if std::env::var_os("CI").is_some() && cfg!(target_arch = "x86_64") {
+            assert!(uses_adx(), "CI's CPU lacks BMI2/ADX");
+        }
+    }
+}
