@@ -10,10 +10,13 @@
 //! Bases come from a fixed table of multiples of the generator, so inputs
 //! hit repeats, negations (P, -P) and the identity often.
 
-use ark_bn254::{Fr, G1Affine, G1Projective, G2Affine, G2Projective};
-use ark_ec::{AffineRepr, CurveGroup, PrimeGroup, VariableBaseMSM};
+use ark_bn254::Fr;
+use ark_ec::{
+    AffineRepr, CurveGroup, PrimeGroup, VariableBaseMSM,
+    short_weierstrass::{Affine, Projective},
+};
 use ark_ff::{BigInteger, PrimeField};
-use credence_msm::msm::{Options, ScalarBigInt, msm_g1, msm_g2, msm_with_options};
+use credence_msm::msm::{MsmCurve, Options, ScalarBigInt, msm_g1, msm_g2, msm_with_options};
 
 struct Reader<'a> {
     data: &'a [u8],
@@ -103,30 +106,30 @@ pub fn check(data: &[u8]) {
     // The reference reads canonical scalars: arkworks only looks at the low
     // 254 bits of a big integer, ours reduces mod r.
     let reduced: Vec<ScalarBigInt> = scalars.iter().map(canonical).collect();
-    let variants = Options::checked_sets();
     if g2 {
-        let t = table::<G2Projective>();
-        let bases: Vec<G2Affine> = base_bytes.iter().map(|&b| base(&t, b)).collect();
-        let expect = G2Projective::msm_bigint(&bases, &reduced).into_affine();
-        assert_eq!(msm_g2(&bases, &scalars).into_affine(), expect);
-        for o in &variants {
-            assert_eq!(
-                msm_with_options(&bases, &scalars, o).into_affine(),
-                expect,
-                "{o:?}"
-            );
-        }
+        compare::<ark_bn254::g2::Config>(&base_bytes, &scalars, &reduced, msm_g2);
     } else {
-        let t = table::<G1Projective>();
-        let bases: Vec<G1Affine> = base_bytes.iter().map(|&b| base(&t, b)).collect();
-        let expect = G1Projective::msm_bigint(&bases, &reduced).into_affine();
-        assert_eq!(msm_g1(&bases, &scalars).into_affine(), expect);
-        for o in &variants {
-            assert_eq!(
-                msm_with_options(&bases, &scalars, o).into_affine(),
-                expect,
-                "{o:?}"
-            );
-        }
+        compare::<ark_bn254::g1::Config>(&base_bytes, &scalars, &reduced, msm_g1);
+    }
+}
+
+/// Our MSM through `entry` (the group's named entry point) and through every checked option
+/// set, against arkworks' `msm_bigint` on the canonical scalars `reduced`.
+fn compare<P: MsmCurve<ScalarField = Fr>>(
+    base_bytes: &[u8],
+    scalars: &[ScalarBigInt],
+    reduced: &[ScalarBigInt],
+    entry: fn(&[Affine<P>], &[ScalarBigInt]) -> Projective<P>,
+) {
+    let t = table::<Projective<P>>();
+    let bases: Vec<Affine<P>> = base_bytes.iter().map(|&b| base(&t, b)).collect();
+    let expect = Projective::<P>::msm_bigint(&bases, reduced).into_affine();
+    assert_eq!(entry(&bases, scalars).into_affine(), expect);
+    for o in &Options::checked_sets() {
+        assert_eq!(
+            msm_with_options(&bases, scalars, o).into_affine(),
+            expect,
+            "{o:?}"
+        );
     }
 }
