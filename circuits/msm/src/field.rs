@@ -16,11 +16,11 @@
 //! global: it would need `-C target-feature` for every crate of the
 //! workspace, and a binary so built dies on a CPU without those
 //! instructions. No maintained crate offers a runtime-dispatched
-//! Montgomery multiplication for arkworks' `Fq`. So this module carries one
-//! routine of its own (the textbook CIOS with two carry chains, as gnark-
-//! crypto's write-ups describe it), chosen at run time when the CPU has
-//! BMI2 and ADX, with ark-ff's multiplication as the fallback everywhere
-//! else. This is the crate's only `unsafe` code; [`backend`] says which
+//! Montgomery multiplication for arkworks' `Fq`. So this module carries two
+//! routines of its own, a multiplication (the textbook CIOS with two carry
+//! chains, as gnark-crypto's write-ups describe it) and a squaring, chosen
+//! at run time when the CPU has BMI2 and ADX, with ark-ff's as the fallback
+//! everywhere else. This is the crate's only `unsafe` code; [`backend`] says which
 //! of the two runs.
 
 #![allow(unsafe_code)]

@@ -78,6 +78,40 @@ pub(crate) fn add_with_inverse<P: MsmCurve>(
     Affine::new_unchecked(x3, y3)
 }
 
+/// Montgomery's trick, step one: records norm `n` of the next pending
+/// addition, with `prefix[k]` the product of the first `k + 1` norms.
+#[inline(always)]
+pub(crate) fn push_norm<P: MsmCurve>(
+    prefix: &mut Vec<P::NormField>,
+    norms: &mut Vec<P::NormField>,
+    n: P::NormField,
+) {
+    let acc = match prefix.last() {
+        Some(last) => P::norm_mul(last, &n),
+        None => n,
+    };
+    prefix.push(acc);
+    norms.push(n);
+}
+
+/// Montgomery's trick, step two: given `inv = 1 / (n_0 ... n_k)`, returns
+/// `1 / n_k` and leaves `inv = 1 / (n_0 ... n_(k-1))`.
+#[inline(always)]
+pub(crate) fn peel_inverse<P: MsmCurve>(
+    inv: &mut P::NormField,
+    prefix: &[P::NormField],
+    norms: &[P::NormField],
+    k: usize,
+) -> P::NormField {
+    let inv_norm = if k > 0 {
+        P::norm_mul(inv, &prefix[k - 1])
+    } else {
+        *inv
+    };
+    *inv = P::norm_mul(inv, &norms[k]);
+    inv_norm
+}
+
 /// An affine bucket without arkworks' identity flag, aligned so that a G1
 /// bucket is exactly one cache line and a G2 bucket exactly two. `(0, 0)`
 /// is the empty bucket.
@@ -212,13 +246,7 @@ impl<'a, P: MsmCurve, S: PointSource<P> + ?Sized> BatchAdder<'a, P, S> {
         match add_denominator(&current, &p) {
             None => *slot = Slot::EMPTY,
             Some((den, doubling)) => {
-                let n = P::norm(&den);
-                let acc = match self.prefix.last() {
-                    Some(last) => P::norm_mul(last, &n),
-                    None => n,
-                };
-                self.prefix.push(acc);
-                self.norms.push(n);
+                push_norm::<P>(&mut self.prefix, &mut self.norms, P::norm(&den));
                 self.pending.push((b as u32, r, doubling));
                 self.busy[b / 64] |= 1 << (b % 64);
             }
@@ -238,13 +266,7 @@ impl<'a, P: MsmCurve, S: PointSource<P> + ?Sized> BatchAdder<'a, P, S> {
             let p = self.point(r);
             let slot = &self.buckets[b];
             let current = Affine::<P>::new_unchecked(slot.x, slot.y);
-            // inv = 1 / (n_0 ... n_k) here; peel n_k off.
-            let inv_norm = if k > 0 {
-                P::norm_mul(&inv, &self.prefix[k - 1])
-            } else {
-                inv
-            };
-            inv = P::norm_mul(&inv, &self.norms[k]);
+            let inv_norm = peel_inverse::<P>(&mut inv, &self.prefix, &self.norms, k);
             let den = if doubling {
                 current.y.double()
             } else {

@@ -17,7 +17,7 @@
 //! see `buckets.rs`), where batching into live buckets would conflict too
 //! often.
 
-use super::batch_affine::{add_denominator, add_with_inverse};
+use super::batch_affine::{add_denominator, add_with_inverse, peel_inverse, push_norm};
 use super::curve::MsmCurve;
 use super::parallel;
 use super::points::{PointSource, Ref};
@@ -88,13 +88,7 @@ impl<P: MsmCurve> Levels<P> {
             match add_denominator(a, b) {
                 None => dst[d] = Affine::identity(),
                 Some((den, doubling)) => {
-                    let n = P::norm(&den);
-                    let acc = match self.prefix.last() {
-                        Some(last) => P::norm_mul(last, &n),
-                        None => n,
-                    };
-                    self.prefix.push(acc);
-                    self.norms.push(n);
+                    push_norm::<P>(&mut self.prefix, &mut self.norms, P::norm(&den));
                     self.jobs.push(Job {
                         src: s as u32,
                         dst: d as u32,
@@ -117,12 +111,7 @@ impl<P: MsmCurve> Levels<P> {
         for k in (0..self.jobs.len()).rev() {
             let job = self.jobs[k];
             let (a, b) = (&src(job.src as usize), &src(job.src as usize + 1));
-            let inv_norm = if k > 0 {
-                P::norm_mul(&inv, &self.prefix[k - 1])
-            } else {
-                inv
-            };
-            inv = P::norm_mul(&inv, &self.norms[k]);
+            let inv_norm = peel_inverse::<P>(&mut inv, &self.prefix, &self.norms, k);
             let den = if job.doubling {
                 a.y.double()
             } else {

@@ -16,7 +16,7 @@
 //! affine additions per bucket cost well under the two XYZZ additions of
 //! the textbook walk, which lets the planner afford wider windows.
 
-use super::batch_affine::{add_denominator, add_with_inverse};
+use super::batch_affine::{add_denominator, add_with_inverse, peel_inverse, push_norm};
 use super::curve::MsmCurve;
 use ark_ec::{
     AffineRepr,
@@ -127,13 +127,7 @@ impl<P: MsmCurve> LaneScratch<P> {
             match add_denominator(d, &s) {
                 None => *d = Affine::identity(),
                 Some((den, dbl)) => {
-                    let n = P::norm(&den);
-                    let acc = match self.prefix.last() {
-                        Some(last) => P::norm_mul(last, &n),
-                        None => n,
-                    };
-                    self.prefix.push(acc);
-                    self.norms.push(n);
+                    push_norm::<P>(&mut self.prefix, &mut self.norms, P::norm(&den));
                     self.kept.push((j as u32, dbl));
                 }
             }
@@ -147,12 +141,7 @@ impl<P: MsmCurve> LaneScratch<P> {
             let j = j as usize;
             let s = src(j).expect("kept lanes have a source");
             let d = dst[j];
-            let inv_norm = if k > 0 {
-                P::norm_mul(&inv, &self.prefix[k - 1])
-            } else {
-                inv
-            };
-            inv = P::norm_mul(&inv, &self.norms[k]);
+            let inv_norm = peel_inverse::<P>(&mut inv, &self.prefix, &self.norms, k);
             let den = add_denominator(&d, &s).expect("kept lanes do not cancel").0;
             let inv_den = P::inverse_from_norm(&den, &inv_norm);
             dst[j] = add_with_inverse(&d, &s, dbl, &inv_den);
