@@ -3,6 +3,7 @@
 #![deny(unsafe_code)]
 
 mod field;
+mod inverse;
 pub mod msm;
 
 pub use field::backend as field_backend;

@@ -259,7 +259,7 @@ impl<'a, P: MsmCurve, S: PointSource<P> + ?Sized> BatchAdder<'a, P, S> {
             return;
         };
         // Every norm is non-zero (see `add_denominator`), so is their product.
-        let mut inv = last.inverse().expect("non-zero product of norms");
+        let mut inv = P::norm_inverse(last).expect("non-zero product of norms");
         for k in (0..self.pending.len()).rev() {
             let (b, r, doubling) = self.pending[k];
             let b = b as usize;

@@ -25,7 +25,7 @@ use ark_ec::{
     AffineRepr,
     short_weierstrass::{Affine, Bucket, SWCurveConfig},
 };
-use ark_ff::{AdditiveGroup, Field, Zero};
+use ark_ff::{AdditiveGroup, Zero};
 use core::hint::black_box;
 
 /// Pairs sharing one inversion.
@@ -107,7 +107,7 @@ impl<P: MsmCurve> Levels<P> {
         let Some(last) = self.prefix.last() else {
             return;
         };
-        let mut inv = last.inverse().expect("non-zero product of norms");
+        let mut inv = P::norm_inverse(last).expect("non-zero product of norms");
         for k in (0..self.jobs.len()).rev() {
             let job = self.jobs[k];
             let (a, b) = (&src(job.src as usize), &src(job.src as usize + 1));

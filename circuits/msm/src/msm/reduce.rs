@@ -22,7 +22,6 @@ use ark_ec::{
     AffineRepr,
     short_weierstrass::{Affine, Bucket, SWCurveConfig},
 };
-use ark_ff::Field;
 
 /// Textbook running-sum reduction over XYZZ buckets.
 pub(crate) fn weighted_sum<P: SWCurveConfig>(buckets: &[Bucket<P>]) -> Bucket<P> {
@@ -135,7 +134,7 @@ impl<P: MsmCurve> LaneScratch<P> {
         let Some(last) = self.prefix.last() else {
             return;
         };
-        let mut inv = last.inverse().expect("non-zero product of norms");
+        let mut inv = P::norm_inverse(last).expect("non-zero product of norms");
         for k in (0..self.kept.len()).rev() {
             let (j, dbl) = self.kept[k];
             let j = j as usize;
