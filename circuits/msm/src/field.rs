@@ -16,12 +16,16 @@
 //! global: it would need `-C target-feature` for every crate of the
 //! workspace, and a binary so built dies on a CPU without those
 //! instructions. No maintained crate offers a runtime-dispatched
-//! Montgomery multiplication for arkworks' `Fq`. So this module carries two
-//! routines of its own, a multiplication (the textbook CIOS with two carry
-//! chains, as gnark-crypto's write-ups describe it) and a squaring, chosen
-//! at run time when the CPU has BMI2 and ADX, with ark-ff's as the fallback
-//! everywhere else. This is the crate's only `unsafe` code; [`backend`] says which
-//! of the two runs.
+//! Montgomery multiplication for arkworks' `Fq`. So this module carries four
+//! routines of its own, chosen at run time when the CPU has BMI2 and ADX,
+//! with ark-ff's operators as the fallback everywhere else:
+//! * a multiplication (the textbook CIOS with two carry chains, as
+//!   gnark-crypto's write-ups describe it) and a squaring;
+//! * an unreduced 512-bit product and a Montgomery reduction, with which
+//!   an `Fq2` product reduces twice instead of three times ([`mul2`]).
+//!
+//! This is the crate's only `unsafe` code; [`backend`] says which of the
+//! two paths runs.
 
 #![allow(unsafe_code)]
 
@@ -51,9 +55,29 @@ pub(crate) fn square(a: &Fq) -> Fq {
 }
 
 /// `a * b` in `Fq2 = Fq[u] / (u^2 + 1)`, by Karatsuba: three `Fq`
-/// multiplications.
+/// products. With the assembly, the three are unreduced 512-bit products
+/// and only the two results are reduced ("lazy reduction"): `c0 = REDC(a0
+/// b0 - a1 b1 + p^2)` and `c1 = REDC((a0 + a1)(b0 + b1) - a0 b0 - a1 b1)`,
+/// both below `2 p^2 < p 2^256`, as [`adx::redc`] requires. That is two
+/// Montgomery reductions instead of three.
 #[inline(always)]
 pub(crate) fn mul2(a: &Fq2, b: &Fq2) -> Fq2 {
+    #[cfg(target_arch = "x86_64")]
+    if adx::available() {
+        // Integer sums of canonical operands: below 2p < 2^255, no carry out.
+        let sa = wide::add4(&a.c0.0.0, &a.c1.0.0);
+        let sb = wide::add4(&b.c0.0.0, &b.c1.0.0);
+        // SAFETY: the CPU has BMI2 and ADX (just checked); the REDC inputs
+        // are below p 2^256 (see above).
+        return unsafe {
+            let v0 = adx::mul_wide(&a.c0.0.0, &b.c0.0.0);
+            let v1 = adx::mul_wide(&a.c1.0.0, &b.c1.0.0);
+            let cross = adx::mul_wide(&sa, &sb);
+            let c0 = wide::sub8(&wide::add8(&v0, &wide::P_SQUARED), &v1);
+            let c1 = wide::sub8(&wide::sub8(&cross, &v0), &v1);
+            Fq2::new(adx::redc(&c0), adx::redc(&c1))
+        };
+    }
     let v0 = mul(&a.c0, &b.c0);
     let v1 = mul(&a.c1, &b.c1);
     let cross = mul(&(a.c0 + a.c1), &(b.c0 + b.c1));
@@ -89,6 +113,79 @@ fn uses_adx() -> bool {
     #[cfg(not(target_arch = "x86_64"))]
     {
         false
+    }
+}
+
+/// Plain multi-limb integer arithmetic for the lazy-reduction path (no
+/// modular reduction; the callers' bounds rule out every overflow).
+#[cfg(target_arch = "x86_64")]
+mod wide {
+    use ark_bn254::FqConfig;
+    use ark_ff::MontConfig;
+
+    const P: [u64; 4] = <FqConfig as MontConfig<4>>::MODULUS.0;
+
+    /// `p^2` as a 512-bit integer.
+    pub(super) const P_SQUARED: [u64; 8] = {
+        let mut out = [0u64; 8];
+        let mut i = 0;
+        while i < 4 {
+            let mut carry: u128 = 0;
+            let mut j = 0;
+            while j < 4 {
+                let t = (P[i] as u128) * (P[j] as u128) + out[i + j] as u128 + carry;
+                out[i + j] = t as u64;
+                carry = t >> 64;
+                j += 1;
+            }
+            out[i + 4] = carry as u64;
+            i += 1;
+        }
+        out
+    };
+
+    #[inline(always)]
+    fn add_limbs<const N: usize>(a: &[u64; N], b: &[u64; N]) -> ([u64; N], bool) {
+        let mut out = [0u64; N];
+        let mut carry = false;
+        for k in 0..N {
+            let (s, c1) = a[k].overflowing_add(b[k]);
+            let (s, c2) = s.overflowing_add(u64::from(carry));
+            out[k] = s;
+            carry = c1 | c2;
+        }
+        (out, carry)
+    }
+
+    /// `a + b` for `a, b < 2^255`.
+    #[inline(always)]
+    pub(super) fn add4(a: &[u64; 4], b: &[u64; 4]) -> [u64; 4] {
+        let (out, carry) = add_limbs(a, b);
+        debug_assert!(!carry);
+        out
+    }
+
+    /// `a + b` for `a + b < 2^512`.
+    #[inline(always)]
+    pub(super) fn add8(a: &[u64; 8], b: &[u64; 8]) -> [u64; 8] {
+        let (out, carry) = add_limbs(a, b);
+        debug_assert!(!carry);
+        out
+    }
+
+    /// `a - b` for `a >= b`.
+    #[inline(always)]
+    pub(super) fn sub8(a: &[u64; 8], b: &[u64; 8]) -> [u64; 8] {
+        let mut out = [0u64; 8];
+        let mut borrow = false;
+        for k in 0..8 {
+            let (d, b1) = a[k].overflowing_sub(b[k]);
+            let (d, b2) = d.overflowing_sub(u64::from(borrow));
+            out[k] = d;
+            borrow = b1 | b2;
+        }
+        debug_assert!(!borrow);
+        out
     }
 }
 
@@ -481,6 +578,218 @@ mod adx {
         }
         Fq::new_unchecked(BigInt([s0, s1, s2, s3]))
     }
+
+    /// The whole 512-bit product `a * b` of any two 256-bit integers, no
+    /// reduction: one row per limb of `b`, the low halves of the products
+    /// on the carry flag (ADCX) and the high halves on the overflow flag
+    /// (ADOX). Each row's new top limb starts at zero (the XOR that also
+    /// clears both flags), and can take both chains' last carries without
+    /// overflowing: the running sum is below `2^(64 (i + 5))` after row `i`.
+    ///
+    /// # Safety
+    ///
+    /// The CPU must support BMI2 and ADX ([`available`]).
+    #[inline(always)]
+    pub(super) unsafe fn mul_wide(a: &[u64; 4], b: &[u64; 4]) -> [u64; 8] {
+        let (t0, t1, t2, t3, t4, t5, t6, t7): (u64, u64, u64, u64, u64, u64, u64, u64);
+        // SAFETY: reads 32 bytes through `a` and `b`, both valid; writes
+        // only the named registers and the flags; no stack use. The caller
+        // guarantees MULX, ADCX and ADOX exist.
+        unsafe {
+            asm!(
+                // Row 0: (t0..t4) = a * b[0].
+                "mov rdx, qword ptr [{b}]",
+                "mulx {t1}, {t0}, qword ptr [{a}]",
+                "mulx {t2}, {lo}, qword ptr [{a} + 8]",
+                "add {t1}, {lo}",
+                "mulx {t3}, {lo}, qword ptr [{a} + 16]",
+                "adc {t2}, {lo}",
+                "mulx {t4}, {lo}, qword ptr [{a} + 24]",
+                "adc {t3}, {lo}",
+                "adc {t4}, 0",
+                // Row 1: (t1..t5) += a * b[1].
+                "mov rdx, qword ptr [{b} + 8]",
+                "xor {t5}, {t5}",
+                "mulx {hi}, {lo}, qword ptr [{a}]",
+                "adcx {t1}, {lo}",
+                "adox {t2}, {hi}",
+                "mulx {hi}, {lo}, qword ptr [{a} + 8]",
+                "adcx {t2}, {lo}",
+                "adox {t3}, {hi}",
+                "mulx {hi}, {lo}, qword ptr [{a} + 16]",
+                "adcx {t3}, {lo}",
+                "adox {t4}, {hi}",
+                "mulx {hi}, {lo}, qword ptr [{a} + 24]",
+                "adcx {t4}, {lo}",
+                "adox {t5}, {hi}",
+                "adc {t5}, 0",
+                // Row 2: (t2..t6) += a * b[2].
+                "mov rdx, qword ptr [{b} + 16]",
+                "xor {t6}, {t6}",
+                "mulx {hi}, {lo}, qword ptr [{a}]",
+                "adcx {t2}, {lo}",
+                "adox {t3}, {hi}",
+                "mulx {hi}, {lo}, qword ptr [{a} + 8]",
+                "adcx {t3}, {lo}",
+                "adox {t4}, {hi}",
+                "mulx {hi}, {lo}, qword ptr [{a} + 16]",
+                "adcx {t4}, {lo}",
+                "adox {t5}, {hi}",
+                "mulx {hi}, {lo}, qword ptr [{a} + 24]",
+                "adcx {t5}, {lo}",
+                "adox {t6}, {hi}",
+                "adc {t6}, 0",
+                // Row 3: (t3..t7) += a * b[3].
+                "mov rdx, qword ptr [{b} + 24]",
+                "xor {t7}, {t7}",
+                "mulx {hi}, {lo}, qword ptr [{a}]",
+                "adcx {t3}, {lo}",
+                "adox {t4}, {hi}",
+                "mulx {hi}, {lo}, qword ptr [{a} + 8]",
+                "adcx {t4}, {lo}",
+                "adox {t5}, {hi}",
+                "mulx {hi}, {lo}, qword ptr [{a} + 16]",
+                "adcx {t5}, {lo}",
+                "adox {t6}, {hi}",
+                "mulx {hi}, {lo}, qword ptr [{a} + 24]",
+                "adcx {t6}, {lo}",
+                "adox {t7}, {hi}",
+                "adc {t7}, 0",
+                a = in(reg) a.as_ptr(),
+                b = in(reg) b.as_ptr(),
+                t0 = out(reg) t0,
+                t1 = out(reg) t1,
+                t2 = out(reg) t2,
+                t3 = out(reg) t3,
+                t4 = out(reg) t4,
+                t5 = out(reg) t5,
+                t6 = out(reg) t6,
+                t7 = out(reg) t7,
+                hi = out(reg) _,
+                lo = out(reg) _,
+                out("rdx") _,
+                options(pure, readonly, nostack),
+            );
+        }
+        [t0, t1, t2, t3, t4, t5, t6, t7]
+    }
+
+    /// Montgomery reduction `t / 2^256 mod p`, canonical, of any `t < p
+    /// 2^256`: `u = (t_low + M p) / 2^256 <= p` clears the low half limb by
+    /// limb (as in [`square`]), then `t_high + u < 2p` (as `t_high < p`),
+    /// and one conditional subtraction of `p`.
+    ///
+    /// # Safety
+    ///
+    /// The CPU must support BMI2 and ADX ([`available`]), and `t < p 2^256`
+    /// (a larger `t` gives a wrong result, not undefined behaviour).
+    #[inline(always)]
+    pub(super) unsafe fn redc(t: &[u64; 8]) -> Fq {
+        let (s0, s1, s2, s3): (u64, u64, u64, u64);
+        // SAFETY: reads 40 bytes through `P_INV`, valid; writes only the
+        // named registers and the flags; no stack use. The caller
+        // guarantees MULX, ADCX and ADOX exist.
+        unsafe {
+            asm!(
+                "mov rdx, {t0}",
+                "imul rdx, qword ptr [{p} + 32]",
+                "xor {x}, {x}",
+                "mulx {hi}, {lo}, qword ptr [{p} + 0]",
+                "adcx {t0}, {lo}",
+                "adox {t1}, {hi}",
+                "mulx {hi}, {lo}, qword ptr [{p} + 8]",
+                "adcx {t1}, {lo}",
+                "adox {t2}, {hi}",
+                "mulx {hi}, {lo}, qword ptr [{p} + 16]",
+                "adcx {t2}, {lo}",
+                "adox {t3}, {hi}",
+                "mulx {hi}, {lo}, qword ptr [{p} + 24]",
+                "adcx {t3}, {lo}",
+                "adox {x}, {hi}",
+                "adc {x}, 0",
+                "mov rdx, {t1}",
+                "imul rdx, qword ptr [{p} + 32]",
+                "xor {t0}, {t0}",
+                "mulx {hi}, {lo}, qword ptr [{p} + 0]",
+                "adcx {t1}, {lo}",
+                "adox {t2}, {hi}",
+                "mulx {hi}, {lo}, qword ptr [{p} + 8]",
+                "adcx {t2}, {lo}",
+                "adox {t3}, {hi}",
+                "mulx {hi}, {lo}, qword ptr [{p} + 16]",
+                "adcx {t3}, {lo}",
+                "adox {x}, {hi}",
+                "mulx {hi}, {lo}, qword ptr [{p} + 24]",
+                "adcx {x}, {lo}",
+                "adox {t0}, {hi}",
+                "adc {t0}, 0",
+                "mov rdx, {t2}",
+                "imul rdx, qword ptr [{p} + 32]",
+                "xor {t1}, {t1}",
+                "mulx {hi}, {lo}, qword ptr [{p} + 0]",
+                "adcx {t2}, {lo}",
+                "adox {t3}, {hi}",
+                "mulx {hi}, {lo}, qword ptr [{p} + 8]",
+                "adcx {t3}, {lo}",
+                "adox {x}, {hi}",
+                "mulx {hi}, {lo}, qword ptr [{p} + 16]",
+                "adcx {x}, {lo}",
+                "adox {t0}, {hi}",
+                "mulx {hi}, {lo}, qword ptr [{p} + 24]",
+                "adcx {t0}, {lo}",
+                "adox {t1}, {hi}",
+                "adc {t1}, 0",
+                "mov rdx, {t3}",
+                "imul rdx, qword ptr [{p} + 32]",
+                "xor {t2}, {t2}",
+                "mulx {hi}, {lo}, qword ptr [{p} + 0]",
+                "adcx {t3}, {lo}",
+                "adox {x}, {hi}",
+                "mulx {hi}, {lo}, qword ptr [{p} + 8]",
+                "adcx {x}, {lo}",
+                "adox {t0}, {hi}",
+                "mulx {hi}, {lo}, qword ptr [{p} + 16]",
+                "adcx {t0}, {lo}",
+                "adox {t1}, {hi}",
+                "mulx {hi}, {lo}, qword ptr [{p} + 24]",
+                "adcx {t1}, {lo}",
+                "adox {t2}, {hi}",
+                "adc {t2}, 0",
+                // r = u + (t4..t7) < 2p; s = r - p; keep r on a borrow.
+                "add {x}, {t4}",
+                "adc {t0}, {t5}",
+                "adc {t1}, {t6}",
+                "adc {t2}, {t7}",
+                "mov {t4}, {x}",
+                "sub {t4}, qword ptr [{p} + 0]",
+                "mov {t5}, {t0}",
+                "sbb {t5}, qword ptr [{p} + 8]",
+                "mov {t6}, {t1}",
+                "sbb {t6}, qword ptr [{p} + 16]",
+                "mov {t7}, {t2}",
+                "sbb {t7}, qword ptr [{p} + 24]",
+                "cmovc {t4}, {x}",
+                "cmovc {t5}, {t0}",
+                "cmovc {t6}, {t1}",
+                "cmovc {t7}, {t2}",
+                p = in(reg) P_INV.as_ptr(),
+                t0 = inout(reg) t[0] => _,
+                t1 = inout(reg) t[1] => _,
+                t2 = inout(reg) t[2] => _,
+                t3 = inout(reg) t[3] => _,
+                t4 = inout(reg) t[4] => s0,
+                t5 = inout(reg) t[5] => s1,
+                t6 = inout(reg) t[6] => s2,
+                t7 = inout(reg) t[7] => s3,
+                x = out(reg) _,
+                hi = out(reg) _,
+                lo = out(reg) _,
+                out("rdx") _,
+                options(pure, readonly, nostack),
+            );
+        }
+        Fq::new_unchecked(BigInt([s0, s1, s2, s3]))
+    }
 }
 
 #[cfg(test)]
@@ -564,6 +873,67 @@ mod tests {
             assert_eq!(square2(&a), a.square());
             assert_eq!(norm2(&a), Fq::sum_of_products(&[a.c0, a.c1], &[a.c0, a.c1]));
         }
+    }
+
+    /// Every pair of edges as `Fq2` operands in three arrangements, so that
+    /// the lazy reduction's sums and differences reach their extremes (`a0
+    /// b0 - a1 b1` near `-p^2` and `+p^2`, cross sums near `2p`).
+    #[test]
+    fn fq2_products_equal_arkworks_on_all_edge_pairs() {
+        let e = edges();
+        for x in &e {
+            for y in &e {
+                for (a, b) in [
+                    (Fq2::new(*x, *y), Fq2::new(*y, *x)),
+                    (Fq2::new(*x, *x), Fq2::new(*y, *y)),
+                    (Fq2::new(*x, -*y), Fq2::new(-*x, *y)),
+                ] {
+                    assert_eq!(mul2(&a, &b), a * b, "{a} * {b}");
+                    assert_eq!(norm2(&a), a.c0.square() + a.c1.square(), "{a}");
+                }
+            }
+        }
+    }
+
+    /// `mul_wide` is the integer product and `redc` divides by `2^256` mod
+    /// `p`, on edges and up to the largest `t` it accepts.
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn wide_product_and_reduction_are_exact() {
+        if !adx::available() {
+            return;
+        }
+        let p = <FqConfig as MontConfig<4>>::MODULUS;
+        let e = edges();
+        let mut rng = ChaCha20Rng::seed_from_u64(19);
+        let mut highs: Vec<BigInt<4>> = e.iter().map(|x| x.0).collect();
+        highs.extend((0..2000).map(|_| Fq::rand(&mut rng).0));
+        // 2^256 - 1 and other all-ones low halves.
+        let mut lows = highs.clone();
+        lows.extend([BigInt([u64::MAX; 4]), BigInt([u64::MAX, 0, u64::MAX, 0])]);
+        for (k, a) in highs.iter().enumerate() {
+            let b = &lows[(k * 7 + 3) % lows.len()];
+            // SAFETY: BMI2 and ADX checked above.
+            let t = unsafe { adx::mul_wide(&a.0, &b.0) };
+            let (lo, hi) = a.mul(b);
+            assert_eq!(t[..4], lo.0[..], "{a:?} * {b:?}");
+            assert_eq!(t[4..], hi.0[..], "{a:?} * {b:?}");
+        }
+        // t = hi 2^256 + lo with hi < p: REDC(t) = hi + lo / 2^256 mod p.
+        let one_over_r = Fq::new_unchecked(BigInt([1, 0, 0, 0]));
+        for (k, hi) in highs.iter().enumerate() {
+            let lo = lows[(k * 5 + 1) % lows.len()];
+            let mut lo_mod_p = lo;
+            while lo_mod_p >= p {
+                lo_mod_p.sub_with_borrow(&p);
+            }
+            let expected = Fq::new_unchecked(*hi) + Fq::new_unchecked(lo_mod_p) * one_over_r;
+            let t: [u64; 8] = core::array::from_fn(|i| if i < 4 { lo.0[i] } else { hi.0[i - 4] });
+            // SAFETY: BMI2 and ADX checked above; t < p 2^256 as hi < p.
+            assert_eq!(unsafe { adx::redc(&t) }, expected, "{hi:?} {lo:?}");
+        }
+        assert_eq!(wide::P_SQUARED[..4], p.mul(&p).0.0[..]);
+        assert_eq!(wide::P_SQUARED[4..], p.mul(&p).1.0[..]);
     }
 
     /// The tests above go through the dispatch. CI's machines (x86-64, BMI2

@@ -1,4 +1,4 @@
-// Unsafe code lives in `field` alone (two inline-assembly routines, see its
+// Unsafe code lives in `field` alone (four inline-assembly routines, see its
 // module docs); the MSM itself forbids it.
 #![deny(unsafe_code)]
 
