@@ -55,7 +55,7 @@ where
         .map(|s| s.into_bigint())
         .collect();
     // TUNE="field=value,..." overrides the curve's tuning figures.
-    let mut tuning = P::TUNING;
+    let mut tuning = P::TUNING.for_this_machine();
     if let Ok(spec) = std::env::var("TUNE") {
         for kv in spec.split(',').filter(|s| !s.is_empty()) {
             let (k, v) = kv.split_once('=').expect("field=value");

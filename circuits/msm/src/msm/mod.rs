@@ -157,7 +157,9 @@ pub fn msm_with_options<P: MsmCurve>(
         // Our integer helpers are 4-limb; other fields use arkworks.
         return <Projective<P> as VariableBaseMSM>::msm_bigint(bases, scalars);
     };
-    let tuning = options.tuning.unwrap_or(P::TUNING);
+    let tuning = options
+        .tuning
+        .unwrap_or_else(|| P::TUNING.for_this_machine());
     let limbs = |i: usize| glv::limbs4(&scalars[i]).expect("same limb count as the modulus");
     let parts = classify::partition(bases, limbs, &r, options.small_paths);
 
