@@ -117,50 +117,24 @@ fn uses_adx() -> bool {
 }
 
 /// Plain multi-limb integer arithmetic for the lazy-reduction path (no
-/// modular reduction; the callers' bounds rule out every overflow).
+/// modular reduction; the callers' bounds rule out every overflow), on
+/// `crate::uint`'s helpers.
 #[cfg(target_arch = "x86_64")]
 mod wide {
+    use crate::uint;
     use ark_bn254::FqConfig;
     use ark_ff::MontConfig;
 
-    const P: [u64; 4] = <FqConfig as MontConfig<4>>::MODULUS.0;
-
     /// `p^2` as a 512-bit integer.
     pub(super) const P_SQUARED: [u64; 8] = {
-        let mut out = [0u64; 8];
-        let mut i = 0;
-        while i < 4 {
-            let mut carry: u128 = 0;
-            let mut j = 0;
-            while j < 4 {
-                let t = (P[i] as u128) * (P[j] as u128) + out[i + j] as u128 + carry;
-                out[i + j] = t as u64;
-                carry = t >> 64;
-                j += 1;
-            }
-            out[i + 4] = carry as u64;
-            i += 1;
-        }
-        out
+        let p = <FqConfig as MontConfig<4>>::MODULUS.0;
+        uint::mul_wide(&p, &p)
     };
-
-    #[inline(always)]
-    fn add_limbs<const N: usize>(a: &[u64; N], b: &[u64; N]) -> ([u64; N], bool) {
-        let mut out = [0u64; N];
-        let mut carry = false;
-        for k in 0..N {
-            let (s, c1) = a[k].overflowing_add(b[k]);
-            let (s, c2) = s.overflowing_add(u64::from(carry));
-            out[k] = s;
-            carry = c1 | c2;
-        }
-        (out, carry)
-    }
 
     /// `a + b` for `a, b < 2^255`.
     #[inline(always)]
     pub(super) fn add4(a: &[u64; 4], b: &[u64; 4]) -> [u64; 4] {
-        let (out, carry) = add_limbs(a, b);
+        let (out, carry) = uint::add_carry(a, b);
         debug_assert!(!carry);
         out
     }
@@ -168,7 +142,7 @@ mod wide {
     /// `a + b` for `a + b < 2^512`.
     #[inline(always)]
     pub(super) fn add8(a: &[u64; 8], b: &[u64; 8]) -> [u64; 8] {
-        let (out, carry) = add_limbs(a, b);
+        let (out, carry) = uint::add_carry(a, b);
         debug_assert!(!carry);
         out
     }
@@ -176,14 +150,7 @@ mod wide {
     /// `a - b` for `a >= b`.
     #[inline(always)]
     pub(super) fn sub8(a: &[u64; 8], b: &[u64; 8]) -> [u64; 8] {
-        let mut out = [0u64; 8];
-        let mut borrow = false;
-        for k in 0..8 {
-            let (d, b1) = a[k].overflowing_sub(b[k]);
-            let (d, b2) = d.overflowing_sub(u64::from(borrow));
-            out[k] = d;
-            borrow = b1 | b2;
-        }
+        let (out, borrow) = uint::sub_borrow(a, b);
         debug_assert!(!borrow);
         out
     }

@@ -33,6 +33,7 @@
 //! does; the MSM is not constant-time anyway (bucket accesses follow the
 //! scalars' digits), as arkworks' is not.
 
+use crate::uint;
 use ark_bn254::{Fq, FqConfig};
 use ark_ff::{BigInt, Field, MontConfig, Zero};
 
@@ -208,15 +209,15 @@ fn normalize(d: Signed62, negate: bool) -> [u64; 4] {
     // complement value in 64-bit words instead (d < 2^259 in magnitude).
     let mut w = to_words(&d);
     if negate {
-        w = neg5(&w);
+        w = uint::neg(&w);
     }
     let p5 = [P[0], P[1], P[2], P[3], 0];
     // |d| < 17p: add or subtract p at most 17 times.
     while (w[4] as i64) < 0 {
-        w = add5(&w, &p5);
+        w = uint::add(&w, &p5);
     }
-    while !lt5(&w, &p5) {
-        w = sub5(&w, &p5);
+    while uint::geq(&w, &p5) {
+        w = uint::sub(&w, &p5);
     }
     [w[0], w[1], w[2], w[3]]
 }
@@ -243,44 +244,6 @@ fn to_words(d: &Signed62) -> [u64; 5] {
         k += 1;
     }
     out
-}
-
-fn add5(a: &[u64; 5], b: &[u64; 5]) -> [u64; 5] {
-    let mut out = [0; 5];
-    let mut carry = false;
-    for k in 0..5 {
-        let (s, c1) = a[k].overflowing_add(b[k]);
-        let (s, c2) = s.overflowing_add(u64::from(carry));
-        out[k] = s;
-        carry = c1 || c2;
-    }
-    out
-}
-
-fn sub5(a: &[u64; 5], b: &[u64; 5]) -> [u64; 5] {
-    let mut out = [0; 5];
-    let mut borrow = false;
-    for k in 0..5 {
-        let (s, b1) = a[k].overflowing_sub(b[k]);
-        let (s, b2) = s.overflowing_sub(u64::from(borrow));
-        out[k] = s;
-        borrow = b1 || b2;
-    }
-    out
-}
-
-fn neg5(a: &[u64; 5]) -> [u64; 5] {
-    sub5(&[0; 5], a)
-}
-
-/// `a < b` for non-negative five-word integers.
-fn lt5(a: &[u64; 5], b: &[u64; 5]) -> bool {
-    for k in (0..5).rev() {
-        if a[k] != b[k] {
-            return a[k] < b[k];
-        }
-    }
-    false
 }
 
 #[cfg(test)]

@@ -5,5 +5,6 @@
 mod field;
 mod inverse;
 pub mod msm;
+mod uint;
 
 pub use field::backend as field_backend;

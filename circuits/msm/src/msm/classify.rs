@@ -11,7 +11,7 @@
 
 use super::parallel;
 use super::points::{MAX_INPUTS, Ref, make_ref};
-use super::uint::{self, U256};
+use crate::uint::{self, U256};
 use ark_ec::{
     AffineRepr,
     short_weierstrass::{Affine, SWCurveConfig},

@@ -12,7 +12,7 @@
 //! top window with only a handful of buckets: batch-affine accumulation
 //! needs many buckets per window to keep conflicts rare.
 
-use super::uint::{self, U256};
+use crate::uint::{self, U256};
 
 /// Widest window we ever plan: `2^(MAX_WIDTH - 1)` buckets per window.
 pub(crate) const MAX_WIDTH: u32 = 22;

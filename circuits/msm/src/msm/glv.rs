@@ -20,7 +20,7 @@
 //! returns `None` when a curve's basis is too large for 128-bit halves, in
 //! which case the caller skips GLV.
 
-use super::uint::{self, U256};
+use crate::uint::{self, U256};
 use ark_ec::scalar_mul::glv::GLVConfig;
 use ark_ff::{BigInteger, PrimeField};
 

@@ -65,11 +65,11 @@ mod parallel;
 mod points;
 mod reduce;
 mod tuning;
-mod uint;
 
 pub use curve::MsmCurve;
 pub use tuning::Tuning;
 
+use crate::uint::U256;
 use ark_bn254::{Fr, G1Affine, G1Projective, G2Affine, G2Projective};
 use ark_ec::{
     scalar_mul::variable_base::VariableBaseMSM,
@@ -77,7 +77,6 @@ use ark_ec::{
 };
 use ark_ff::PrimeField;
 use classify::SMALL_WIDTHS;
-use uint::U256;
 
 /// Scalars as arkworks' Groth16 prover passes them: canonical big integers.
 pub type ScalarBigInt = <Fr as PrimeField>::BigInt;

@@ -1,23 +1,29 @@
-//! Fixed-width 256-bit integer helpers on little-endian `u64` limbs.
+//! Fixed-width integer helpers on little-endian `u64` limbs.
 //!
 //! The GLV split needs a handful of wide multiplications and wrapping
-//! (two's complement, mod 2^256) sums. Going through a general big-integer
-//! crate would allocate per scalar; these helpers stay on the stack.
+//! (two's complement, mod 2^256) sums; the inversion and the lazily reduced
+//! `Fq2` products need the same sums on 5 and 8 limbs. Going through a
+//! general big-integer crate would allocate per scalar; these helpers stay
+//! on the stack.
 
 pub(crate) type U256 = [u64; 4];
 
-/// Full 256 x 256 -> 512-bit product.
+/// Full 256 x 256 -> 512-bit product (`const`, for constants such as `p^2`).
 #[inline]
-pub(crate) fn mul_wide(a: &U256, b: &U256) -> [u64; 8] {
+pub(crate) const fn mul_wide(a: &U256, b: &U256) -> [u64; 8] {
     let mut out = [0u64; 8];
-    for i in 0..4 {
+    let mut i = 0;
+    while i < 4 {
         let mut carry = 0u128;
-        for j in 0..4 {
-            let t = u128::from(a[i]) * u128::from(b[j]) + u128::from(out[i + j]) + carry;
+        let mut j = 0;
+        while j < 4 {
+            let t = (a[i] as u128) * (b[j] as u128) + (out[i + j] as u128) + carry;
             out[i + j] = t as u64;
             carry = t >> 64;
+            j += 1;
         }
         out[i + 4] = carry as u64;
+        i += 1;
     }
     out
 }
@@ -44,26 +50,32 @@ pub(crate) fn mul_lo(a: &U256, b: &U256) -> U256 {
     out
 }
 
-/// `a + b mod 2^256`.
+/// `a + b mod 2^(64 N)`, plus whether a carry left the top limb.
 #[inline]
-pub(crate) fn add(a: &U256, b: &U256) -> U256 {
-    let mut out = [0u64; 4];
+pub(crate) fn add_carry<const N: usize>(a: &[u64; N], b: &[u64; N]) -> ([u64; N], bool) {
+    let mut out = [0u64; N];
     let mut carry = false;
-    for i in 0..4 {
+    for i in 0..N {
         let (s1, c1) = a[i].overflowing_add(b[i]);
         let (s2, c2) = s1.overflowing_add(u64::from(carry));
         out[i] = s2;
         carry = c1 | c2;
     }
-    out
+    (out, carry)
 }
 
-/// `a - b mod 2^256`, plus whether a borrow occurred (`a < b`).
+/// `a + b mod 2^(64 N)`.
 #[inline]
-pub(crate) fn sub_borrow(a: &U256, b: &U256) -> (U256, bool) {
-    let mut out = [0u64; 4];
+pub(crate) fn add<const N: usize>(a: &[u64; N], b: &[u64; N]) -> [u64; N] {
+    add_carry(a, b).0
+}
+
+/// `a - b mod 2^(64 N)`, plus whether a borrow occurred (`a < b`).
+#[inline]
+pub(crate) fn sub_borrow<const N: usize>(a: &[u64; N], b: &[u64; N]) -> ([u64; N], bool) {
+    let mut out = [0u64; N];
     let mut borrow = false;
-    for i in 0..4 {
+    for i in 0..N {
         let (d1, b1) = a[i].overflowing_sub(b[i]);
         let (d2, b2) = d1.overflowing_sub(u64::from(borrow));
         out[i] = d2;
@@ -72,21 +84,21 @@ pub(crate) fn sub_borrow(a: &U256, b: &U256) -> (U256, bool) {
     (out, borrow)
 }
 
-/// `a - b mod 2^256`.
+/// `a - b mod 2^(64 N)`.
 #[inline]
-pub(crate) fn sub(a: &U256, b: &U256) -> U256 {
+pub(crate) fn sub<const N: usize>(a: &[u64; N], b: &[u64; N]) -> [u64; N] {
     sub_borrow(a, b).0
 }
 
-/// `-a mod 2^256`.
+/// `-a mod 2^(64 N)`.
 #[inline]
-pub(crate) fn neg(a: &U256) -> U256 {
-    sub(&[0; 4], a)
+pub(crate) fn neg<const N: usize>(a: &[u64; N]) -> [u64; N] {
+    sub(&[0; N], a)
 }
 
 /// `a >= b` as unsigned integers.
 #[inline]
-pub(crate) fn geq(a: &U256, b: &U256) -> bool {
+pub(crate) fn geq<const N: usize>(a: &[u64; N], b: &[u64; N]) -> bool {
     !sub_borrow(a, b).1
 }
 
@@ -126,14 +138,7 @@ pub(crate) fn div_shifted(a: &U256, m: &U256) -> U256 {
             carry = next;
         }
         // if rem >= m: rem -= m, set quotient bit
-        let mut borrow = false;
-        let mut diff = [0u64; 5];
-        for i in 0..5 {
-            let (d1, b1) = rem[i].overflowing_sub(m5[i]);
-            let (d2, b2) = d1.overflowing_sub(u64::from(borrow));
-            diff[i] = d2;
-            borrow = b1 | b2;
-        }
+        let (diff, borrow) = sub_borrow(&rem, &m5);
         if !borrow {
             rem = diff;
             // a < m guarantees no quotient bit at or above 2^256.
