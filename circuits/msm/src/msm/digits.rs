@@ -260,12 +260,22 @@ impl<M: Magnitude> WindowDigits<M> {
 mod tests {
     use super::*;
 
+    /// The recoded value modulo 2^128: at 127 bits the top digit sits at
+    /// offset 127, where `i128` arithmetic would overflow (a debug build
+    /// panics), so the sum wraps. Every digit is range-checked, so the true
+    /// sum lies within (-2^128, 2^128) and agreeing modulo 2^128 with `m`
+    /// leaves only `m - 2^128`, which needs a negative top digit; that is
+    /// checked too.
     fn value(plan: &WindowPlan, m: u128) -> i128 {
         let mut acc = 0i128;
+        let top = plan.widths.len() - 1;
         recode(&m, plan, |w, d| {
             let half = 1i64 << (plan.width(w) - 1);
             assert!(i64::from(d).abs() <= half, "digit out of range");
-            acc += i128::from(d) << plan.offsets[w];
+            if w == top {
+                assert!(d >= 0, "negative top digit");
+            }
+            acc = acc.wrapping_add(i128::from(d).wrapping_shl(plan.offsets[w]));
         });
         acc
     }
