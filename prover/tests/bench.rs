@@ -57,6 +57,11 @@ fn bench_reports_our_msm_beside_arkworks() {
         field == "bmi2-adx" || field == "ark-ff",
         "msm_field {field}"
     );
+    let lanes = report["msm_lanes"].as_str().expect("msm_lanes");
+    assert!(
+        lanes == "avx512-ifma" || lanes == "none",
+        "msm_lanes {lanes}"
+    );
     let shape = &report["shapes"][0];
     for field in [
         "prove_s",

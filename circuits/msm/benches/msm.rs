@@ -102,9 +102,10 @@ fn main() {
     let reps: usize = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(5);
     let filter = args.get(2).cloned().unwrap_or_default();
     println!(
-        "threads {} | field {} | reps {reps} | loadavg at start: {}",
+        "threads {} | field {} | G1 lanes {} | reps {reps} | loadavg at start: {}",
         rayon::current_num_threads(),
         credence_msm::field_backend(),
+        credence_msm::lanes_backend(),
         loadavg().trim()
     );
     let mut rng = ChaCha20Rng::seed_from_u64(2026);

@@ -73,6 +73,7 @@ where
                 "min_lanes" => tuning.min_lanes = f as usize,
                 "cache_buckets" => tuning.cache_buckets = f as usize,
                 "miss_cost" => tuning.miss_cost = f,
+                "lanes" => tuning.lanes = f != 0.0,
                 _ => panic!("unknown field {k}"),
             }
         }

@@ -55,6 +55,16 @@ impl Msm {
         }
     }
 
+    /// The vector routine this MSM's G1 additions run on, for reports: ours
+    /// takes `avx512-ifma` when the CPU has it and `none` otherwise;
+    /// arkworks' is always `none`.
+    pub fn lanes(self) -> &'static str {
+        match self {
+            Msm::Credence => credence_msm::lanes_backend(),
+            Msm::Arkworks => "none",
+        }
+    }
+
     /// `Σ scalars[i]·bases[i]` in G1 (lengths cut to the shorter, as arkworks does).
     pub fn g1(self, bases: &[G1Affine], scalars: &[ScalarBigInt]) -> G1Projective {
         match self {

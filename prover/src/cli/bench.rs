@@ -285,6 +285,9 @@ pub struct BenchReport {
     /// assembly, chosen at run time) or `ark-ff` (arkworks', the fallback).
     /// arkworks' MSM always runs on ark-ff's.
     pub msm_field: String,
+    /// The vector routine our MSM's G1 additions ran on: `avx512-ifma`
+    /// (eight at once, chosen at run time) or `none`.
+    pub msm_lanes: String,
     /// Per-shape figures.
     pub shapes: Vec<ShapeReport>,
     /// One verification, milliseconds (median).
@@ -581,6 +584,7 @@ pub async fn run(options: BenchOptions) -> Result<BenchReport> {
     Ok(BenchReport {
         cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
         msm_field: Msm::Credence.field().to_owned(),
+        msm_lanes: Msm::Credence.lanes().to_owned(),
         shapes,
         verify_single_ms: single,
         batch16_per_claim_ms: b16,
@@ -600,8 +604,8 @@ pub fn table(r: &BenchReport) -> String {
         out.push('\n');
     };
     line(format!(
-        "credence bench ({} cores; our MSM's field multiplication: {})",
-        r.cores, r.msm_field
+        "credence bench ({} cores; our MSM's field multiplication: {}, G1 lanes: {})",
+        r.cores, r.msm_field, r.msm_lanes
     ));
     line(String::new());
     let header = [

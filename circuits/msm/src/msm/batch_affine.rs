@@ -23,6 +23,13 @@
 //! * `bucket == point`: doubling, denominator `2y`;
 //! * `bucket == -point` (or a doubling with `y = 0`): the bucket becomes empty.
 //!
+//! Where the CPU has AVX-512 IFMA ([`MsmCurve::Lanes`], `crate::ifma`), a
+//! flush hands the whole batch to the lanes instead: scheduling records each
+//! addition's coordinates, and the flush runs eight additions per
+//! instruction stream with one inversion for the batch, then writes the
+//! sums back. Doublings, which the lanes do not take, then go to the XYZZ
+//! side buckets (rare: they need a bucket equal to the point added).
+//!
 //! Callers never pass the identity as a point (the router drops identity
 //! bases). Buckets are stored as bare coordinates in cache-line aligned
 //! [`Slot`]s (arkworks' `Affine` carries an extra flag: 72 and 136 bytes,
@@ -30,7 +37,7 @@
 //! marks an empty bucket, which is sound because it is not on a curve with
 //! `b != 0` (checked when an adder is built).
 
-use super::curve::MsmCurve;
+use super::curve::{LaneAdds, MsmCurve};
 use super::points::{PointSource, Ref};
 use ark_ec::{
     AffineRepr,
@@ -172,12 +179,17 @@ pub(crate) struct BatchAdder<'a, P: MsmCurve, S: PointSource<P> + ?Sized> {
     /// XYZZ side buckets for repeats; allocated on first use.
     overflow: Vec<Bucket<P>>,
     capacity: usize,
+    /// When set, pending additions are recorded here and performed
+    /// several at a time ([`MsmCurve::Lanes`]) instead of through
+    /// `prefix`/`norms`; doublings then go to `overflow`.
+    lanes: Option<P::Lanes>,
 }
 
 impl<'a, P: MsmCurve, S: PointSource<P> + ?Sized> BatchAdder<'a, P, S> {
     /// `buckets` empty buckets over `points`; flush after `capacity` pending
-    /// additions.
-    pub(crate) fn new(points: &'a S, buckets: usize, capacity: usize) -> Self {
+    /// additions; with `lanes`, through [`MsmCurve::Lanes`] where the CPU
+    /// has them.
+    pub(crate) fn new(points: &'a S, buckets: usize, capacity: usize, lanes: bool) -> Self {
         assert!(
             points.len() < super::points::MAX_INPUTS,
             "too many points for 32-bit refs"
@@ -197,6 +209,8 @@ impl<'a, P: MsmCurve, S: PointSource<P> + ?Sized> BatchAdder<'a, P, S> {
             queue: Vec::with_capacity(capacity),
             overflow: Vec::new(),
             capacity,
+            lanes: (lanes && <P::Lanes as LaneAdds<P::BaseField>>::available())
+                .then(P::Lanes::default),
         }
     }
 
@@ -245,16 +259,46 @@ impl<'a, P: MsmCurve, S: PointSource<P> + ?Sized> BatchAdder<'a, P, S> {
         let current = Affine::<P>::new_unchecked(slot.x, slot.y);
         match add_denominator(&current, &p) {
             None => *slot = Slot::EMPTY,
+            Some((_, true)) if self.lanes.is_some() => {
+                // Rare with distinct bases; the lanes take only x1 != x2.
+                self.overflow_add(b, r);
+            }
             Some((den, doubling)) => {
-                push_norm::<P>(&mut self.prefix, &mut self.norms, P::norm(&den));
+                match &mut self.lanes {
+                    Some(lanes) => lanes.push(&current.x, &current.y, &p.x, &p.y),
+                    None => push_norm::<P>(&mut self.prefix, &mut self.norms, P::norm(&den)),
+                }
                 self.pending.push((b as u32, r, doubling));
                 self.busy[b / 64] |= 1 << (b % 64);
             }
         }
     }
 
+    /// [`Self::flush`] through the lanes: every pending addition has
+    /// `x1 != x2` (doublings went to `overflow`).
+    fn flush_lanes(&mut self) {
+        let Some(lanes) = &mut self.lanes else {
+            return;
+        };
+        if self.pending.is_empty() {
+            return;
+        }
+        lanes.run();
+        for (k, &(b, _, _)) in self.pending.iter().enumerate() {
+            let (x, y) = lanes.sum(k);
+            let b = b as usize;
+            self.buckets[b] = Slot { x, y };
+            self.busy[b / 64] &= !(1 << (b % 64));
+        }
+        lanes.clear();
+        self.pending.clear();
+    }
+
     /// Performs all pending additions with one inversion.
     fn flush(&mut self) {
+        if self.lanes.is_some() {
+            return self.flush_lanes();
+        }
         let Some(last) = self.prefix.last() else {
             return;
         };
@@ -383,6 +427,8 @@ mod tests {
             .sum()
     }
 
+    /// Both flushes (scalar, and the vector lanes where the CPU has them)
+    /// must agree; returns their result.
     fn run(
         buckets: usize,
         capacity: usize,
@@ -392,13 +438,18 @@ mod tests {
     ) -> G1Projective {
         // lanes > 3 stands for "replicate every bucket (lanes - 2) times".
         let copies = if lanes > 3 { lanes - 2 } else { 1 };
-        let mut adder = BatchAdder::<_, [G1Affine]>::new(points, buckets * copies, capacity);
-        for (k, &(b, i, neg)) in items.iter().enumerate() {
-            let slot = b * copies + k % copies;
-            adder.touch(slot);
-            adder.add(slot, i, neg);
-        }
-        adder.finish(copies, lanes).into()
+        let [scalar, vector] = [false, true].map(|vector| {
+            let mut adder =
+                BatchAdder::<_, [G1Affine]>::new(points, buckets * copies, capacity, vector);
+            for (k, &(b, i, neg)) in items.iter().enumerate() {
+                let slot = b * copies + k % copies;
+                adder.touch(slot);
+                adder.add(slot, i, neg);
+            }
+            G1Projective::from(adder.finish(copies, lanes))
+        });
+        assert_eq!(scalar, vector, "scalar and lane flushes differ");
+        scalar
     }
 
     fn points(n: u64) -> Vec<G1Affine> {

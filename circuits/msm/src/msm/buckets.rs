@@ -133,7 +133,7 @@ fn window_sum<P: MsmCurve, M: Magnitude, S: PointSource<P> + ?Sized>(
         // to replica k mod copies) so that a batch rarely meets a busy bucket.
         let copies = tuning.replicas(mags.len(), buckets);
         let slots = buckets * copies;
-        let mut adder = BatchAdder::new(points, slots, tuning.batch_size(slots));
+        let mut adder = BatchAdder::new(points, slots, tuning.batch_size(slots), tuning.lanes);
         let slot = |k: usize, d: i32| (d.unsigned_abs() as usize - 1) * copies + k % copies;
         // Look this far ahead to pull the next buckets into cache early; the
         // digits in between wait in a small ring.
@@ -192,6 +192,7 @@ mod tests {
         affine_reduce_cost: 2.5,
         lane_len: 4,
         min_lanes: 2,
+        lanes: true,
     };
 
     #[test]
@@ -250,6 +251,7 @@ mod tests {
                 replicate_below: 1 << 10,
                 ..T
             },
+            Tuning { lanes: false, ..T },
         ] {
             for windows in [2usize, 3, 5, 8, 41] {
                 for chunks in [1usize, 2, 3, 7] {

@@ -60,6 +60,77 @@ pub trait MsmCurve: GLVConfig {
     fn norm_inverse(a: &Self::NormField) -> Option<Self::NormField> {
         a.inverse()
     }
+
+    /// Whole batches of affine additions computed several at a time, where
+    /// the CPU allows ([`LaneAdds::available`]); [`NoLanes`] otherwise.
+    #[doc(hidden)]
+    type Lanes: LaneAdds<Self::BaseField>;
+}
+
+/// A batch of independent affine additions `(x1, y1) + (x2, y2)` (each with
+/// `x1 != x2`, no input the identity), performed together with one shared
+/// inversion: the batch-affine flush hands its pending additions to this
+/// when the CPU has the instructions, instead of running them one by one.
+#[doc(hidden)]
+pub trait LaneAdds<F>: Default {
+    /// Whether this CPU runs [`Self::run`].
+    fn available() -> bool;
+    /// Records one addition.
+    fn push(&mut self, x1: &F, y1: &F, x2: &F, y2: &F);
+    /// Performs every recorded addition.
+    fn run(&mut self);
+    /// Sum `k`, in the order pushed (after [`Self::run`]).
+    fn sum(&self, k: usize) -> (F, F);
+    /// Forgets the recorded additions.
+    fn clear(&mut self);
+}
+
+/// No lane-parallel additions: the scalar flush always runs.
+#[doc(hidden)]
+#[derive(Default)]
+pub struct NoLanes;
+
+impl<F> LaneAdds<F> for NoLanes {
+    fn available() -> bool {
+        false
+    }
+
+    fn push(&mut self, _: &F, _: &F, _: &F, _: &F) {
+        unreachable!("NoLanes is never available")
+    }
+
+    fn run(&mut self) {}
+
+    fn sum(&self, _: usize) -> (F, F) {
+        unreachable!("NoLanes is never available")
+    }
+
+    fn clear(&mut self) {}
+}
+
+/// G1 and G2 with AVX-512 IFMA: eight additions per instruction stream.
+impl<F: crate::ifma::Coord> LaneAdds<F> for crate::ifma::AddBatch<F> {
+    fn available() -> bool {
+        Self::available()
+    }
+
+    #[inline(always)]
+    fn push(&mut self, x1: &F, y1: &F, x2: &F, y2: &F) {
+        self.push(x1, y1, x2, y2)
+    }
+
+    fn run(&mut self) {
+        self.run()
+    }
+
+    #[inline(always)]
+    fn sum(&self, k: usize) -> (F, F) {
+        self.sum(k)
+    }
+
+    fn clear(&mut self) {
+        self.clear()
+    }
 }
 
 impl MsmCurve for ark_bn254::g1::Config {
@@ -82,6 +153,7 @@ impl MsmCurve for ark_bn254::g1::Config {
         affine_reduce_cost: 2.5,
         lane_len: 32,
         min_lanes: 64,
+        lanes: true,
     };
 
     type NormField = Fq;
@@ -114,6 +186,8 @@ impl MsmCurve for ark_bn254::g1::Config {
     fn norm_inverse(a: &Fq) -> Option<Fq> {
         inverse::inverse(a)
     }
+
+    type Lanes = crate::ifma::AddBatch<Fq>;
 }
 
 impl MsmCurve for ark_bn254::g2::Config {
@@ -132,6 +206,7 @@ impl MsmCurve for ark_bn254::g2::Config {
         affine_reduce_cost: 2.5,
         lane_len: 32,
         min_lanes: 64,
+        lanes: true,
     };
 
     type NormField = Fq;
@@ -167,6 +242,8 @@ impl MsmCurve for ark_bn254::g2::Config {
     fn norm_inverse(a: &Fq) -> Option<Fq> {
         inverse::inverse(a)
     }
+
+    type Lanes = crate::ifma::AddBatch<Fq2>;
 }
 
 #[cfg(test)]

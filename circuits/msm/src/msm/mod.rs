@@ -39,7 +39,9 @@
 //! The batch loops multiply in the base field through `crate::field`: a
 //! Montgomery multiplication in BMI2/ADX assembly when the CPU has those
 //! instructions (checked at run time), arkworks' otherwise
-//! ([`crate::field_backend`] says which).
+//! ([`crate::field_backend`] says which). Where the CPU has AVX-512 IFMA,
+//! whole batches of affine additions run eight at a time in `crate::ifma`
+//! instead ([`crate::lanes_backend`]).
 //!
 //! Bases are referenced by index, never copied per path ([`points`]). The
 //! parts are added at the end. Window widths and the split of work over
@@ -67,6 +69,8 @@ mod reduce;
 mod tuning;
 
 pub use curve::MsmCurve;
+#[doc(hidden)]
+pub use curve::{LaneAdds, NoLanes};
 pub use tuning::Tuning;
 
 use crate::uint::U256;
@@ -112,6 +116,9 @@ pub struct Options {
     pub full_windows: Option<(usize, usize)>,
     /// Override the curve's cost figures.
     pub tuning: Option<Tuning>,
+    /// Let batch-affine flushes use the CPU's vector lanes where the curve
+    /// has them ([`MsmCurve::Lanes`]); false forces the scalar flush.
+    pub lanes: bool,
 }
 
 impl Default for Options {
@@ -121,16 +128,23 @@ impl Default for Options {
             small_paths: true,
             full_windows: None,
             tuning: None,
+            lanes: true,
         }
     }
 }
 
 impl Options {
     /// The option sets the tests and the fuzz target compare with arkworks: the defaults,
-    /// every scalar on the full-width path, and the full-width path without GLV.
-    pub fn checked_sets() -> [Options; 3] {
+    /// every scalar on the full-width path, the full-width path without GLV, and the
+    /// defaults with the scalar flush only (on a CPU with vector lanes, the defaults
+    /// take them).
+    pub fn checked_sets() -> [Options; 4] {
         [
             Options::default(),
+            Options {
+                lanes: false,
+                ..Options::default()
+            },
             Options {
                 small_paths: false,
                 ..Options::default()
@@ -156,9 +170,10 @@ pub fn msm_with_options<P: MsmCurve>(
         // Our integer helpers are 4-limb; other fields use arkworks.
         return <Projective<P> as VariableBaseMSM>::msm_bigint(bases, scalars);
     };
-    let tuning = options
+    let mut tuning = options
         .tuning
         .unwrap_or_else(|| P::TUNING.for_this_machine());
+    tuning.lanes &= options.lanes;
     let limbs = |i: usize| glv::limbs4(&scalars[i]).expect("same limb count as the modulus");
     let parts = classify::partition(bases, limbs, &r, options.small_paths);
 

@@ -49,6 +49,9 @@ pub struct Tuning {
     /// Fewer lanes than this do not amortise an inversion per step: use the
     /// XYZZ reduction instead.
     pub min_lanes: usize,
+    /// Run batch-affine flushes through [`MsmCurve::Lanes`](super::MsmCurve::Lanes)
+    /// (several additions per instruction stream) where the CPU has them.
+    pub lanes: bool,
 }
 
 /// The L2 cache per core of the machine the figures in `curve.rs` were
