@@ -24,7 +24,7 @@
 //! * an unreduced 512-bit product and a Montgomery reduction, with which
 //!   an `Fq2` product reduces twice instead of three times ([`mul2`]).
 //!
-//! This is the crate's only `unsafe` code; [`backend`] says which of the
+//! With `ifma`'s, this is the crate's only `unsafe` code; [`backend`] says which of the
 //! two paths runs.
 
 #![allow(unsafe_code)]
