@@ -16,7 +16,9 @@ use ark_ec::{
     short_weierstrass::{Affine, Projective},
 };
 use ark_ff::{BigInteger, PrimeField};
-use credence_msm::msm::{MsmCurve, Options, ScalarBigInt, msm_g1, msm_g2, msm_with_options};
+use credence_msm::msm::{
+    MsmCurve, Options, ScalarBigInt, Tuning, msm_g1, msm_g2, msm_with_options,
+};
 
 struct Reader<'a> {
     data: &'a [u8],
@@ -125,11 +127,31 @@ fn compare<P: MsmCurve<ScalarField = Fr>>(
     let bases: Vec<Affine<P>> = base_bytes.iter().map(|&b| base(&t, b)).collect();
     let expect = Projective::<P>::msm_bigint(&bases, reduced).into_affine();
     assert_eq!(entry(&bases, scalars).into_affine(), expect);
-    for o in &Options::checked_sets() {
+    for o in Options::checked_sets().iter().chain(&batched::<P>()) {
         assert_eq!(
             msm_with_options(&bases, scalars, o).into_affine(),
             expect,
             "{o:?}"
         );
     }
+}
+
+/// Option sets that take a few dozen points through the batch-affine buckets (by default
+/// they start at hundreds, more than an input here holds), once through each flush (the
+/// vector lanes where the CPU has them, and the scalar one): 20 windows of 7 bits over the
+/// GLV halves, 64 buckets, batches of up to 64 additions.
+fn batched<P: MsmCurve>() -> [Options; 2] {
+    let tuning = Tuning {
+        min_batch_points: 8,
+        bucket_ratio: 1,
+        replicate_below: 0,
+        ..P::TUNING
+    };
+    [true, false].map(|lanes| Options {
+        small_paths: false,
+        full_windows: Some((20, 1)),
+        tuning: Some(tuning),
+        lanes,
+        ..Options::default()
+    })
 }
