@@ -223,7 +223,8 @@ impl<F: Coord> Default for AddBatch<F> {
     }
 }
 
-/// Whether this CPU has AVX-512 F and IFMA (std caches the answer).
+/// Whether this CPU has AVX-512 F and IFMA (std caches the answer): whether
+/// [`AddBatch::run`] runs here.
 pub(crate) fn available() -> bool {
     #[cfg(target_arch = "x86_64")]
     {
@@ -239,11 +240,6 @@ pub(crate) fn available() -> bool {
 impl<F: Coord> AddBatch<F> {
     /// Rows of `inputs` per group.
     const ROWS: usize = 4 * F::PARTS;
-
-    /// Whether this CPU runs [`run`](Self::run).
-    pub fn available() -> bool {
-        available()
-    }
 
     /// Additions recorded since the last [`clear`](Self::clear).
     pub fn len(&self) -> usize {
@@ -272,7 +268,7 @@ impl<F: Coord> AddBatch<F> {
     ///
     /// # Panics
     ///
-    /// If the CPU lacks AVX-512 F or IFMA ([`available`](Self::available)).
+    /// If the CPU lacks AVX-512 F or IFMA ([`available`]).
     pub fn run(&mut self) {
         if self.len == 0 {
             return;

@@ -111,7 +111,7 @@ impl<F> LaneAdds<F> for NoLanes {
 /// G1 and G2 with AVX-512 IFMA: eight additions per instruction stream.
 impl<F: crate::ifma::Coord> LaneAdds<F> for crate::ifma::AddBatch<F> {
     fn available() -> bool {
-        Self::available()
+        crate::ifma::available()
     }
 
     #[inline(always)]
