@@ -102,6 +102,10 @@ const P2: [u64; 5] = kp(2);
 const P16: [u64; 5] = kp(16);
 const P32: [u64; 5] = kp(32);
 const P34: [u64; 5] = kp(34);
+const P5: [u64; 5] = kp(5);
+const P8: [u64; 5] = kp(8);
+const P21: [u64; 5] = kp(21);
+const P44: [u64; 5] = kp(44);
 
 /// Eight elements in arkworks' form: `w[i][j]` is 64-bit limb `i` of
 /// element `j`.
@@ -344,7 +348,8 @@ fn invert_lanes(a: &[Fq; LANES]) -> [Fq; LANES] {
 #[cfg(target_arch = "x86_64")]
 mod avx {
     use super::{
-        AddBatch, Fq, Fq2, INV, LANES, Limbs, MASK, P1, P2, P16, P32, P34, Words, invert_lanes, kp,
+        AddBatch, Fq, Fq2, INV, LANES, Limbs, MASK, P1, P2, P5, P8, P16, P21, P32, P34, P44, Words,
+        invert_lanes,
     };
     use ark_ff::BigInt;
     use core::arch::x86_64::*;
@@ -633,9 +638,8 @@ mod avx {
     /// As [`run_g1`].
     #[target_feature(enable = "avx512f,avx512ifma")]
     pub(super) unsafe fn run_g2(b: &mut AddBatch<Fq2>, groups: usize) {
-        let k = |n: u64| constant(&kp(n));
-        let (p5, p8, p16, p21) = (k(5), k(8), k(16), k(21));
-        let (p32, p44) = (k(32), k(44));
+        let (p16, p32) = (constant(&P16), constant(&P32));
+        let (p5, p8, p21, p44) = (constant(&P5), constant(&P8), constant(&P21), constant(&P44));
         let mut acc = [_mm512_setzero_si512(); 5];
         for g in 0..groups {
             let rows = &b.inputs[8 * g..8 * g + 8];
